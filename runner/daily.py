@@ -1,0 +1,188 @@
+"""`python -m runner daily`: the five steps in order, each a papermill run in a child process.
+
+The driver holds no DuckDB connection while a notebook runs (DuckDB has one writer); it opens
+the database only to append each step's registry row after the step ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from helpers.clock import utcnow
+from helpers.settings import Settings, redact
+from runner.kernel import ensure_kernel
+from runner.lock import RunLock
+from runner.registry import StepRecord, code_version, parameters_json, write_records
+from runner.steps import STEPS, Step
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+FAILURE_STATUSES = ("failed", "timeout")
+KILL_GRACE_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class DailyOptions:
+    slate_date: date
+    as_of: datetime
+    enabled: dict[str, bool]
+    fail_fast: bool
+    step_timeout_seconds: float
+    wall_clock_seconds: float
+    dry_run: bool = False
+    notebooks_dir: Path | None = None
+
+
+def new_run_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def exit_code(statuses: list[str]) -> int:
+    if any(s in FAILURE_STATUSES for s in statuses):
+        return EXIT_FAILED
+    if "partial" in statuses:
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def format_plan(options: DailyOptions, settings: Settings, notebooks_dir: Path) -> str:
+    lines = [f"daily plan: slate {options.slate_date}, as of {options.as_of:%Y-%m-%dT%H:%M:%SZ}, "
+             f"db {settings.db_path}, fail-fast {'on' if options.fail_fast else 'off'}, "
+             f"step timeout {options.step_timeout_seconds:g}s"]
+    for step in STEPS:
+        state = "RUN" if options.enabled[step.name] else "off"
+        lines.append(f"  {step.order} {step.name:<15} {state:<4} {notebooks_dir / step.notebook}"
+                     f"  ({step.cli_flag} / {step.env_var})")
+    return "\n".join(lines)
+
+
+def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stderr) -> int:
+    notebooks_dir = options.notebooks_dir or settings.notebooks_dir
+    print(format_plan(options, settings, notebooks_dir), file=err)
+    if options.dry_run or not any(options.enabled.values()):
+        reason = "dry run" if options.dry_run else "no step enabled"
+        print(f"{reason}: nothing executed, nothing written", file=err)
+        return EXIT_OK
+
+    started = utcnow()
+    run_id = new_run_id(started)
+    run_dir = settings.runs_dir / options.slate_date.isoformat() / run_id
+    with RunLock(settings.db_path, settings.run_lock_wait_seconds) as lock:
+        lock.acquire(run_id)
+        kernel = ensure_kernel(settings.kernel_name)
+        version = code_version()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        print(f"run {run_id}: notebooks -> {run_dir}", file=err)
+        statuses: list[str] = []
+        stopped_by: str | None = None
+        for step in STEPS:
+            record = StepRecord(run_id=run_id, slate_date=options.slate_date,
+                                as_of_ts_utc=options.as_of, step=step.name,
+                                step_order=step.order, status="skipped", code_version=version)
+            if not options.enabled[step.name]:
+                record.error_summary = f"not enabled ({step.cli_flag} / {step.env_var})"
+            elif stopped_by is not None:
+                record.error_summary = f"fail-fast: not run after {stopped_by}"
+            else:
+                _run_step(step, record, options, settings, notebooks_dir, run_dir, kernel, err)
+                statuses.append(record.status)
+                if options.fail_fast and record.status in FAILURE_STATUSES:
+                    stopped_by = f"{step.name} {record.status}"
+            if record.status == "skipped":
+                print(f"[{step.order}/{len(STEPS)}] {step.name}: skipped - "
+                      f"{record.error_summary}", file=err)
+            write_records(settings.db_path, [record])
+    code = exit_code(statuses)
+    print(f"run {run_id} finished: {', '.join(statuses) or 'nothing ran'} -> exit {code}",
+          file=err)
+    return code
+
+
+def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: Settings,
+              notebooks_dir: Path, run_dir: Path, kernel: str, err: TextIO) -> None:
+    output = run_dir / step.notebook
+    parameters = {
+        "slate_date": options.slate_date.isoformat(),
+        "as_of": options.as_of.strftime("%Y-%m-%dT%H:%M:%S"),
+        "run_id": record.run_id,
+        "db_path": str(settings.db_path),
+        "ops_home": str(settings.ops_home),
+        "run_flags": dict(options.enabled),
+    }
+    spec = {
+        "input": str(notebooks_dir / step.notebook),
+        "output": str(output),
+        "parameters": parameters,
+        "kernel_name": kernel,
+        "execution_timeout": options.step_timeout_seconds,
+        "cwd": str(settings.ops_home),
+        "result_path": str(run_dir / f"{step.stem}.result.json"),
+    }
+    spec_path = run_dir / f"{step.stem}.spec.json"
+    spec_path.write_text(json.dumps(spec, indent=1))
+    record.parameters_json = parameters_json(parameters)
+    record.notebook_path = _relative(output, settings.ops_home)
+
+    print(f"[{step.order}/{len(STEPS)}] {step.name}: running {step.notebook}", file=err)
+    record.started_ts_utc = utcnow()
+    t0 = time.monotonic()
+    outcome = _run_worker(spec_path, Path(spec["result_path"]), run_dir / f"{step.stem}.log",
+                          options.wall_clock_seconds)
+    record.duration_s = round(time.monotonic() - t0, 3)
+    record.finished_ts_utc = utcnow()
+    record.status = outcome["status"]
+    record.error_type = outcome.get("error_type")
+    summary = outcome.get("error_summary")
+    record.error_summary = redact(summary, settings.secret_values()) if summary else None
+    detail = f" - {record.error_type}: {record.error_summary}" if record.error_type else ""
+    print(f"[{step.order}/{len(STEPS)}] {step.name}: {record.status} in {record.duration_s:.1f}s"
+          f"{detail} -> {record.notebook_path}", file=err)
+
+
+def _run_worker(spec_path: Path, result_path: Path, log_path: Path,
+                wall_clock_seconds: float) -> dict:
+    """Run the worker process; kill it (and its process group) past the wall-clock limit."""
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "runner.worker", str(spec_path)],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=wall_clock_seconds)
+        except subprocess.TimeoutExpired:
+            _stop_process_group(proc)
+            return {"status": "timeout", "error_type": "WallClockTimeout",
+                    "error_summary": f"step exceeded the hard wall-clock limit of "
+                                     f"{wall_clock_seconds:g}s and was killed"}
+    if result_path.exists():
+        outcome = json.loads(result_path.read_text())
+        result_path.unlink()  # the registry row carries it from here on
+        return outcome
+    return {"status": "failed", "error_type": "WorkerCrashed",
+            "error_summary": f"step worker exited with code {proc.returncode} without a result; "
+                             f"see {log_path.name}"}
+
+
+def _stop_process_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)

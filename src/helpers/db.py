@@ -1,0 +1,185 @@
+"""The DuckDB file: connect, create / migrate the schema, and the one idempotent insert.
+
+The schema is declared once in `schema.sql` (version 1); later changes are appended to
+`MIGRATIONS` as forward-only steps. `schema_version` records what has been applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from helpers.errors import SchemaError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _apply_schema_file(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(resources.files("helpers").joinpath("schema.sql").read_text())
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema (DESIGN.md §3)", _apply_schema_file),
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest applied migration; 0 for a database without a schema_version table."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection,
+                  migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply every migration newer than the database, each in its own transaction.
+
+    Running it twice is a no-op. A database newer than this code is refused rather than
+    written to with an older idea of the tables.
+    """
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, description VARCHAR NOT NULL,"
+        " applied_ts_utc TIMESTAMP NOT NULL)"
+    )
+    current = schema_version(con)
+    latest = max(m.version for m in migrations)
+    if current > latest:
+        raise SchemaError(
+            f"database schema version {current} is newer than this code's {latest}; "
+            "upgrade the code before writing to this database"
+        )
+    for migration in sorted(migrations, key=lambda m: m.version):
+        if migration.version <= current:
+            continue
+        with transaction(con):
+            migration.apply(con)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
+                        [migration.version, migration.description, _utcnow()])
+        log.info("applied schema migration %s: %s", migration.version, migration.description)
+    return latest
+
+
+def connect(path: str | Path, read_only: bool = False,
+            migrations: Sequence[Migration] = MIGRATIONS) -> duckdb.DuckDBPyConnection:
+    """Open the ops database with TimeZone UTC; read-write opens create and migrate it."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise SchemaError(f"no database at {path}: run `python -m runner daily` first")
+        con = duckdb.connect(str(path), read_only=True)
+        con.execute("SET TimeZone = 'UTC'")
+        version, latest = schema_version(con), max(m.version for m in migrations)
+        if version != latest:
+            con.close()
+            raise SchemaError(f"database {path} is at schema version {version}, code expects "
+                              f"{latest}: open it once read-write to migrate")
+        return con
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        ensure_schema(con, migrations)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+# Depth of transaction() per connection, so that a helper called inside a caller's
+# transaction joins it instead of failing on a nested BEGIN.
+_transaction_depth: dict[int, int] = {}
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN/COMMIT, ROLLBACK on any exception; nested uses join the outer transaction."""
+    key = id(con)
+    depth = _transaction_depth.get(key, 0)
+    if depth == 0:
+        con.execute("BEGIN TRANSACTION")
+    _transaction_depth[key] = depth + 1
+    try:
+        yield con
+    except BaseException:
+        _transaction_depth[key] = depth
+        if depth == 0:
+            con.execute("ROLLBACK")
+        raise
+    _transaction_depth[key] = depth
+    if depth == 0:
+        con.execute("COMMIT")
+
+
+def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
+                    key: Sequence[str], *, prune_column: str | None = None) -> int:
+    """Insert the rows of `frame` whose `key` is not yet in `table`; return how many.
+
+    The key comparison is NULL-safe (IS NOT DISTINCT FROM), duplicates inside the batch keep
+    their first occurrence, and the whole insert is one transaction: it lands completely or
+    not at all. `prune_column` (e.g. capture_ts_utc, which grows with time) restricts the
+    anti-join to existing rows within the batch's min/max of that column, so the cost follows
+    the batch, not the size of the table (DuckDB skips row groups by their min/max).
+    """
+    if frame.empty:
+        return 0
+    missing = [k for k in key if k not in frame.columns]
+    if missing:
+        raise ValueError(f"insert_new_rows({table}): key columns missing from frame: {missing}")
+    columns = [c for c in frame.columns if c != "_ord"]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    partition = ", ".join(f'"{k}"' for k in key)
+    match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in key)
+    incoming = frame[columns].assign(_ord=np.arange(len(frame)))
+    view = f"_incoming_{table}"
+    con.register(view, incoming)
+    try:
+        prune_sql, params = "", []
+        if prune_column is not None:
+            lo, hi, has_null = con.execute(
+                f'SELECT min("{prune_column}"), max("{prune_column}"), '
+                f'bool_or("{prune_column}" IS NULL) FROM {view}').fetchall()[0]
+            clauses = []
+            if lo is not None:
+                clauses.append(f't."{prune_column}" BETWEEN ? AND ?')
+                params = [lo, hi]
+            if has_null:
+                clauses.append(f't."{prune_column}" IS NULL')
+            prune_sql = " AND (" + " OR ".join(clauses) + ")"
+        sql = f"""
+            INSERT INTO {table} ({column_list})
+            SELECT {column_list} FROM (
+                SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY _ord) AS _rn
+                FROM {view}
+            ) s
+            WHERE s._rn = 1
+              AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {match}{prune_sql})
+        """
+        with transaction(con):
+            inserted = con.execute(sql, params).fetchall()[0][0]
+    finally:
+        con.unregister(view)
+    return int(inserted)

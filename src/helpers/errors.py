@@ -1,0 +1,42 @@
+"""The exception hierarchy. Messages say what is wrong and, where possible, what to do."""
+
+
+class OpsError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class SettingsError(OpsError):
+    """An environment variable or CLI value is invalid; the message names it."""
+
+    def __init__(self, name: str, value: object, expected: str):
+        self.name = name
+        self.value = value
+        super().__init__(f"{name}={value!r} is invalid: expected {expected}")
+
+
+class UsageError(OpsError):
+    """A command line that cannot be carried out (bad date, conflicting options)."""
+
+
+class RunLockedError(OpsError):
+    """Another daily run holds the lock on the same database."""
+
+
+class SchemaError(OpsError):
+    """The database schema is missing, newer than this code, or otherwise unusable."""
+
+
+class VendorError(OpsError):
+    """A vendor request failed after its retries (network, HTTP status, forced failure)."""
+
+
+class SchemaDriftError(VendorError):
+    """A vendor payload no longer has the shape the parser expects."""
+
+
+class DataCheckError(OpsError):
+    """Data failed a sanity check (impossible values, stale inputs)."""
+
+
+class StepNotImplementedError(OpsError):
+    """A pipeline step whose capability has not landed yet. Recorded as failed, never success."""

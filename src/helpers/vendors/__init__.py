@@ -1,0 +1,1 @@
+"""Vendor modules: one per odds source; `fetch()` does the network, `parse()` is pure."""
