@@ -1,0 +1,46 @@
+"""Small notebooks for driver tests, written under the five step names the driver expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from runner.steps import STEPS
+
+PARAMETERS = '''slate_date: str = "2025-12-01"
+as_of: str = "2025-12-01T15:00:00"
+run_id: str = "interactive"
+db_path: str = "data/ops.duckdb"
+ops_home: str = "."
+run_flags: dict = {}'''
+
+BODIES = {
+    "pass": ["print('ok', slate_date, run_id)"],
+    "raise": ["x = 1", "raise ValueError('boom: bad thing happened')"],
+    "sleep": ["import time\ntime.sleep(60)"],
+    "slow_cells": ["import time\ntime.sleep(1.5)"] * 6,
+    "kill": ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"],
+    "partial": ["from helpers.step_status import report_step_status\n"
+                "report_step_status('partial', 'UNABATED failed: HTTP 503; others landed')"],
+    "hold": ["import time\ntime.sleep(8)"],
+}
+
+
+def write_notebook(path: Path, kind: str) -> None:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "nhl-props-ops", "display_name": "Python",
+                                 "language": "python"}
+    params = new_code_cell(PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(new_code_cell(src) for src in BODIES[kind])]
+    nbformat.write(nb, str(path))
+
+
+def write_step_notebooks(folder: Path, kinds: dict[str, str], default: str = "pass") -> Path:
+    """One notebook per step; `kinds` maps step name -> body kind."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for step in STEPS:
+        write_notebook(folder / step.notebook, kinds.get(step.name, default))
+    return folder

@@ -1,0 +1,215 @@
+"""End-to-end tests of `python -m runner daily` with small notebooks and real kernels."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import nbformat
+import pytest
+
+from runner.daily import exit_code
+from tests.runner.nbfactory import write_step_notebooks
+
+pytestmark = pytest.mark.slow
+
+CLEARED = ("RUN_ODDS_INGESTION", "RUN_PRODUCTION", "RUN_EV", "RUN_OUTCOMES", "RUN_DIAGNOSTICS",
+           "FAIL_FAST", "DAILY_STEP_TIMEOUT_SECONDS", "DAILY_STEP_WALL_CLOCK_SECONDS",
+           "OPS_DB_PATH")
+
+
+def _env(home: Path, notebooks: Path | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env["OPS_HOME"] = str(home)
+    if notebooks is not None:
+        env["OPS_NOTEBOOK_DIR"] = str(notebooks)
+    env.update(extra)
+    return env
+
+
+def run_daily(home: Path, *args: str, notebooks: Path | None = None,
+              **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runner", "daily", *args], cwd=home,
+                          env=_env(home, notebooks, **env), capture_output=True, text=True,
+                          timeout=240)
+
+
+def registry(home: Path) -> dict[str, dict]:
+    con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
+    try:
+        cur = con.execute("SELECT * FROM fact_run_registry ORDER BY run_id, step_order")
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    return {r["step"]: r for r in rows}
+
+
+def tree(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def test_all_steps_pass_and_are_registered(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {})
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, "--all", "--date", "2025-12-01", "--as-of", "2025-12-01T15:00:00Z",
+                     notebooks=nbs)
+    assert proc.returncode == 0, proc.stderr
+    rows = registry(home)
+    assert [rows[s]["status"] for s in rows] == ["success"] * 5
+    first = rows["odds_ingestion"]
+    assert str(first["slate_date"]) == "2025-12-01"
+    assert first["duration_s"] > 0 and first["code_version"]
+    params = json.loads(first["parameters_json"])
+    assert params["run_id"] == first["run_id"] and params["slate_date"] == "2025-12-01"
+    executed = home / first["notebook_path"]
+    assert executed.parent.parent.name == "2025-12-01"
+    assert executed.name == "01_odds_ingest.ipynb"
+    out = nbformat.read(str(executed), as_version=4)
+    # papermill injected the run's parameters and the cell printed them
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in out.cells)
+    assert first["run_id"] in json.dumps(out.cells[-1].outputs)
+    assert "[1/5] odds_ingestion: success" in proc.stderr
+
+
+def test_failure_timeout_dead_kernel_and_partial_are_classified(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {"odds_ingestion": "partial",
+                                                 "production": "raise",
+                                                 "ev": "sleep",
+                                                 "outcomes": "kill"})
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, "--all", "--step-timeout-seconds", "3", notebooks=nbs)
+    assert proc.returncode == 1, proc.stderr
+    rows = registry(home)
+    assert rows["odds_ingestion"]["status"] == "partial"
+    assert "UNABATED failed" in rows["odds_ingestion"]["error_summary"]
+
+    failed = rows["production"]
+    assert failed["status"] == "failed" and failed["error_type"] == "ValueError"
+    assert "boom: bad thing happened" in failed["error_summary"]
+    saved = nbformat.read(str(home / failed["notebook_path"]), as_version=4)
+    assert "papermill-error-cell-tag" in saved.cells[0].metadata.get("tags", [])  # red banner
+
+    timed_out = rows["ev"]
+    assert timed_out["status"] == "timeout" and timed_out["error_type"] == "CellTimeoutError"
+    assert timed_out["duration_s"] < 40
+
+    dead = rows["outcomes"]
+    assert dead["status"] == "failed" and dead["error_type"] == "DeadKernelError"
+    dead_nb = nbformat.read(str(home / dead["notebook_path"]), as_version=4)
+    assert "ops-failure-banner" in dead_nb.cells[0].metadata.get("tags", [])
+
+    assert rows["diagnostics"]["status"] == "success"  # no fail-fast: the run went on
+
+
+def test_partial_only_exits_3(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {"odds_ingestion": "partial"})
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, "--run-odds-ingestion", notebooks=nbs)
+    assert proc.returncode == 3, proc.stderr
+    rows = registry(home)
+    assert rows["odds_ingestion"]["status"] == "partial"
+    assert all(rows[s]["status"] == "skipped" for s in ("production", "ev", "outcomes",
+                                                        "diagnostics"))
+
+
+def test_fail_fast_skips_the_rest_and_env_beats_flags(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {"production": "raise"})
+    home = tmp_path / "home"
+    home.mkdir()
+    # --all on the CLI, but RUN_EV=0 in the env turns EV off; FAIL_FAST=1 from the env.
+    proc = run_daily(home, "--all", notebooks=nbs, RUN_EV="0", FAIL_FAST="yes")
+    assert proc.returncode == 1, proc.stderr
+    rows = registry(home)
+    assert rows["odds_ingestion"]["status"] == "success"
+    assert rows["production"]["status"] == "failed"
+    assert rows["ev"]["status"] == "skipped" and "not enabled" in rows["ev"]["error_summary"]
+    for name in ("outcomes", "diagnostics"):
+        assert rows[name]["status"] == "skipped"
+        assert "fail-fast" in rows[name]["error_summary"]
+        assert rows[name]["started_ts_utc"] is None
+
+
+def test_hard_wall_clock_limit_kills_a_step(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {"odds_ingestion": "slow_cells"})
+    home = tmp_path / "home"
+    home.mkdir()
+    started = time.monotonic()
+    proc = run_daily(home, "--run-odds-ingestion", notebooks=nbs,
+                     DAILY_STEP_TIMEOUT_SECONDS="5", DAILY_STEP_WALL_CLOCK_SECONDS="4")
+    assert proc.returncode == 1, proc.stderr
+    assert time.monotonic() - started < 60
+    row = registry(home)["odds_ingestion"]
+    assert row["status"] == "timeout" and row["error_type"] == "WallClockTimeout"
+
+
+@pytest.mark.parametrize("args", [["--dry-run", "--all"], []])
+def test_dry_run_and_all_off_write_nothing(tmp_path: Path, args: list[str]) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    before = tree(home)
+    proc = run_daily(home, *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing executed, nothing written" in proc.stderr
+    assert "1 odds_ingestion" in proc.stderr
+    assert tree(home) == before == []
+
+
+@pytest.mark.parametrize(("args", "env", "needle"), [
+    (["--all"], {"RUN_EV": "maybe"}, "RUN_EV='maybe'"),
+    (["--all"], {"DAILY_STEP_TIMEOUT_SECONDS": "-1"}, "DAILY_STEP_TIMEOUT_SECONDS"),
+    (["--all"], {"VENDORS": "PLAYNOW,NOPE"}, "VENDORS"),
+    (["--all", "--date", "2025-13-40"], {}, "--date"),
+    (["--all", "--as-of", "yesterday"], {}, "--as-of"),
+    (["--all", "--step-timeout-seconds", "0"], {}, "--step-timeout-seconds"),
+    (["--bogus"], {}, "unrecognized arguments"),
+])
+def test_bad_usage_exits_2_naming_the_problem_and_writes_nothing(
+        tmp_path: Path, args: list[str], env: dict[str, str], needle: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, *args, **env)
+    assert proc.returncode == 2
+    assert needle in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert tree(home) == []
+
+
+def test_second_concurrent_run_exits_2_and_db_stays_intact(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {"odds_ingestion": "hold"})
+    home = tmp_path / "home"
+    home.mkdir()
+    first = subprocess.Popen([sys.executable, "-m", "runner", "daily", "--all"], cwd=home,
+                             env=_env(home, nbs), stderr=subprocess.PIPE, text=True)
+    holder = home / "data" / "ops.duckdb.runlock.holder"
+    deadline = time.monotonic() + 60
+    while not holder.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert holder.exists(), "first run never took the lock"
+    second = run_daily(home, "--all", notebooks=nbs, RUN_LOCK_WAIT_SECONDS="1")
+    first_err = first.communicate(timeout=240)[1]
+    assert second.returncode == 2
+    assert "another daily run holds" in second.stderr
+    first_run_id = json.loads(holder.read_text())["run_id"] if holder.exists() else None
+    assert first_run_id is None  # released at the end
+    assert first.returncode == 0, first_err
+    rows = registry(home)
+    assert [r["status"] for r in rows.values()] == ["success"] * 5
+    assert len({r["run_id"] for r in rows.values()}) == 1
+    assert rows["odds_ingestion"]["run_id"] in second.stderr  # the message names the holder
+
+
+def test_exit_code_rules() -> None:
+    assert exit_code(["success", "success"]) == 0
+    assert exit_code(["success", "partial"]) == 3
+    assert exit_code(["partial", "timeout"]) == 1
+    assert exit_code(["failed"]) == 1
+    assert exit_code([]) == 0

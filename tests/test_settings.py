@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from helpers.errors import SettingsError
+from helpers.settings import env_step_overrides, load_settings, redact
+
+
+def test_defaults_are_documented_values(tmp_path: Path) -> None:
+    settings = load_settings({"OPS_HOME": str(tmp_path)})
+    assert settings.db_path == tmp_path / "data" / "ops.duckdb"
+    assert settings.vendors == ("PLAYNOW", "UNABATED", "ODDSSHARK")
+    assert settings.step_timeout_seconds == 900
+    assert settings.http_connect_timeout == 10 and settings.http_read_timeout == 30
+    assert settings.http_max_attempts == 3
+    assert settings.fail_fast is False
+    assert settings.forced_vendor_failures == frozenset()
+    assert settings.step_flags == {}
+    assert settings.base_urls["UNABATED"] == "https://content.unabated.com"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("RUN_EV", "maybe"),
+    ("FAIL_FAST", "2"),
+    ("DAILY_STEP_TIMEOUT_SECONDS", "-5"),
+    ("DAILY_STEP_TIMEOUT_SECONDS", "soon"),
+    ("HTTP_MAX_ATTEMPTS", "0"),
+    ("VENDORS", "PLAYNOW,BETFAIR"),
+    ("FORCE_VENDOR_FAILURE", "DRAFTKINGS"),
+    ("UNABATED_BASE_URL", "ftp://x"),
+    ("EV_EXCLUDE_BOOK_TYPES", "CASINO"),
+])
+def test_invalid_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({name: value})
+    assert str(info.value).startswith(f"{name}=")
+
+
+@pytest.mark.parametrize("truthy", ["1", "true", "YES", "On"])
+def test_truthy_spellings(truthy: str) -> None:
+    assert env_step_overrides({"RUN_EV": truthy}) == {"ev": True}
+
+
+def test_falsy_and_unset_step_flags() -> None:
+    assert env_step_overrides({"RUN_EV": "off", "RUN_OUTCOMES": ""}) == {"ev": False}
+
+
+def test_forced_failures_combine_list_and_single_flags() -> None:
+    settings = load_settings({"FORCE_VENDOR_FAILURE": "playnow", "FORCE_ODDSSHARK_FAILURE": "1"})
+    assert settings.forced_vendor_failures == {"PLAYNOW", "ODDSSHARK"}
+    assert load_settings({"FORCE_VENDOR_FAILURE": "ALL"}).forced_vendor_failures == {
+        "PLAYNOW", "UNABATED", "ODDSSHARK"}
+
+
+def test_vendor_subset_and_secret_redaction() -> None:
+    settings = load_settings({"VENDORS": "unabated", "PLAYNOW_COOKIE": "s3cr3t-cookie"})
+    assert settings.vendors == ("UNABATED",)
+    assert "s3cr3t-cookie" not in repr(settings)
+    assert redact("GET /x?c=s3cr3t-cookie", settings.secret_values()) == "GET /x?c=***"
+
+
+def test_explicit_records_only_set_variables() -> None:
+    settings = load_settings({"FAIL_FAST": "0", "RUN_EV": ""})
+    assert "FAIL_FAST" in settings.explicit
+    assert "RUN_EV" not in settings.explicit
