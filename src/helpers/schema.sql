@@ -16,7 +16,9 @@ CREATE TABLE raw_payloads (
     rows_rejected    BIGINT,
     parse_error      VARCHAR,
     run_id           VARCHAR,
-    registered_ts_utc TIMESTAMP NOT NULL
+    registered_ts_utc TIMESTAMP NOT NULL,
+    last_seen_ts_utc TIMESTAMP NOT NULL,  -- an identical later capture is not re-parsed,
+    times_seen       INTEGER NOT NULL     -- but its sighting is kept here
 );
 
 CREATE TABLE fact_prop_odds (

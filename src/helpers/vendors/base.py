@@ -70,6 +70,15 @@ class RawPayload:
     path: str = ""
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A response body as a vendor's fetch() yields it, before it is saved."""
+
+    kind: str
+    body: bytes
+    ext: str  # file extension for the raw store: json, html
+
+
 @dataclass
 class Rejections:
     """Counted reasons for rows a parser did not emit, each with its first example."""

@@ -1,0 +1,81 @@
+"""Raw payload files: saved exactly as received, before anything parses them.
+
+Layout: `outputs/odds/raw/<VENDOR>/YYYY/MM/DD/HHMMSS_<vendor>[_<kind>].<ext>` with a
+`.sha256` sidecar in `sha256sum` format. Writes are atomic (temp file, fsync, rename) so a
+crash never leaves a half-written payload under its final name. The hash is SHA-256 of the
+bytes as saved — never of re-serialized JSON — so identical responses hash identically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SavedPayload:
+    path: Path          # absolute
+    relative_path: str  # relative to OPS_HOME, what the database records
+    sha256: str
+    size: int
+
+
+def sha256_hex(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def payload_path(raw_dir: Path, vendor: str, kind: str | None, capture_ts_utc: datetime,
+                 ext: str) -> Path:
+    name = f"{capture_ts_utc:%H%M%S}_{vendor.lower()}" + (f"_{kind}" if kind else "")
+    return raw_dir / vendor.upper() / f"{capture_ts_utc:%Y/%m/%d}" / f"{name}.{ext}"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_payload(ops_home: Path, raw_dir: Path, vendor: str, kind: str | None, body: bytes,
+                 capture_ts_utc: datetime, ext: str, sha256: str | None = None) -> SavedPayload:
+    """Write `body` (and its .sha256 sidecar) under its canonical name and return where.
+
+    A second, different payload of the same vendor/kind in the same second gets `_2`, `_3`
+    ... appended; the same bytes under the same name are not written twice.
+    """
+    digest = sha256 or sha256_hex(body)
+    base = payload_path(raw_dir, vendor, kind, capture_ts_utc, ext)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    path, n = base, 1
+    while path.exists():
+        sidecar = path.with_name(path.name + ".sha256")
+        if sidecar.exists() and sidecar.read_text().split(" ", 1)[0] == digest:
+            break  # already saved
+        n += 1
+        path = base.with_name(f"{base.stem}_{n}{base.suffix}")
+    else:
+        _atomic_write(path, body)
+        _atomic_write(path.with_name(path.name + ".sha256"),
+                      f"{digest}  {path.name}\n".encode())
+    try:
+        relative = str(path.relative_to(ops_home))
+    except ValueError:
+        relative = str(path)
+    return SavedPayload(path=path, relative_path=relative, sha256=digest, size=len(body))
+
+
+def verify_payload(path: Path) -> bool:
+    """True when the file's bytes still match its sidecar hash."""
+    sidecar = path.with_name(path.name + ".sha256")
+    return sidecar.read_text().split(" ", 1)[0] == sha256_hex(path.read_bytes())
