@@ -8,10 +8,13 @@ import sys
 from collections.abc import Sequence
 
 from helpers.clock import et_date, parse_as_of, parse_slate_date, utcnow
-from helpers.errors import OpsError
+from helpers.errors import OpsError, UsageError
 from helpers.settings import Settings, load_settings, parse_number
 from runner import daily
 from runner.steps import STEPS, resolve_enabled
+
+DEMO_DAYS = 5
+DEMO_START = "2025-12-01"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="per-cell execution timeout (env DAILY_STEP_TIMEOUT_SECONDS)")
     run.add_argument("--date", metavar="YYYY-MM-DD", help="slate date (default: ET date of as-of)")
     run.add_argument("--as-of", metavar="ISO", help="the run's now in UTC (default: wall clock)")
+
+    renorm = commands.add_parser("renormalize",
+                                 help="rebuild a vendor's odds rows from the raw archive")
+    renorm.add_argument("--vendor", required=True, type=str.upper,
+                        choices=("PLAYNOW", "UNABATED", "ODDSSHARK"))
+    renorm.add_argument("--since", metavar="YYYY-MM-DD", help="only payloads captured since")
+
+    emu = commands.add_parser("emulator", help="serve the demo world on 127.0.0.1",
+                              add_help=False)
+    emu.add_argument("emulator_args", nargs=argparse.REMAINDER)
+
+    demo = commands.add_parser("demo", help="run the pipeline day by day on the demo world")
+    demo.add_argument("--days", type=int, default=DEMO_DAYS, help="days to run (default 5)")
+    demo.add_argument("--start-date", default=DEMO_START, metavar="YYYY-MM-DD",
+                      help=f"first slate date (default {DEMO_START})")
+    demo.add_argument("--seed", type=int, default=None, help="league seed (default fixed)")
+    demo.add_argument("--home", default="outputs/demo",
+                      help="OPS_HOME of the demo (default outputs/demo)")
     return parser
 
 
@@ -59,7 +80,49 @@ def _daily_options(args: argparse.Namespace, env_settings: Settings) -> daily.Da
                               wall_clock_seconds=wall_clock, dry_run=args.dry_run)
 
 
+def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
+    from helpers import db
+    from helpers.renormalize import renormalize
+    from runner.lock import RunLock
+
+    since = parse_slate_date(args.since) if args.since else None
+    if not settings.db_path.exists():
+        raise UsageError(f"no database at {settings.db_path}; nothing to renormalize")
+    with RunLock(settings.db_path, settings.run_lock_wait_seconds) as lock:
+        lock.acquire("renormalize")
+        con = db.connect(settings.db_path)
+        try:
+            summary = renormalize(con, settings, args.vendor, since)
+        finally:
+            con.close()
+    print(f"renormalized {summary.vendor} with {summary.parser_version}: "
+          f"{summary.payloads} payloads, rows {summary.rows_before} -> {summary.rows_after}, "
+          f"{summary.rejected_after} rejected, {summary.parse_failures} unparseable",
+          file=sys.stderr)
+    return daily.EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from runner.demo import DemoOptions, run_demo
+
+    if args.days < 1:
+        raise UsageError(f"--days {args.days} must be at least 1")
+    start = parse_slate_date(args.start_date)
+    from helpers.demo.league import DEFAULT_SEED
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    return run_demo(DemoOptions(days=args.days, start_date=start, seed=seed,
+                                home=Path(args.home)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        from helpers.demo.server import main as emulator_main
+
+        return emulator_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -67,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "daily":
             return daily.run_daily(_daily_options(args, settings), settings)
+        if args.command == "renormalize":
+            return _renormalize(args, settings)
+        if args.command == "demo":
+            return _demo(args)
     except OpsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return daily.EXIT_USAGE

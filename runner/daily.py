@@ -117,6 +117,7 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
         "db_path": str(settings.db_path),
         "ops_home": str(settings.ops_home),
         "run_flags": dict(options.enabled),
+        "offline_demo": False,
     }
     spec = {
         "input": str(notebooks_dir / step.notebook),

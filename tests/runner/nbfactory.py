@@ -14,7 +14,8 @@ as_of: str = "2025-12-01T15:00:00"
 run_id: str = "interactive"
 db_path: str = "data/ops.duckdb"
 ops_home: str = "."
-run_flags: dict = {}'''
+run_flags: dict = {}
+offline_demo: bool = True'''
 
 BODIES = {
     "pass": ["print('ok', slate_date, run_id)"],

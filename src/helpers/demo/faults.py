@@ -1,0 +1,126 @@
+"""Fault injection for the emulator's vendor routes (never for /_emulator/ itself).
+
+A fault is JSON like {"route": "unabated", "kind": "rate_limit", "count": 2,
+"retry_after": 3}. `count` N applies it to the next N requests of that route, then it
+clears; null keeps it until DELETE /_emulator/faults. Route "*" matches every vendor
+route. The first matching fault (in the order they were added) wins.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, replace
+
+ROUTES: tuple[str, ...] = ("unabated", "playnow_event_list", "playnow_events", "oddsshark",
+                           "nhl_schedule", "nhl_boxscore")
+KINDS: tuple[str, ...] = ("latency", "status", "rate_limit", "drop", "malformed", "truncated",
+                          "empty", "schema_drift")
+# Drift variants each route can show; the first is the default.
+DRIFTS: dict[str, tuple[str, ...]] = {
+    "unabated": ("renamed_key", "unknown_bet_type"),
+    "playnow_event_list": ("renamed_key", "unknown_bet_type"),
+    "playnow_events": ("renamed_key", "unknown_bet_type"),
+    "oddsshark": ("extra_tab", "renamed_key"),
+    "nhl_schedule": ("renamed_key",),
+    "nhl_boxscore": ("renamed_key",),
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    route: str
+    kind: str
+    count: int | None = None  # None: until cleared
+    latency_ms: int = 0
+    status: int = 500
+    retry_after: int = 1
+    drift: str | None = None
+
+    def drift_for(self, route: str) -> str:
+        """The drift variant to render for `route` (its default when unset or n/a)."""
+        options = DRIFTS[route]
+        return self.drift if self.drift in options else options[0]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def parse_fault(data: object) -> Fault:
+    """Validate a fault from JSON; ValueError says what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("a fault is a JSON object")
+    unknown = set(data) - {"route", "kind", "count", "latency_ms", "status", "retry_after",
+                           "drift"}
+    if unknown:
+        raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+    route, kind = data.get("route"), data.get("kind")
+    if route not in (*ROUTES, "*"):
+        raise ValueError(f"route must be one of {[*ROUTES, '*']}, got {route!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    count = data.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                              or count < 1):
+        raise ValueError(f"count must be a positive integer or null, got {count!r}")
+    fields: dict = {"route": route, "kind": kind, "count": count}
+    for name, low, high in (("latency_ms", 0, 120_000), ("status", 100, 599),
+                            ("retry_after", 0, 86_400)):
+        if name in data:
+            value = data[name]
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+            fields[name] = value
+    drift = data.get("drift")
+    if drift is not None:
+        allowed = {d for r, opts in DRIFTS.items() for d in opts if route in (r, "*")}
+        if drift not in allowed:
+            raise ValueError(f"drift for route {route!r} must be one of {sorted(allowed)}")
+        fields["drift"] = drift
+    return Fault(**fields)
+
+
+class FaultBoard:
+    """The active faults; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self, route: str | None = None) -> None:
+        with self._lock:
+            self._faults = [f for f in self._faults if route is not None and f.route != route]
+
+    def active(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def take(self, route: str) -> Fault | None:
+        """The fault for this request (counting it), or None."""
+        with self._lock:
+            for i, fault in enumerate(self._faults):
+                if fault.route not in (route, "*"):
+                    continue
+                if fault.count is not None:
+                    if fault.count <= 1:
+                        del self._faults[i]
+                    else:
+                        self._faults[i] = replace(fault, count=fault.count - 1)
+                return fault
+        return None
+
+
+def malformed_body(body: bytes, content_type: str) -> bytes:
+    """A 200 body of the right content type that does not parse as what it claims."""
+    if content_type.startswith("application/json"):
+        return body[:40] + b',,{"\x00broken": [}' + body[-20:]
+    return (b'<!DOCTYPE html><html><body><div class="player-props--container tab">'
+            b'<div class="player-props--row" data-event=><span class="odds-detail">+1'
+            b"</div></table></html><<<")
+
+
+def truncated_body(body: bytes) -> bytes:
+    return body[: len(body) // 2]
