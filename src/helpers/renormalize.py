@@ -1,0 +1,95 @@
+"""Rebuild a vendor's odds rows from the raw archive with the current parser.
+
+The repair path for a parser bug (DOMAIN.md §8.1: an Unabated side inversion stayed in the
+stored rows; only re-parsing raw fixed it). Every payload file is first checked against its
+registered hash; then, in ONE transaction, the old rows and rejections of those payloads are
+replaced by the current parser's, and `raw_payloads` records the new parser_version and
+counts. Any error rolls the whole repair back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import duckdb
+
+from helpers import db, rawstore
+from helpers.errors import DataCheckError, SchemaDriftError
+from helpers.ingest import insert_rejections, update_dimensions
+from helpers.settings import Settings
+from helpers.vendors import vendor_module
+from helpers.vendors.base import ODDS_KEY, RawPayload
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RenormalizeSummary:
+    vendor: str
+    parser_version: str
+    payloads: int
+    parse_failures: int
+    rows_before: int
+    rows_after: int
+    rejected_after: int
+
+
+def renormalize(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: str,
+                since: date | None = None) -> RenormalizeSummary:
+    module = vendor_module(vendor)
+    since_ts = datetime.combine(since, time()) if since else datetime(1970, 1, 1)
+    payloads = con.execute(
+        "SELECT payload_hash, kind, capture_ts_utc, path FROM raw_payloads "
+        "WHERE vendor = ? AND capture_ts_utc >= ? ORDER BY capture_ts_utc, path",
+        [vendor, since_ts]).fetchall()
+    for digest, _kind, _ts, path in payloads:
+        full = settings.ops_home / path
+        if not full.exists():
+            raise DataCheckError(f"raw payload {path} is missing; nothing was changed")
+        if rawstore.sha256_hex(full.read_bytes()) != digest:
+            raise DataCheckError(f"raw payload {path} no longer matches its hash {digest[:12]}; "
+                                 "nothing was changed")
+    hashes = [p[0] for p in payloads]
+    summary = RenormalizeSummary(vendor, module.PARSER_VERSION, len(payloads), 0,
+                                 rows_before=_count_rows(con, hashes), rows_after=0,
+                                 rejected_after=0)
+    with db.transaction(con):
+        if hashes:
+            con.execute("DELETE FROM fact_prop_odds WHERE raw_payload_hash IN "
+                        "(SELECT unnest(?))", [hashes]).fetchall()
+            con.execute("DELETE FROM fact_rejected_odds WHERE raw_payload_hash IN "
+                        "(SELECT unnest(?))", [hashes]).fetchall()
+        for digest, kind, capture_ts, path in payloads:
+            body = (settings.ops_home / path).read_bytes()
+            raw = RawPayload(vendor=vendor, kind=kind, body=body, capture_ts_utc=capture_ts,
+                             sha256=digest, path=path)
+            error, inserted, parsed, rejected = None, 0, 0, 0
+            try:
+                result = module.parse(raw)
+            except SchemaDriftError as exc:
+                error = f"SchemaDriftError: {exc}"
+                summary.parse_failures += 1
+            else:
+                parsed, rejected = len(result.rows), result.rejections.total()
+                inserted = db.insert_new_rows(con, "fact_prop_odds", result.rows, ODDS_KEY,
+                                              prune_column="capture_ts_utc")
+                insert_rejections(con, raw, result.rejections, module.PARSER_VERSION, None)
+                update_dimensions(con, result.rows)
+                summary.rejected_after += rejected
+            con.execute(
+                "UPDATE raw_payloads SET parser_version = ?, rows_parsed = ?, rows_inserted = ?,"
+                " rows_rejected = ?, parse_error = ? WHERE payload_hash = ?",
+                [module.PARSER_VERSION, parsed, inserted, rejected, error, digest]).fetchall()
+    summary.rows_after = _count_rows(con, hashes)
+    log.info("renormalized %s: %s", vendor, summary)
+    return summary
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> int:
+    if not hashes:
+        return 0
+    return con.execute("SELECT count(*) FROM fact_prop_odds WHERE raw_payload_hash IN "
+                       "(SELECT unnest(?))", [hashes]).fetchall()[0][0]
+
