@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from helpers.errors import SchemaError
 
@@ -149,13 +150,14 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFr
     missing = [k for k in key if k not in frame.columns]
     if missing:
         raise ValueError(f"insert_new_rows({table}): key columns missing from frame: {missing}")
-    columns = [c for c in frame.columns if c != "_ord"]
+    columns = list(frame.columns)
     column_list = ", ".join(f'"{c}"' for c in columns)
-    partition = ", ".join(f'"{k}"' for k in key)
+    key_list = ", ".join(f's."{k}"' for k in key)
     match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in key)
-    incoming = frame[columns].assign(_ord=np.arange(len(frame)))
     view = f"_incoming_{table}"
-    con.register(view, incoming)
+    # Arrow is DuckDB's zero-copy path for the pyarrow-backed strings of the odds frames.
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    con.register(view, arrow.append_column("_ord", pa.array(np.arange(len(frame)))))
     try:
         prune_sql, params = "", []
         if prune_column is not None:
@@ -169,14 +171,19 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFr
             if has_null:
                 clauses.append(f't."{prune_column}" IS NULL')
             prune_sql = " AND (" + " OR ".join(clauses) + ")"
+        # A row-tuple DISTINCT groups NULLs together, like the NULL-safe key match.
+        duplicates = con.execute(
+            f"SELECT count(*) - count(DISTINCT ({key_list})) FROM {view} s").fetchall()[0][0]
+        source = view
+        if duplicates:
+            # Keep the first occurrence of each key, in the frame's order.
+            source = (f"(SELECT * FROM (SELECT *, row_number() OVER "
+                      f"(PARTITION BY {key_list.replace('s.', '')} ORDER BY _ord) AS _rn "
+                      f"FROM {view}) WHERE _rn = 1)")
         sql = f"""
             INSERT INTO {table} ({column_list})
-            SELECT {column_list} FROM (
-                SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY _ord) AS _rn
-                FROM {view}
-            ) s
-            WHERE s._rn = 1
-              AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {match}{prune_sql})
+            SELECT {column_list} FROM {source} s
+            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match}{prune_sql})
         """
         with transaction(con):
             inserted = con.execute(sql, params).fetchall()[0][0]
