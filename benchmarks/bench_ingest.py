@@ -31,13 +31,13 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_parsers import naive_unabated  # noqa: E402 - the same naive parser as there
+from bench_parsers import naive_unabated
 
-from helpers import db, ingest  # noqa: E402
-from helpers.demo.render_unabated import render_unabated_large  # noqa: E402
-from helpers.settings import load_settings  # noqa: E402
-from helpers.vendors import unabated  # noqa: E402
-from helpers.vendors.base import ODDS_COLUMNS, ODDS_KEY, Fetched, RawPayload  # noqa: E402
+from helpers import db, ingest
+from helpers.demo.render_unabated import render_unabated_large
+from helpers.settings import load_settings
+from helpers.vendors import unabated
+from helpers.vendors.base import ODDS_COLUMNS, ODDS_KEY, Fetched, RawPayload
 
 CAPTURE = datetime(2025, 12, 1, 15, 0)
 
