@@ -1,0 +1,64 @@
+"""`runner demo` and `runner emulator` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import requests
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
+    proc = subprocess.run([sys.executable, "-m", "runner", "demo", "--days", "2",
+                           "--start-date", "2025-12-01", "--home", str(home)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"Database {home / 'data' / 'ops.duckdb'}" in proc.stderr
+    con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
+    try:
+        runs = con.execute(
+            "SELECT slate_date, as_of_ts_utc, status FROM fact_run_registry "
+            "WHERE step = 'odds_ingestion' ORDER BY as_of_ts_utc").fetchall()
+        assert [(str(d), str(t), s) for d, t, s in runs] == [
+            ("2025-12-01", "2025-12-01 15:00:00", "success"),   # 10:00 ET morning run
+            ("2025-12-01", "2025-12-01 22:30:00", "success"),   # 17:30 ET pre-game capture
+            ("2025-12-02", "2025-12-02 15:00:00", "success"),
+            ("2025-12-02", "2025-12-02 22:30:00", "success"),
+        ]
+        per_vendor = dict(con.execute(
+            "SELECT source_vendor, count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
+            "GROUP BY 1").fetchall())
+        assert per_vendor == {"PLAYNOW": 4, "UNABATED": 4, "ODDSSHARK": 4}
+    finally:
+        con.close()
+    assert len(list((home / "outputs" / "runs").glob("*/*/01_odds_ingest.ipynb"))) == 4
+
+
+def test_demo_rejects_a_start_before_the_season(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "runner", "demo", "--start-date", "2025-01-01",
+                           "--home", str(tmp_path / "d")], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "--start-date" in proc.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_emulator_command_serves_on_loopback_until_stopped() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "runner", "emulator", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert requests.get(f"{url}/_emulator/clock", timeout=10).json()["now"]
+        assert requests.get(f"{url}/nhl/odds/player-props", timeout=30).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
