@@ -174,18 +174,23 @@ def devig_pair(d_over: Any, d_under: Any) -> tuple[Any, Any]:
     return io / s, iu / s
 
 
+def _check_bet(p: float, decimal: float, p_push: float) -> None:
+    """Scalar inputs of a bet: probabilities in [0, 1] summing to <= 1, decimal odds > 1."""
+    _check_prob(p)
+    _check_prob(p_push, "p_push")
+    if p + p_push > 1.0 + 1e-12:
+        raise ValueError(f"p + p_push = {p + p_push} > 1")
+    if not is_valid_decimal(decimal):
+        raise ValueError(f"invalid decimal odds {decimal!r}: need d > 1")
+
+
 def ev_per_unit(p: Any, decimal: Any, p_push: Any = 0.0) -> Any:
     """Expected profit per unit staked: p*(d-1) - (1 - p - p_push).
 
     With p_push = 0 this is p*d - 1 (DOMAIN §5). Invalid scalar -> ValueError; arrays -> NaN.
     """
     if _is_scalar(p) and _is_scalar(decimal) and _is_scalar(p_push):
-        _check_prob(p)
-        _check_prob(p_push, "p_push")
-        if p + p_push > 1.0 + 1e-12:
-            raise ValueError(f"p + p_push = {p + p_push} > 1")
-        if not is_valid_decimal(decimal):
-            raise ValueError(f"invalid decimal odds {decimal!r}: need d > 1")
+        _check_bet(p, decimal, p_push)
         return p * (float(decimal) - 1.0) - (1.0 - p - p_push)
     p_a = np.asarray(p, dtype="float64")
     pp = np.asarray(p_push, dtype="float64")
@@ -208,12 +213,7 @@ def kelly_fraction(p: Any, decimal: Any, p_push: Any = 0.0) -> Any:
     Invalid scalar -> ValueError; arrays -> NaN.
     """
     if _is_scalar(p) and _is_scalar(decimal) and _is_scalar(p_push):
-        _check_prob(p)
-        _check_prob(p_push, "p_push")
-        if p + p_push > 1.0 + 1e-12:
-            raise ValueError(f"p + p_push = {p + p_push} > 1")
-        if not is_valid_decimal(decimal):
-            raise ValueError(f"invalid decimal odds {decimal!r}: need d > 1")
+        _check_bet(p, decimal, p_push)
         b = float(decimal) - 1.0
         q = max(0.0, 1.0 - p - p_push)
         if p + q == 0.0:  # certain push: nothing to gain
