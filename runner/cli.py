@@ -6,13 +6,16 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from helpers.clock import et_date, parse_as_of, parse_slate_date, utcnow
-from helpers.errors import OpsError, UsageError
+from helpers.errors import OpsError, RunLockedError, SettingsError, UsageError
 from helpers.settings import Settings, load_settings, parse_number
 from runner import daily
 from runner.steps import STEPS, resolve_enabled
 
+# Exit 2: the command could not be carried out as given; nothing was written.
+USAGE_ERRORS = (UsageError, SettingsError, RunLockedError)
 DEMO_DAYS = 5
 DEMO_START = "2025-12-01"
 
@@ -103,15 +106,12 @@ def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    from helpers.demo.league import DEFAULT_SEED
     from runner.demo import DemoOptions, run_demo
 
     if args.days < 1:
         raise UsageError(f"--days {args.days} must be at least 1")
     start = parse_slate_date(args.start_date)
-    from helpers.demo.league import DEFAULT_SEED
-
     seed = DEFAULT_SEED if args.seed is None else args.seed
     return run_demo(DemoOptions(days=args.days, start_date=start, seed=seed,
                                 home=Path(args.home)))
@@ -134,7 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _renormalize(args, settings)
         if args.command == "demo":
             return _demo(args)
-    except OpsError as exc:
+    except USAGE_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return daily.EXIT_USAGE
+    except OpsError as exc:  # a check that failed on data, not on the command line
+        print(f"error: {exc}", file=sys.stderr)
+        return daily.EXIT_FAILED
     raise AssertionError(f"unhandled command {args.command}")

@@ -111,3 +111,21 @@ def test_cli_renormalize(emulator: Emulator, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "runner", "renormalize", "--vendor", "BETFAIR"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--vendor" in bad.stderr
+
+
+def test_cli_refuses_a_tampered_archive_with_exit_1(emulator: Emulator, tmp_path: Path) -> None:
+    settings = _settings(emulator, tmp_path)
+    con = db.connect(settings.db_path)
+    ingest.capture(con, settings, CAPTURE)
+    (path,) = con.execute("SELECT path FROM raw_payloads").fetchall()[0]
+    con.close()
+    (tmp_path / path).write_bytes(b"{}")
+    env = {**os.environ, "OPS_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "runner", "renormalize", "--vendor", "UNABATED"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "no longer matches its hash" in proc.stderr and "nothing was changed" in proc.stderr
+    missing = subprocess.run([sys.executable, "-m", "runner", "renormalize", "--vendor",
+                              "UNABATED"], env={**env, "OPS_HOME": str(tmp_path / "none")},
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no database" in missing.stderr
