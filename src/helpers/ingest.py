@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
@@ -117,18 +118,24 @@ def load_payload(con: duckdb.DuckDBPyConnection, settings: Settings, module: Mod
                      [capture_ts_utc, digest]).fetchall()
         return PayloadOutcome(fetched.kind, digest, known[0][0], len(fetched.body), "duplicate")
 
-    saved = rawstore.save_payload(settings.ops_home, settings.raw_dir, vendor, fetched.kind,
-                                  fetched.body, capture_ts_utc, fetched.ext, sha256=digest)
+    saved = rawstore.plan_save(settings.ops_home, settings.raw_dir, vendor, fetched.kind,
+                               fetched.body, capture_ts_utc, fetched.ext, sha256=digest)
     raw = RawPayload(vendor=vendor, kind=fetched.kind, body=fetched.body,
                      capture_ts_utc=capture_ts_utc, sha256=digest, path=saved.relative_path)
     outcome = PayloadOutcome(fetched.kind, digest, saved.relative_path, saved.size, "loaded")
-    try:
-        result = module.parse(raw)
-    except SchemaDriftError as exc:
-        outcome.status, outcome.error = "parse_failed", f"SchemaDriftError: {exc}"
-    except Exception as exc:
-        outcome.status, outcome.error = "parse_failed", f"{type(exc).__name__}: {exc}"
-        log.exception("%s parser crashed on %s", vendor, saved.relative_path)
+    # The raw file is written (and fsynced) by a thread while the parser runs - file IO
+    # releases the GIL - and nothing reaches the database until the write has finished:
+    # a write error propagates from .result() and the parse result is thrown away.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawstore") as pool:
+        written = pool.submit(rawstore.write_planned, saved, fetched.body)
+        try:
+            result = module.parse(raw)
+        except SchemaDriftError as exc:
+            outcome.status, outcome.error = "parse_failed", f"SchemaDriftError: {exc}"
+        except Exception as exc:
+            outcome.status, outcome.error = "parse_failed", f"{type(exc).__name__}: {exc}"
+            log.exception("%s parser crashed on %s", vendor, saved.relative_path)
+        written.result()
     if outcome.status == "parse_failed":
         _register_payload(con, raw, module.PARSER_VERSION, outcome, run_id)
         return outcome

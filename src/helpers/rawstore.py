@@ -49,14 +49,22 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def save_payload(ops_home: Path, raw_dir: Path, vendor: str, kind: str | None, body: bytes,
                  capture_ts_utc: datetime, ext: str, sha256: str | None = None) -> SavedPayload:
-    """Write `body` (and its .sha256 sidecar) under its canonical name and return where.
+    """Write `body` (and its .sha256 sidecar) under its canonical name and return where."""
+    planned = plan_save(ops_home, raw_dir, vendor, kind, body, capture_ts_utc, ext, sha256)
+    write_planned(planned, body)
+    return planned
+
+
+def plan_save(ops_home: Path, raw_dir: Path, vendor: str, kind: str | None, body: bytes,
+              capture_ts_utc: datetime, ext: str, sha256: str | None = None) -> SavedPayload:
+    """Where `body` goes, without writing it (`write_planned` does), so that the name is
+    known before the bytes are on disk and the write can overlap with parsing.
 
     A second, different payload of the same vendor/kind in the same second gets `_2`, `_3`
     ... appended; the same bytes under the same name are not written twice.
     """
     digest = sha256 or sha256_hex(body)
     base = payload_path(raw_dir, vendor, kind, capture_ts_utc, ext)
-    base.parent.mkdir(parents=True, exist_ok=True)
     path, n = base, 1
     while path.exists():
         sidecar = path.with_name(path.name + ".sha256")
@@ -64,15 +72,23 @@ def save_payload(ops_home: Path, raw_dir: Path, vendor: str, kind: str | None, b
             break  # already saved
         n += 1
         path = base.with_name(f"{base.stem}_{n}{base.suffix}")
-    else:
-        _atomic_write(path, body)
-        _atomic_write(path.with_name(path.name + ".sha256"),
-                      f"{digest}  {path.name}\n".encode())
     try:
         relative = str(path.relative_to(ops_home))
     except ValueError:
         relative = str(path)
     return SavedPayload(path=path, relative_path=relative, sha256=digest, size=len(body))
+
+
+def write_planned(planned: SavedPayload, body: bytes) -> None:
+    """Write the payload and then its sidecar, each atomically; a no-op when the same bytes
+    are already there. The sidecar comes last, so a sidecar vouches for a complete file."""
+    sidecar = planned.path.with_name(planned.path.name + ".sha256")
+    if planned.path.exists() and sidecar.exists() and \
+            sidecar.read_text().split(" ", 1)[0] == planned.sha256:
+        return
+    planned.path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(planned.path, body)
+    _atomic_write(sidecar, f"{planned.sha256}  {planned.path.name}\n".encode())
 
 
 def verify_payload(path: Path) -> bool:
