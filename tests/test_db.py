@@ -152,3 +152,31 @@ def test_missing_key_column_is_a_clear_error(tmp_path: Path) -> None:
     con = db.connect(tmp_path / "ops.duckdb")
     with pytest.raises(ValueError, match="key columns missing"):
         db.insert_new_rows(con, "fact_vendor_fetch_log", _fetch_rows(), ("nope",))
+
+
+def test_large_insert_keeps_first_occurrence_across_arrow_batches(tmp_path: Path) -> None:
+    """insert_new_rows cuts a frame into one Arrow batch per DuckDB thread; in-batch dedup
+    must still keep the first occurrence in frame order, and rows land in whole row groups
+    of db.ROW_GROUP_ROWS."""
+    con = db.connect(tmp_path / "ops.duckdb")
+    con.execute("SET threads = 2")
+    n = 3 * db.ROW_GROUP_ROWS
+    attempt = [i % (n // 2) for i in range(n)]  # the second half repeats the first half's keys
+    frame = pd.DataFrame({
+        "run_id": "r1", "vendor": "UNABATED", "endpoint": "propodds",
+        "url_redacted": ["first" if i < n // 2 else "second" for i in range(n)],
+        "request_ts_utc": pd.Timestamp("2026-01-04 15:00"), "attempt": attempt,
+        "status_code": 200, "elapsed_ms": 1.0, "bytes": 10, "error": None,
+    })
+    assert db.insert_new_rows(con, "fact_vendor_fetch_log", frame, KEY) == n // 2
+    assert con.execute("SELECT DISTINCT url_redacted FROM fact_vendor_fetch_log"
+                       ).fetchall() == [("first",)]
+    sizes = con.execute("SELECT DISTINCT count FROM pragma_storage_info('fact_vendor_fetch_log')"
+                        " WHERE column_name = 'run_id'").fetchall()
+    assert max(s[0] for s in sizes) == db.ROW_GROUP_ROWS
+    con.close()
+    read_only = db.connect(tmp_path / "ops.duckdb", read_only=True)
+    assert read_only.execute("SELECT count(*) FROM fact_vendor_fetch_log").fetchall()[0][0] \
+        == n // 2
+    with pytest.raises(duckdb.Error):
+        read_only.execute("DELETE FROM fact_vendor_fetch_log")

@@ -226,3 +226,29 @@ def test_driver_records_partial_when_one_vendor_fails(clean_faults: Emulator, tm
     assert scalar(con, "SELECT count(DISTINCT source_vendor) FROM fact_prop_odds") == 2
     con.close()
 
+
+
+def test_raw_write_failure_lands_nothing(tmp_path: Path) -> None:
+    """The raw file is written while the parser runs; when the write fails, nothing of the
+    payload reaches the database (raw first) and the error propagates."""
+    from helpers.vendors import unabated
+    from helpers.vendors.base import Fetched
+
+    settings = load_settings({"OPS_HOME": str(tmp_path)})
+    body = (Path(__file__).parent / "fixtures/unabated/propodds_trimmed_DAL_at_CAR.json"
+            ).read_bytes()
+    settings.raw_dir.mkdir(parents=True)
+    (settings.raw_dir / "UNABATED").write_text("a file where the vendor folder should be")
+    con = db.connect(settings.db_path)
+    with pytest.raises(OSError):
+        ingest.load_payload(con, settings, unabated, Fetched("propodds", body, "json"),
+                            MORNING, "run")
+    for table in ("fact_prop_odds", "raw_payloads", "fact_rejected_odds", "dim_books"):
+        assert scalar(con, f"SELECT count(*) FROM {table}") == 0, table
+    # With the folder fixed, the same payload loads.
+    (settings.raw_dir / "UNABATED").unlink()
+    outcome = ingest.load_payload(con, settings, unabated, Fetched("propodds", body, "json"),
+                                  MORNING, "run")
+    assert outcome.status == "loaded" and outcome.rows_inserted > 0
+    assert rawstore.verify_payload(tmp_path / outcome.path)
+    con.close()
