@@ -204,9 +204,11 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFr
             if has_null:
                 clauses.append(f't."{prune_column}" IS NULL')
             prune_sql = " AND (" + " OR ".join(clauses) + ")"
-        # A row-tuple DISTINCT groups NULLs together, like the NULL-safe key match.
+        # Rows with equal keys (NULLs included) hash equally, so fewer distinct hashes than
+        # rows is necessary for an in-batch duplicate; a hash collision only costs the exact
+        # dedup below, never a lost row. Half the cost of a DISTINCT over the key tuple.
         duplicates = con.execute(
-            f"SELECT count(*) - count(DISTINCT ({key_list})) FROM {view} s").fetchall()[0][0]
+            f"SELECT count(*) - count(DISTINCT hash({key_list})) FROM {view} s").fetchall()[0][0]
         source = view
         if duplicates:
             # Keep the first occurrence of each key, in the frame's order.
