@@ -415,3 +415,28 @@ def test_empty_odds_is_an_empty_slate_not_an_error() -> None:
     result = parse_doc(payload([]))
     assert len(result.rows) == 0 and tuple(result.rows.columns) == ODDS_COLUMNS
     assert result.rejections.total() == 0
+
+
+def test_price_beyond_int64_is_a_bad_price_not_a_failed_payload() -> None:
+    body = orjson.dumps(payload([prop(pid=1)])).replace(
+        b'"americanPrice":-120', b'"americanPrice":123456789012345678901234567890', 1)
+    result = unabated.parse(raw_of(body))
+    assert result.rejections.counts == {"bad_price": 1}
+    assert len(result.rows) == 3 and result.accounted
+
+
+def test_every_json_shape_decodes_and_is_counted() -> None:
+    """The typed decoder accepts any JSON in any position: odd shapes are counted, never a
+    decode error (one prop per kind of wrong value for the price / prop / alternates)."""
+    odd: list[Any] = ["x", 1, 1.5, True, None, [1], {}]
+    props = [prop(pid=1, books={f"ms{i + 1}": v for i, v in enumerate(odd[:2])}),
+             prop(pid=2, books={"ms1": price(alternateLines=[1, "y", [2], None,
+                                                              {"points": 2.5, "americanPrice": 150}])}),
+             prop(pid=3, books={"ms1": price(alternateLines={"points": 2.5})}),
+             *odd]
+    result = unabated.parse(raw_of(payload(props)))
+    assert result.accounted
+    # 2 odd prices + 4 odd alternates + 1 alternates object + 7 odd props
+    assert result.rejections.counts == {"malformed": 14}
+    # pid 1: its two UNDER prices; pid 2: main + the good alternate + 2 UNDER; pid 3: main + 2
+    assert len(result.rows) == 2 + 4 + 3
