@@ -321,13 +321,19 @@ def drift(vendor: str, what: str) -> SchemaDriftError:
     return SchemaDriftError(f"{vendor} payload drift: {what}")
 
 
+def require_body(raw: RawPayload, vendor: str) -> bytes:
+    """The payload's bytes; an empty or blank body -> SchemaDriftError."""
+    body = raw.body
+    if body is None or not body.strip():
+        raise drift(vendor, f"empty body ({raw.kind}, {raw.path or 'no path'})")
+    return body
+
+
 def load_json(raw: RawPayload, vendor: str) -> Any:
     """orjson.loads of the body; empty / malformed / truncated bodies -> SchemaDriftError."""
     import orjson
 
-    body = raw.body
-    if body is None or not body.strip():
-        raise drift(vendor, f"empty body ({raw.kind}, {raw.path or 'no path'})")
+    body = require_body(raw, vendor)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -68,6 +68,7 @@ from helpers.vendors.parsing import (
     drift,
     gc_paused,
     parse_iso_utc,
+    require_body,
     str_take,
 )
 
@@ -138,9 +139,7 @@ _DECODER = msgspec.json.Decoder(_Doc | list[Any] | _Scalar)
 
 def _decode(raw: RawPayload) -> _Doc:
     """The payload as a _Doc; unparseable JSON or a non-object top level -> SchemaDriftError."""
-    body = raw.body
-    if body is None or not body.strip():
-        raise drift(VENDOR, f"empty body ({raw.kind}, {raw.path or 'no path'})")
+    body = require_body(raw, VENDOR)
     try:
         doc = _DECODER.decode(body)
     except msgspec.DecodeError as exc:
