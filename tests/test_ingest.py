@@ -104,6 +104,19 @@ def test_lines_move_between_captures(clean_faults: Emulator, tmp_path: Path) -> 
     captures = scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
                            "WHERE source_vendor = 'UNABATED'")
     assert captures == 2
+    # dim_markets holds each vendor's market kinds once, however many captures: PlayNow's
+    # per-event market ids stay on the rows and do not leak into the dimension.
+    kinds = dict(con.execute("SELECT vendor_market_id, market_type FROM dim_markets "
+                             "WHERE source_vendor = 'PLAYNOW'").fetchall())
+    assert kinds == {"total points": "POINTS", "total assists": "ASSISTS",
+                     "total shots on goal": "SOG", "total blocks": "BLOCKS",
+                     "player 1+ goals": "GOALS"}
+    assert scalar(con, "SELECT count(DISTINCT vendor_market_id) FROM fact_prop_odds "
+                       "WHERE source_vendor = 'PLAYNOW'") > 2 * len(kinds)
+    assert scalar(con, "SELECT count(*) FROM dim_markets WHERE source_vendor = 'UNABATED'") \
+        == scalar(con, "SELECT count(DISTINCT vendor_market_id) FROM fact_prop_odds "
+                       "WHERE source_vendor = 'UNABATED'") == 5
+    assert scalar(con, "SELECT min(last_seen_ts_utc) FROM dim_markets") == later
     con.close()
 
 

@@ -146,7 +146,7 @@ def load_payload(con: duckdb.DuckDBPyConnection, settings: Settings, module: Mod
         outcome.rows_inserted = db.insert_new_rows(con, "fact_prop_odds", result.rows, ODDS_KEY,
                                                    prune_column="capture_ts_utc")
         insert_rejections(con, raw, result.rejections, module.PARSER_VERSION, run_id)
-        update_dimensions(con, result.rows)
+        update_dimensions(con, result.rows, result.markets)
         _register_payload(con, raw, module.PARSER_VERSION, outcome, run_id)
     if report is not None:
         report.rejections.merge(result.rejections)
@@ -182,19 +182,36 @@ def insert_rejections(con: duckdb.DuckDBPyConnection, raw: RawPayload, rejection
     return db.insert_new_rows(con, "fact_rejected_odds", frame, REJECTION_KEY)
 
 
-def update_dimensions(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
-    """Upsert the books and markets this payload used (first/last seen kept)."""
+def update_dimensions(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
+                      markets: dict[str, str] | None = None) -> None:
+    """Upsert the books and markets this payload used (first/last seen kept).
+
+    `markets` (ParseResult.markets) names the vendor's market kinds when the rows'
+    vendor_market_id is not one: PlayNow's market ids are per event, and recording them
+    would grow dim_markets by a row per player market per capture."""
     if rows.empty:
         return
-    con.register("_dim_rows", rows[["source_vendor", "book_id_vendor", "book_name_raw",
-                                    "book_type", "vendor_market_id", "market_type",
-                                    "capture_ts_utc"]])
+    books = rows[["source_vendor", "book_id_vendor", "book_name_raw", "book_type",
+                  "capture_ts_utc"]]
+    if markets is None:
+        market_rows = rows[["source_vendor", "vendor_market_id", "market_type",
+                            "capture_ts_utc"]]
+    else:
+        vendors = rows["source_vendor"].unique()
+        if len(vendors) != 1:
+            raise ValueError(f"update_dimensions: market kinds given for rows of {vendors}")
+        market_rows = pd.DataFrame({
+            "source_vendor": vendors[0], "vendor_market_id": list(markets),
+            "market_type": list(markets.values()),
+            "capture_ts_utc": rows["capture_ts_utc"].min()})
+    con.register("_dim_books", books)
+    con.register("_dim_markets", market_rows)
     try:
         con.execute("""
             INSERT INTO dim_books
             SELECT source_vendor, book_id_vendor, any_value(book_name_raw), any_value(book_type),
                    min(capture_ts_utc), max(capture_ts_utc)
-            FROM _dim_rows WHERE book_id_vendor IS NOT NULL
+            FROM _dim_books WHERE book_id_vendor IS NOT NULL
             GROUP BY source_vendor, book_id_vendor
             ON CONFLICT (source_vendor, book_id_vendor) DO UPDATE SET
                 book_name = excluded.book_name, book_type = excluded.book_type,
@@ -205,7 +222,7 @@ def update_dimensions(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> Non
             INSERT INTO dim_markets
             SELECT source_vendor, coalesce(vendor_market_id, market_type), market_type,
                    min(capture_ts_utc), max(capture_ts_utc)
-            FROM _dim_rows GROUP BY ALL
+            FROM _dim_markets GROUP BY ALL
             ON CONFLICT (source_vendor, vendor_market_id, market_type) DO UPDATE SET
                 first_seen_ts_utc = least(dim_markets.first_seen_ts_utc,
                                           excluded.first_seen_ts_utc),
@@ -213,7 +230,8 @@ def update_dimensions(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> Non
                                             excluded.last_seen_ts_utc)
         """).fetchall()
     finally:
-        con.unregister("_dim_rows")
+        con.unregister("_dim_books")
+        con.unregister("_dim_markets")
 
 
 def _write_fetch_log(con: duckdb.DuckDBPyConnection, client: VendorClient) -> None:

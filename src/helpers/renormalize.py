@@ -76,7 +76,7 @@ def renormalize(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: str,
                 inserted = db.insert_new_rows(con, "fact_prop_odds", result.rows, ODDS_KEY,
                                               prune_column="capture_ts_utc")
                 insert_rejections(con, raw, result.rejections, module.PARSER_VERSION, None)
-                update_dimensions(con, result.rows)
+                update_dimensions(con, result.rows, result.markets)
                 summary.rejected_after += rejected
             con.execute(
                 "UPDATE raw_payloads SET parser_version = ?, rows_parsed = ?, rows_inserted = ?,"

@@ -46,6 +46,9 @@ class ParseResult:
     rejections  reason -> count (+ first example) of priced items not emitted.
     items       priced items seen (see the module docstring); == len(rows) + rejections.total().
     stats       informational counts (events, props, markets, ...) that are not priced items.
+    markets     the vendor's market kinds that produced rows -> market_type, for dim_markets;
+                None when the rows' vendor_market_id already is that kind (Unabated betTypeId,
+                OddsShark tab). PlayNow gives it: its market ids are per event.
     """
 
     rows: pd.DataFrame
@@ -53,6 +56,7 @@ class ParseResult:
     items: int = 0
     parser_version: str = ""
     stats: dict[str, int] = field(default_factory=dict)
+    markets: dict[str, str] | None = None
 
     @property
     def accounted(self) -> bool:

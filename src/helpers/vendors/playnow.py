@@ -142,15 +142,18 @@ def _outcome_count(market: Any) -> int:
 
 
 def classify_market(name: str) -> tuple[str, Any, Any]:
-    """('player_total', market or None, (player text, line from name)) | ('anytime', 'GOALS', None)
-    | ('ignored', reason text, None) | ('unknown', name, None)."""
+    """('player_total', market, (player text, line from name, market kind))
+    | ('anytime', 'GOALS', ('', None, market kind)) | ('ignored', reason text, None)
+    | ('unknown', name, None). The market kind ("total shots on goal", "player 1+ goals") is
+    the market without its player and line, case-folded: what dim_markets records, since
+    PlayNow's market ids are per event."""
     text = " ".join(name.split())
     if _GAME_MARKET_RE.match(text):
         return ("ignored", f"{text!r} (game / outright market)", None)
     m = _PLAYER_N_GOALS_RE.match(text)
     if m is not None:
         if int(m.group("n")) == 1:
-            return ("anytime", "GOALS", None)
+            return ("anytime", "GOALS", ("", None, "player 1+ goals"))
         return ("ignored", f"{text!r} (only 1+ goals is in scope)", None)
     if _SCORER_RE.search(text):
         return ("ignored", f"{text!r} (first / last goalscorer)", None)
@@ -166,7 +169,7 @@ def classify_market(name: str) -> tuple[str, Any, Any]:
         if team_code(player) is not None:
             return ("ignored", f"{text!r} (team market)", None)
         line = float(m.group("line")) if m.group("line") else None
-        return ("player_total", market, (player, line))
+        return ("player_total", market, (player, line, f"total {stat}"))
     return ("unknown", text, None)
 
 
@@ -202,12 +205,13 @@ def parse(raw: RawPayload) -> ParseResult:
     stats = {"events": len(events), "markets": 0}
     if raw.kind == EVENT_LIST_KIND:
         return ParseResult(rows=_frame(raw, {}), rejections=tally.to_rejections(), items=0,
-                           parser_version=PARSER_VERSION, stats=stats)
+                           parser_version=PARSER_VERSION, stats=stats, markets={})
 
     cols: dict[str, list] = {k: [] for k in (
         "event_id", "event_name", "start", "home", "away", "player", "team", "market", "line",
         "side", "decimal", "quoted", "live", "market_id", "key")}
     seen: set[str] = set()
+    market_kinds: dict[str, str] = {}
     items = 0
 
     for ev in events:
@@ -254,7 +258,7 @@ def parse(raw: RawPayload) -> ParseResult:
                 if kind == "anytime":
                     player_text, side, line, prefix = oname, "OVER", 0.5, "anytime"
                 else:
-                    player_text, name_line = extra
+                    player_text, name_line, _ = extra
                     lm = _LADDER_RE.match(oname)
                     om = _OU_RE.match(oname)
                     if lm is not None:
@@ -289,6 +293,7 @@ def parse(raw: RawPayload) -> ParseResult:
                     tally.add("duplicate_outcome", f"{key} in {mname!r}")
                     continue
                 seen.add(key)
+                market_kinds[extra[2]] = market
                 cols["event_id"].append(event_id)
                 cols["event_name"].append(event_name)
                 cols["start"].append(start_us)
@@ -308,7 +313,7 @@ def parse(raw: RawPayload) -> ParseResult:
     frame = _frame(raw, cols)
     stats["rows"] = len(frame)
     return ParseResult(rows=frame, rejections=tally.to_rejections(), items=items,
-                       parser_version=PARSER_VERSION, stats=stats)
+                       parser_version=PARSER_VERSION, stats=stats, markets=market_kinds)
 
 
 def _resolve_event(ev: dict) -> tuple[str | None, str, Any]:
