@@ -200,10 +200,11 @@ def update_dimensions(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
         vendors = rows["source_vendor"].unique()
         if len(vendors) != 1:
             raise ValueError(f"update_dimensions: market kinds given for rows of {vendors}")
+        lo, hi = rows["capture_ts_utc"].min(), rows["capture_ts_utc"].max()
         market_rows = pd.DataFrame({
-            "source_vendor": vendors[0], "vendor_market_id": list(markets),
-            "market_type": list(markets.values()),
-            "capture_ts_utc": rows["capture_ts_utc"].min()})
+            "source_vendor": vendors[0], "vendor_market_id": list(markets) * 2,
+            "market_type": list(markets.values()) * 2,
+            "capture_ts_utc": [lo] * len(markets) + [hi] * len(markets)})
     con.register("_dim_books", books)
     con.register("_dim_markets", market_rows)
     try:
