@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.clock import et_date, parse_as_of, parse_slate_date, utcnow
-from helpers.errors import OpsError, RunLockedError, SettingsError, UsageError
+from helpers.errors import DatabaseBusyError, OpsError, RunLockedError, SettingsError, UsageError
 from helpers.settings import Settings, load_settings, parse_number
 from runner import daily
 from runner.steps import STEPS, resolve_enabled
 
-# Exit 2: the command could not be carried out as given; nothing was written.
-USAGE_ERRORS = (UsageError, SettingsError, RunLockedError)
+# Exit 2: the command could not be carried out as given; nothing was written. A database
+# held by another process is refused before anything runs (mid-run it fails the run, exit 1).
+USAGE_ERRORS = (UsageError, SettingsError, RunLockedError, DatabaseBusyError)
 DEMO_DAYS = 5
 DEMO_START = "2025-12-01"
 
@@ -93,7 +94,7 @@ def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"no database at {settings.db_path}; nothing to renormalize")
     with RunLock(settings.db_path, settings.run_lock_wait_seconds) as lock:
         lock.acquire("renormalize")
-        con = db.connect(settings.db_path)
+        con = db.connect(settings.db_path, wait_seconds=settings.run_lock_wait_seconds)
         try:
             summary = renormalize(con, settings, args.vendor, since)
         finally:

@@ -18,7 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
+from helpers import db
 from helpers.clock import utcnow
+from helpers.errors import DatabaseBusyError
 from helpers.settings import Settings, redact
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
@@ -76,8 +78,12 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
     started = utcnow()
     run_id = new_run_id(started)
     run_dir = settings.runs_dir / options.slate_date.isoformat() / run_id
-    with RunLock(settings.db_path, settings.run_lock_wait_seconds) as lock:
+    wait = settings.run_lock_wait_seconds
+    with RunLock(settings.db_path, wait) as lock:
         lock.acquire(run_id)
+        # The database must be free before anything runs: a run whose registry cannot be
+        # written would leave executed notebooks that no query can find.
+        db.connect(settings.db_path, wait_seconds=wait).close()
         kernel = ensure_kernel(settings.kernel_name)
         version = code_version()
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +106,12 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             if record.status == "skipped":
                 print(f"[{step.order}/{len(STEPS)}] {step.name}: skipped - "
                       f"{record.error_summary}", file=err)
-            write_records(settings.db_path, [record])
+            try:
+                write_records(settings.db_path, [record], wait_seconds=wait)
+            except DatabaseBusyError as exc:
+                print(f"run {run_id} stopped: the registry row of {step.name} could not be "
+                      f"written - {exc}", file=err)
+                return EXIT_FAILED
     code = exit_code(statuses)
     print(f"run {run_id} finished: {', '.join(statuses) or 'nothing ran'} -> exit {code}",
           file=err)

@@ -47,10 +47,11 @@ def code_version() -> str:
     return f"{helpers.__version__}+{sha}{'.dirty' if dirty.strip() else ''}"
 
 
-def write_records(db_path: Path, records: list[StepRecord]) -> int:
-    """Append the records (idempotent on run_id + step); opens and closes its own connection."""
+def write_records(db_path: Path, records: list[StepRecord], wait_seconds: float = 0.0) -> int:
+    """Append the records (idempotent on run_id + step); opens and closes its own connection,
+    waiting up to `wait_seconds` for another process to let go of the database."""
     frame = pd.DataFrame([asdict(r) for r in records])
-    con = db.connect(db_path)
+    con = db.connect(db_path, wait_seconds=wait_seconds)
     try:
         return db.insert_new_rows(con, "fact_run_registry", frame, REGISTRY_KEY)
     finally:

@@ -180,3 +180,29 @@ def test_large_insert_keeps_first_occurrence_across_arrow_batches(tmp_path: Path
         == n // 2
     with pytest.raises(duckdb.Error):
         read_only.execute("DELETE FROM fact_vendor_fetch_log")
+
+
+def test_connect_waits_for_another_process_then_names_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from helpers.errors import DatabaseBusyError
+
+    path = tmp_path / "ops.duckdb"
+    db.connect(path).close()
+    code = (f"import time; from helpers import db; c = db.connect({str(path)!r}); "
+            f"print('held', flush=True); time.sleep(2); c.close()")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(DatabaseBusyError, match=f"in use by another process.*PID {holder.pid}"):
+            db.connect(path, wait_seconds=0.3)
+        t0 = time.monotonic()
+        con = db.connect(path, wait_seconds=30)  # the holder lets go after ~2 s
+        assert time.monotonic() - t0 < 25
+        assert db.schema_version(con) == 1
+        con.close()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from helpers.errors import SchemaError
+from helpers.errors import DatabaseBusyError, SchemaError
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +96,18 @@ CATALOG = "ops"
 
 
 def connect(path: str | Path, read_only: bool = False,
-            migrations: Sequence[Migration] = MIGRATIONS) -> duckdb.DuckDBPyConnection:
-    """Open the ops database with TimeZone UTC; read-write opens create and migrate it."""
+            migrations: Sequence[Migration] = MIGRATIONS,
+            wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the ops database with TimeZone UTC; read-write opens create and migrate it.
+
+    When another process holds the file, retry for up to `wait_seconds`, then raise
+    DatabaseBusyError naming the holder.
+    """
     path = Path(path)
     if read_only:
         if not path.exists():
             raise SchemaError(f"no database at {path}: run `python -m runner daily` first")
-        con = _attach(path, read_only=True)
+        con = _attach_waiting(path, True, wait_seconds)
         version, latest = schema_version(con), max(m.version for m in migrations)
         if version != latest:
             con.close()
@@ -108,13 +115,36 @@ def connect(path: str | Path, read_only: bool = False,
                               f"{latest}: open it once read-write to migrate")
         return con
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _attach(path, read_only=False)
+    con = _attach_waiting(path, False, wait_seconds)
     try:
         ensure_schema(con, migrations)
     except BaseException:
         con.close()
         raise
     return con
+
+
+_BUSY_POLL_SECONDS = 0.2
+_HOLDER_RE = re.compile(r"Conflicting lock is held in (.*?)(?:\. See also|$)")
+
+
+def _attach_waiting(path: Path, read_only: bool,
+                    wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return _attach(path, read_only)
+        except duckdb.IOException as exc:
+            if "Could not set lock" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                holder = _HOLDER_RE.search(str(exc))
+                raise DatabaseBusyError(
+                    f"database {path} is in use by another process "
+                    f"({holder.group(1) if holder else 'holder unknown'}); waited "
+                    f"{wait_seconds:g} s - close that connection (an open notebook, duckdb "
+                    f"shell or SQL client) and rerun") from None
+            time.sleep(_BUSY_POLL_SECONDS)
 
 
 def _attach(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -22,6 +22,10 @@ class RunLockedError(OpsError):
     """Another daily run holds the lock on the same database."""
 
 
+class DatabaseBusyError(OpsError):
+    """Another process holds the DuckDB file (DuckDB allows one writer process at a time)."""
+
+
 class SchemaError(OpsError):
     """The database schema is missing, newer than this code, or otherwise unusable."""
 

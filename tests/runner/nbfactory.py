@@ -26,6 +26,14 @@ BODIES = {
     "partial": ["from helpers.step_status import report_step_status\n"
                 "report_step_status('partial', 'UNABATED failed: HTTP 503; others landed')"],
     "hold": ["import time\ntime.sleep(8)"],
+    # Starts a detached process that keeps the database open for 8 s, past the end of the
+    # step: like an analyst opening the file mid-run.
+    "grab_db": ["import subprocess, sys, time\n"
+                "code = ('import time; from helpers import db; c = db.connect(%r); '\n"
+                "        'print(\"held\", flush=True); time.sleep(8)' % db_path)\n"
+                "grab = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE,\n"
+                "                        start_new_session=True, text=True)\n"
+                "assert grab.stdout.readline().strip() == 'held'"],
 }
 
 

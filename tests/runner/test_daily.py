@@ -207,6 +207,47 @@ def test_second_concurrent_run_exits_2_and_db_stays_intact(tmp_path: Path) -> No
     assert rows["odds_ingestion"]["run_id"] in second.stderr  # the message names the holder
 
 
+def _hold_database(path: Path, seconds: float) -> subprocess.Popen:
+    """Another process with the DuckDB file open read-write (an analyst's notebook)."""
+    code = (f"import time; from helpers import db; c = db.connect({str(path)!r}); "
+            f"print('held', flush=True); time.sleep({seconds})")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_database_held_by_another_process_exits_2_before_anything_runs(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {})
+    home = tmp_path / "home"
+    home.mkdir()
+    holder = _hold_database(home / "data" / "ops.duckdb", 20)
+    try:
+        before = tree(home)
+        proc = run_daily(home, "--all", notebooks=nbs, RUN_LOCK_WAIT_SECONDS="1")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: database ") and "in use by another process" in last
+    assert f"PID {holder.pid}" in last
+    assert [p for p in tree(home) if p not in before] == ["data/ops.duckdb.runlock"]
+    assert registry(home) == {}  # nothing was registered, nothing ran
+
+
+def test_database_taken_mid_run_stops_the_run_with_exit_1(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {"odds_ingestion": "grab_db"})
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, "--all", notebooks=nbs, RUN_LOCK_WAIT_SECONDS="1")
+    assert proc.returncode == 1, proc.stderr
+    assert "[1/5] odds_ingestion: success" in proc.stderr
+    assert "stopped: the registry row of odds_ingestion could not be written" in proc.stderr
+    assert "[2/5]" not in proc.stderr  # nothing else ran against a database it cannot write
+    time.sleep(8)  # the grabbing process lets go
+    assert registry(home) == {}
+
+
 def test_exit_code_rules() -> None:
     assert exit_code(["success", "success"]) == 0
     assert exit_code(["success", "partial"]) == 3
