@@ -10,7 +10,7 @@ from pathlib import Path
 
 from helpers.clock import et_date, parse_as_of, parse_slate_date, utcnow
 from helpers.errors import DatabaseBusyError, OpsError, RunLockedError, SettingsError, UsageError
-from helpers.settings import Settings, load_settings, parse_number
+from helpers.settings import NUMBER_RULES, Settings, load_settings, parse_number
 from runner import daily
 from runner.steps import STEPS, resolve_enabled
 
@@ -76,7 +76,8 @@ def _daily_options(args: argparse.Namespace, env_settings: Settings) -> daily.Da
     if "DAILY_STEP_TIMEOUT_SECONDS" in explicit or not args.step_timeout_seconds:
         timeout = env_settings.step_timeout_seconds
     else:
-        timeout = parse_number("--step-timeout-seconds", args.step_timeout_seconds)
+        timeout = parse_number("--step-timeout-seconds", args.step_timeout_seconds,
+                               NUMBER_RULES["DAILY_STEP_TIMEOUT_SECONDS"])
     wall_clock = (env_settings.step_wall_clock_seconds
                   if "DAILY_STEP_WALL_CLOCK_SECONDS" in explicit else 3 * timeout + 60)
     return daily.DailyOptions(slate_date=slate, as_of=as_of, enabled=enabled,
@@ -89,7 +90,7 @@ def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
     from helpers.renormalize import renormalize
     from runner.lock import RunLock
 
-    since = parse_slate_date(args.since) if args.since else None
+    since = parse_slate_date(args.since, "--since") if args.since else None
     if not settings.db_path.exists():
         raise UsageError(f"no database at {settings.db_path}; nothing to renormalize")
     with RunLock(settings.db_path, settings.run_lock_wait_seconds) as lock:
@@ -112,7 +113,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.days < 1:
         raise UsageError(f"--days {args.days} must be at least 1")
-    start = parse_slate_date(args.start_date)
+    start = parse_slate_date(args.start_date, "--start-date")
     seed = DEFAULT_SEED if args.seed is None else args.seed
     return run_demo(DemoOptions(days=args.days, start_date=start, seed=seed,
                                 home=Path(args.home)))

@@ -13,6 +13,7 @@ import requests
 
 from helpers import db, ingest, rawstore
 from helpers.demo.server import Emulator
+from helpers.errors import VendorError
 from helpers.settings import Settings, load_settings
 
 MORNING = datetime(2025, 12, 1, 15, 0)  # 10:00 ET: the day's games are all pre-game
@@ -264,4 +265,104 @@ def test_raw_write_failure_lands_nothing(tmp_path: Path) -> None:
                                   MORNING, "run")
     assert outcome.status == "loaded" and outcome.rows_inserted > 0
     assert rawstore.verify_payload(tmp_path / outcome.path)
+    con.close()
+
+
+@pytest.mark.parametrize("kind", ["empty", "malformed"])
+def test_a_bad_payload_seen_again_fails_its_vendor_again(clean_faults: Emulator, tmp_path: Path,
+                                                          kind: str) -> None:
+    set_fault(clean_faults, route="unabated", kind=kind)
+    settings = settings_for(clean_faults, tmp_path)
+    first, con = run_capture(settings)
+    assert by_vendor(first)["UNABATED"].status == "failed"
+    later = datetime(2025, 12, 1, 23, 30)
+    clean_faults.set_clock(later)
+    again = by_vendor(ingest.capture(con, settings, later, run_id="second"))
+    assert again["UNABATED"].status == "failed", again["UNABATED"]
+    assert "failed to parse before" in again["UNABATED"].error
+    assert "renormalize" in again["UNABATED"].error
+    assert ingest.step_outcome(list(again.values()))[0] == "partial"
+    seen = con.execute("SELECT times_seen, load_state FROM raw_payloads "
+                       "WHERE vendor = 'UNABATED'").fetchall()
+    assert seen == [(2, "parse_failed")]
+    con.close()
+
+
+def test_identical_empty_bodies_from_every_vendor_fail_every_vendor(
+        clean_faults: Emulator, tmp_path: Path) -> None:
+    set_fault(clean_faults, route="*", kind="empty")
+    reports, con = run_capture(settings_for(clean_faults, tmp_path))
+    assert all(r.status == "failed" for r in reports), ingest.summarize(reports)
+    with pytest.raises(VendorError, match="every vendor failed"):
+        ingest.step_outcome(reports)
+    # one payload per vendor: the hash dedup is per vendor and kind
+    per_vendor = dict(con.execute("SELECT vendor, count(*) FROM raw_payloads "
+                                  "GROUP BY vendor").fetchall())
+    assert per_vendor == {"PLAYNOW": 1, "UNABATED": 1, "ODDSSHARK": 1}
+    assert scalar(con, "SELECT count(DISTINCT payload_hash) FROM raw_payloads") == 1
+    con.close()
+
+
+_DIE_DURING_CAPTURE = """
+import os, sys, time
+from datetime import datetime
+from pathlib import Path
+from helpers import db, ingest, rawstore
+from helpers.settings import load_settings
+from helpers.vendors import unabated
+
+moment = sys.argv[1]
+if moment == "before_raw_write":
+    rawstore.write_planned = lambda planned, body: os._exit(9)
+else:  # after the raw file is complete, while the parser runs
+    def parse(raw):
+        path = Path(os.environ["OPS_HOME"]) / raw.path
+        while not (path.exists() and rawstore.verify_payload(path)):
+            time.sleep(0.01)
+        os._exit(9)
+    unabated.parse = parse
+settings = load_settings()
+con = db.connect(settings.db_path)
+ingest.capture(con, settings, datetime(2025, 12, 1, 15, 0), run_id="killed",
+               vendors=["UNABATED"])
+"""
+
+
+@pytest.mark.parametrize("moment", ["before_raw_write", "after_raw_write"])
+def test_a_capture_killed_mid_payload_loses_no_request_and_is_finished_next_time(
+        clean_faults: Emulator, tmp_path: Path, moment: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
+    env.update({"OPS_HOME": str(tmp_path), "UNABATED_BASE_URL": clean_faults.base_url})
+    proc = subprocess.run([sys.executable, "-c", _DIE_DURING_CAPTURE, moment], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    con = db.connect(tmp_path / "data" / "ops.duckdb")
+    # The request made just before the process died is in the fetch log.
+    assert con.execute("SELECT run_id, status_code FROM fact_vendor_fetch_log").fetchall() == [
+        ("killed", 200)]
+    assert con.execute("SELECT load_state FROM raw_payloads").fetchall() == [("pending",)]
+    assert scalar(con, "SELECT count(*) FROM fact_prop_odds") == 0
+    con.close()
+
+    # Next capture: the pending payload is finished (file complete) or its registration is
+    # dropped and reported (file never written); the new capture lands either way.
+    settings = settings_for(clean_faults, tmp_path, VENDORS="UNABATED")
+    clean_faults.set_clock(datetime(2025, 12, 1, 16, 0))
+    reports, con = run_capture(settings, at=datetime(2025, 12, 1, 16, 0), run_id="next")
+    report = reports[0]
+    assert report.status == "success", report.error
+    statuses = [p.status for p in report.payloads]
+    if moment == "after_raw_write":
+        assert statuses[0] == "resumed" and report.payloads[0].rows_inserted > 0
+        assert scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds") == 2
+    else:
+        assert statuses[0] == "abandoned" and "never completely written" in \
+            report.payloads[0].error
+        assert scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds") == 1
+    assert statuses[-1] == "loaded"
+    assert scalar(con, "SELECT count(*) FROM raw_payloads WHERE load_state = 'pending'") == 0
     con.close()

@@ -63,3 +63,56 @@ def test_explicit_records_only_set_variables() -> None:
     settings = load_settings({"FAIL_FAST": "0", "RUN_EV": ""})
     assert "FAIL_FAST" in settings.explicit
     assert "RUN_EV" not in settings.explicit
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DAILY_STEP_TIMEOUT_SECONDS", "inf"),
+    ("DAILY_STEP_TIMEOUT_SECONDS", "nan"),
+    ("DAILY_STEP_TIMEOUT_SECONDS", "1e300"),
+    ("DAILY_STEP_TIMEOUT_SECONDS", "90.5"),
+    ("DAILY_STEP_WALL_CLOCK_SECONDS", "-inf"),
+    ("RUN_LOCK_WAIT_SECONDS", "NaN"),
+    ("HTTP_READ_TIMEOUT_SECONDS", "inf"),
+    ("HTTP_MAX_ATTEMPTS", "2.5"),
+    ("HTTP_MAX_ATTEMPTS", "99"),
+    ("HTTP_BACKOFF_SECONDS", "1e9"),
+    ("EV_MIN_EDGE", "nan"),
+    ("EV_ODDS_FRESHNESS_MINUTES", "infinity"),
+    ("OUTCOMES_LOOKBACK_DAYS", "1e6"),
+])
+def test_every_number_must_be_finite_and_within_its_bounds(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({name: value})
+    assert str(info.value).startswith(f"{name}=")
+
+
+def test_every_numeric_default_obeys_its_own_rule() -> None:
+    from helpers.settings import DEFAULTS, NUMBER_RULES, parse_number
+
+    for name, rule in NUMBER_RULES.items():
+        if DEFAULTS[name].startswith("<"):
+            continue  # derived default
+        parse_number(name, DEFAULTS[name], rule)
+
+
+@pytest.mark.parametrize("value", [",", " , ,"])
+def test_an_empty_vendor_list_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"VENDORS": value})
+    assert str(info.value).startswith("VENDORS=")
+
+
+@pytest.mark.parametrize("value", ["SECRETMARKER123\r", "SECRETMARKER123\n", "SECRET\tMARKER123"])
+def test_a_secret_with_a_control_character_is_refused_without_showing_it(value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"PLAYNOW_COOKIE": value})
+    message = str(info.value)
+    assert message.startswith("PLAYNOW_COOKIE=") and "control character" in message
+    assert "SECRET" not in message and "MARKER123" not in message
+
+
+def test_redaction_covers_the_escaped_and_stripped_forms_of_a_secret() -> None:
+    secrets = ("SECRETMARKER123\r",)
+    assert redact("header value 'SECRETMARKER123\\r' invalid", secrets) == \
+        "header value '***' invalid"
+    assert redact("cookie SECRETMARKER123 seen", secrets) == "cookie *** seen"

@@ -36,11 +36,12 @@ def parse_as_of(text: str) -> datetime:
     return to_naive_utc(moment)
 
 
-def parse_slate_date(text: str) -> date:
+def parse_slate_date(text: str, option: str = "--date") -> date:
+    """A YYYY-MM-DD date; the error names `option`, the flag the user typed it into."""
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"--date {text!r} is not a date in the form YYYY-MM-DD") from None
+        raise UsageError(f"{option} {text!r} is not a date in the form YYYY-MM-DD") from None
 
 
 def et_date(moment_utc: datetime) -> date:

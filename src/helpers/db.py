@@ -33,12 +33,16 @@ class Migration:
     apply: Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def _apply_schema_file(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(resources.files("helpers").joinpath("schema.sql").read_text())
+def _sql_file(name: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    def apply(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(resources.files("helpers").joinpath(name).read_text())
+    return apply
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema (DESIGN.md §3)", _apply_schema_file),
+    Migration(1, "initial schema", _sql_file("schema.sql")),
+    Migration(2, "payloads keyed per vendor and kind with a load state; registry statuses "
+                 "running and interrupted", _sql_file("migration_0002.sql")),
 )
 
 

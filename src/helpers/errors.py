@@ -8,10 +8,11 @@ class OpsError(Exception):
 class SettingsError(OpsError):
     """An environment variable or CLI value is invalid; the message names it."""
 
-    def __init__(self, name: str, value: object, expected: str):
+    def __init__(self, name: str, value: object, expected: str, *, secret: bool = False):
         self.name = name
-        self.value = value
-        super().__init__(f"{name}={value!r} is invalid: expected {expected}")
+        self.value = None if secret else value
+        shown = "(value not shown: secret)" if secret else f"{value!r}"
+        super().__init__(f"{name}={shown} is invalid: expected {expected}")
 
 
 class UsageError(OpsError):

@@ -91,8 +91,11 @@ class VendorClient:
 
     def __init__(self, settings: Settings, vendor: str, run_id: str | None = None,
                  headers: Mapping[str, str] | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 on_attempt: Callable[[FetchAttempt], None] | None = None):
+        """`on_attempt` is called with each attempt as soon as it ends (the fetch log)."""
         self.settings = settings
+        self.on_attempt = on_attempt
         self.vendor = vendor
         self.run_id = run_id
         self.sleep = sleep
@@ -166,8 +169,11 @@ class VendorClient:
         if params:
             url = url + ("&" if "?" in url else "?") + urlencode(params, safe=",:")
         secrets = self.settings.secret_values()
-        self.attempts.append(FetchAttempt(
+        record = FetchAttempt(
             run_id=self.run_id, vendor=self.vendor, endpoint=endpoint,
             url_redacted=redact_url(url, secrets), request_ts_utc=started, attempt=attempt,
             status_code=status, elapsed_ms=round((time.perf_counter() - t0) * 1000, 2),
-            bytes=size, error=redact(error, secrets)[:500] if error else None))
+            bytes=size, error=redact(error, secrets)[:500] if error else None)
+        self.attempts.append(record)
+        if self.on_attempt is not None:
+            self.on_attempt(record)

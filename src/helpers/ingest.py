@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 
 import duckdb
@@ -23,14 +24,15 @@ import pandas as pd
 from helpers import db, rawstore
 from helpers.clock import utcnow
 from helpers.errors import SchemaDriftError, VendorError
-from helpers.http import VendorClient
+from helpers.http import FetchAttempt, VendorClient
 from helpers.settings import Settings, redact
 from helpers.vendors import vendor_module
 from helpers.vendors.base import ODDS_KEY, Fetched, RawPayload, Rejections
+from helpers.vendors.parsing import ParseResult
 
 log = logging.getLogger(__name__)
 
-REJECTION_KEY = ("raw_payload_hash", "reason", "parser_version")
+REJECTION_KEY = ("raw_payload_hash", "source_vendor", "reason", "parser_version")
 FETCH_LOG_COLUMNS = ("run_id", "vendor", "endpoint", "url_redacted", "request_ts_utc",
                      "attempt", "status_code", "elapsed_ms", "bytes", "error")
 
@@ -41,7 +43,9 @@ class PayloadOutcome:
     sha256: str
     path: str
     size: int
-    status: str  # loaded | duplicate | parse_failed
+    # loaded | duplicate | parse_failed | resumed (an interrupted capture's payload, loaded
+    # now) | abandoned (an interrupted capture's payload whose raw file was never written)
+    status: str
     rows_parsed: int = 0
     rows_inserted: int = 0
     rows_rejected: int = 0
@@ -81,8 +85,12 @@ def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: s
                    capture_ts_utc: datetime, run_id: str | None = None) -> VendorReport:
     module = vendor_module(vendor)
     report = VendorReport(vendor=vendor)
-    client = VendorClient(settings, vendor, run_id, headers=module.request_headers(settings))
+    # Each attempt reaches the fetch log as it happens, so a run killed mid-capture still
+    # leaves a row for every request it made.
+    client = VendorClient(settings, vendor, run_id, headers=module.request_headers(settings),
+                          on_attempt=lambda attempt: write_fetch_attempt(con, attempt))
     try:
+        report.payloads.extend(resume_pending(con, settings, module, run_id, report))
         for fetched in module.fetch(client):
             outcome = load_payload(con, settings, module, fetched, capture_ts_utc, run_id,
                                    report)
@@ -98,71 +106,175 @@ def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: s
         client.close()
         report.requests = len(client.attempts)
         report.retries = sum(1 for a in client.attempts if a.attempt > 1)
-        _write_fetch_log(con, client)
     if report.error:
         report.error = redact(report.error, settings.secret_values())
         log.warning("%s failed: %s", vendor, report.error)
     return report
 
 
+@dataclass(frozen=True)
+class KnownPayload:
+    path: str
+    capture_ts_utc: datetime
+    load_state: str  # pending | loaded | parse_failed
+    parse_error: str | None
+
+
+def _known_payload(con: duckdb.DuckDBPyConnection, vendor: str, kind: str,
+                   digest: str) -> KnownPayload | None:
+    found = con.execute(
+        "SELECT path, capture_ts_utc, load_state, parse_error FROM raw_payloads "
+        "WHERE payload_hash = ? AND vendor = ? AND kind = ?", [digest, vendor, kind]).fetchall()
+    return KnownPayload(*found[0]) if found else None
+
+
 def load_payload(con: duckdb.DuckDBPyConnection, settings: Settings, module: ModuleType,
                  fetched: Fetched, capture_ts_utc: datetime, run_id: str | None,
                  report: VendorReport | None = None) -> PayloadOutcome:
+    """Register, save raw and load one fetched body. A body this vendor already sent (same
+    hash and kind) is only re-sighted; if it could not be parsed then, it fails again now."""
     vendor = module.VENDOR
     digest = rawstore.sha256_hex(fetched.body)
-    known = con.execute("SELECT path FROM raw_payloads WHERE payload_hash = ?",
-                        [digest]).fetchall()
-    if known:
+    known = _known_payload(con, vendor, fetched.kind, digest)
+    if known is not None and known.load_state != "pending":
         con.execute("UPDATE raw_payloads SET last_seen_ts_utc = greatest(last_seen_ts_utc, ?), "
-                     "times_seen = times_seen + 1 WHERE payload_hash = ?",
-                     [capture_ts_utc, digest]).fetchall()
-        return PayloadOutcome(fetched.kind, digest, known[0][0], len(fetched.body), "duplicate")
+                    "times_seen = times_seen + 1 WHERE payload_hash = ? AND vendor = ? "
+                    "AND kind = ?", [capture_ts_utc, digest, vendor, fetched.kind]).fetchall()
+        if known.load_state == "parse_failed":
+            return PayloadOutcome(
+                fetched.kind, digest, known.path, len(fetched.body), "parse_failed",
+                error=f"the same payload failed to parse before ({known.parse_error}); fix the "
+                      f"parser, then run `runner renormalize --vendor {vendor}`")
+        return PayloadOutcome(fetched.kind, digest, known.path, len(fetched.body), "duplicate")
 
-    saved = rawstore.plan_save(settings.ops_home, settings.raw_dir, vendor, fetched.kind,
-                               fetched.body, capture_ts_utc, fetched.ext, sha256=digest)
-    raw = RawPayload(vendor=vendor, kind=fetched.kind, body=fetched.body,
-                     capture_ts_utc=capture_ts_utc, sha256=digest, path=saved.relative_path)
-    outcome = PayloadOutcome(fetched.kind, digest, saved.relative_path, saved.size, "loaded")
+    if known is None:
+        saved = rawstore.plan_save(settings.ops_home, settings.raw_dir, vendor, fetched.kind,
+                                   fetched.body, capture_ts_utc, fetched.ext, sha256=digest)
+        raw = RawPayload(vendor=vendor, kind=fetched.kind, body=fetched.body,
+                         capture_ts_utc=capture_ts_utc, sha256=digest, path=saved.relative_path)
+        # Registered before its file is written: a capture killed from here on leaves a
+        # pending row that the next capture finishes (resume_pending), never an orphan file.
+        _register_pending(con, raw, run_id)
+    else:  # pending: an interrupted capture registered it; finish it with these bytes
+        saved = _saved_at(settings, known.path, digest, len(fetched.body))
+        raw = RawPayload(vendor=vendor, kind=fetched.kind, body=fetched.body,
+                         capture_ts_utc=known.capture_ts_utc, sha256=digest, path=known.path)
+    return _save_parse_store(con, module, raw, saved, run_id, report)
+
+
+def _saved_at(settings: Settings, relative_path: str, digest: str,
+              size: int) -> rawstore.SavedPayload:
+    path = Path(relative_path)
+    full = path if path.is_absolute() else settings.ops_home / path
+    return rawstore.SavedPayload(path=full, relative_path=relative_path, sha256=digest,
+                                 size=size)
+
+
+def _save_parse_store(con: duckdb.DuckDBPyConnection, module: ModuleType, raw: RawPayload,
+                      saved: rawstore.SavedPayload, run_id: str | None,
+                      report: VendorReport | None) -> PayloadOutcome:
     # The raw file is written (and fsynced) by a thread while the parser runs - file IO
     # releases the GIL - and nothing reaches the database until the write has finished:
     # a write error propagates from .result() and the parse result is thrown away.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawstore") as pool:
-        written = pool.submit(rawstore.write_planned, saved, fetched.body)
+        written = pool.submit(rawstore.write_planned, saved, raw.body)
+        result, error = parse_payload(module, raw)
         try:
-            result = module.parse(raw)
-        except SchemaDriftError as exc:
-            outcome.status, outcome.error = "parse_failed", f"SchemaDriftError: {exc}"
-        except Exception as exc:
-            outcome.status, outcome.error = "parse_failed", f"{type(exc).__name__}: {exc}"
-            log.exception("%s parser crashed on %s", vendor, saved.relative_path)
-        written.result()
-    if outcome.status == "parse_failed":
-        _register_payload(con, raw, module.PARSER_VERSION, outcome, run_id)
-        return outcome
-
-    with db.transaction(con):
-        outcome.rows_parsed = len(result.rows)
-        outcome.rows_rejected = result.rejections.total()
-        outcome.rows_inserted = db.insert_new_rows(con, "fact_prop_odds", result.rows, ODDS_KEY,
-                                                   prune_column="capture_ts_utc")
-        insert_rejections(con, raw, result.rejections, module.PARSER_VERSION, run_id)
-        update_dimensions(con, result.rows, result.markets)
-        _register_payload(con, raw, module.PARSER_VERSION, outcome, run_id)
-    if report is not None:
+            written.result()
+        except BaseException:
+            _unregister_pending(con, raw)  # nothing of a payload that was not saved remains
+            raise
+    outcome = store_parsed(con, raw, module.PARSER_VERSION, result, error, run_id)
+    if report is not None and result is not None:
         report.rejections.merge(result.rejections)
         if len(result.rows) and (report.sample is None or report.sample.empty):
             report.sample = result.rows.head(5)
     return outcome
 
 
-def _register_payload(con: duckdb.DuckDBPyConnection, raw: RawPayload, parser_version: str,
-                      outcome: PayloadOutcome, run_id: str | None) -> None:
-    now = utcnow()
+def parse_payload(module: ModuleType, raw: RawPayload) -> tuple[ParseResult | None, str | None]:
+    """The vendor parser's result, or None and the reason it could not parse the payload.
+    Ingest and renormalize treat a parser failure the same way through this."""
+    try:
+        return module.parse(raw), None
+    except SchemaDriftError as exc:
+        return None, f"SchemaDriftError: {exc}"
+    except Exception as exc:
+        log.exception("%s parser crashed on %s", raw.vendor, raw.path)
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def store_parsed(con: duckdb.DuckDBPyConnection, raw: RawPayload, parser_version: str,
+                 result: ParseResult | None, error: str | None,
+                 run_id: str | None) -> PayloadOutcome:
+    """The one place a parse result is stored: its rows (idempotent), counted rejections and
+    dimensions, and the payload's raw_payloads row (counts, parser version, load state), in
+    one transaction. `result` None stores the parse failure `error` instead."""
+    outcome = PayloadOutcome(raw.kind, raw.sha256, raw.path, len(raw.body), "loaded")
+    with db.transaction(con):
+        if result is None:
+            outcome.status, outcome.error = "parse_failed", error
+        else:
+            outcome.rows_parsed = len(result.rows)
+            outcome.rows_rejected = result.rejections.total()
+            outcome.rows_inserted = db.insert_new_rows(con, "fact_prop_odds", result.rows,
+                                                       ODDS_KEY, prune_column="capture_ts_utc")
+            insert_rejections(con, raw, result.rejections, parser_version, run_id)
+            update_dimensions(con, result.rows, result.markets)
+        con.execute(
+            "UPDATE raw_payloads SET parser_version = ?, rows_parsed = ?, rows_inserted = ?, "
+            "rows_rejected = ?, parse_error = ?, load_state = ? "
+            "WHERE payload_hash = ? AND vendor = ? AND kind = ?",
+            [parser_version, outcome.rows_parsed, outcome.rows_inserted, outcome.rows_rejected,
+             outcome.error, outcome.status, raw.sha256, raw.vendor, raw.kind]).fetchall()
+    return outcome
+
+
+def _register_pending(con: duckdb.DuckDBPyConnection, raw: RawPayload,
+                      run_id: str | None) -> None:
     con.execute(
-        "INSERT INTO raw_payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [raw.sha256, raw.vendor, raw.kind, raw.capture_ts_utc, raw.path, len(raw.body),
-         parser_version, outcome.rows_parsed, outcome.rows_inserted, outcome.rows_rejected,
-         outcome.error, run_id, now, raw.capture_ts_utc, 1]).fetchall()
+        "INSERT INTO raw_payloads (payload_hash, vendor, kind, capture_ts_utc, path, bytes, "
+        "run_id, registered_ts_utc, last_seen_ts_utc, times_seen, load_state) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'pending')",
+        [raw.sha256, raw.vendor, raw.kind, raw.capture_ts_utc, raw.path, len(raw.body), run_id,
+         utcnow(), raw.capture_ts_utc]).fetchall()
+
+
+def _unregister_pending(con: duckdb.DuckDBPyConnection, raw: RawPayload) -> None:
+    con.execute("DELETE FROM raw_payloads WHERE payload_hash = ? AND vendor = ? AND kind = ? "
+                "AND load_state = 'pending'", [raw.sha256, raw.vendor, raw.kind]).fetchall()
+
+
+def resume_pending(con: duckdb.DuckDBPyConnection, settings: Settings, module: ModuleType,
+                   run_id: str | None, report: VendorReport | None = None) -> list[PayloadOutcome]:
+    """Finish the payloads an interrupted capture of this vendor registered but never
+    loaded: load those whose raw file is complete (bytes match the hash), and drop the
+    registration of those whose file was never written (their request is in the fetch log;
+    the bytes are gone). Each is reported; nothing is dropped silently."""
+    pending = con.execute(
+        "SELECT payload_hash, kind, capture_ts_utc, path, bytes FROM raw_payloads "
+        "WHERE vendor = ? AND load_state = 'pending' ORDER BY capture_ts_utc",
+        [module.VENDOR]).fetchall()
+    outcomes = []
+    for digest, kind, capture_ts, path, size in pending:
+        saved = _saved_at(settings, path, digest, size)
+        body = saved.path.read_bytes() if saved.path.exists() else None
+        if body is None or rawstore.sha256_hex(body) != digest:
+            _unregister_pending(con, RawPayload(module.VENDOR, kind, b"", capture_ts, digest))
+            outcomes.append(PayloadOutcome(
+                kind, digest, path, size, "abandoned",
+                error="an interrupted capture registered this payload but its raw file was "
+                      "never completely written; the registration was dropped"))
+            log.warning("%s: dropped pending payload %s (raw file incomplete)", module.VENDOR,
+                        path)
+            continue
+        raw = RawPayload(vendor=module.VENDOR, kind=kind, body=body, capture_ts_utc=capture_ts,
+                         sha256=digest, path=path)
+        outcome = _save_parse_store(con, module, raw, saved, run_id, report)
+        outcome.status = "resumed" if outcome.status == "loaded" else outcome.status
+        log.info("%s: finished interrupted payload %s (%s)", module.VENDOR, path, outcome.status)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def insert_rejections(con: duckdb.DuckDBPyConnection, raw: RawPayload, rejections: Rejections,
@@ -235,16 +347,12 @@ def update_dimensions(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame,
         con.unregister("_dim_markets")
 
 
-def _write_fetch_log(con: duckdb.DuckDBPyConnection, client: VendorClient) -> None:
-    if not client.attempts:
-        return
-    frame = pd.DataFrame([vars(a) for a in client.attempts], columns=list(FETCH_LOG_COLUMNS))
-    con.register("_fetch_log", frame)
-    try:
-        con.execute(f"INSERT INTO fact_vendor_fetch_log ({', '.join(FETCH_LOG_COLUMNS)}) "
-                    f"SELECT * FROM _fetch_log").fetchall()
-    finally:
-        con.unregister("_fetch_log")
+def write_fetch_attempt(con: duckdb.DuckDBPyConnection, attempt: FetchAttempt) -> None:
+    """One row of fact_vendor_fetch_log, committed at once."""
+    values = vars(attempt)
+    con.execute(f"INSERT INTO fact_vendor_fetch_log ({', '.join(FETCH_LOG_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(FETCH_LOG_COLUMNS))})",
+                [values[c] for c in FETCH_LOG_COLUMNS]).fetchall()
 
 
 def summarize(reports: list[VendorReport]) -> pd.DataFrame:

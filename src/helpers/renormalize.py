@@ -16,11 +16,11 @@ from datetime import date, datetime, time
 import duckdb
 
 from helpers import db, rawstore
-from helpers.errors import DataCheckError, SchemaDriftError
-from helpers.ingest import insert_rejections, update_dimensions
+from helpers.errors import DataCheckError
+from helpers.ingest import parse_payload, store_parsed
 from helpers.settings import Settings
 from helpers.vendors import vendor_module
-from helpers.vendors.base import ODDS_KEY, RawPayload
+from helpers.vendors.base import RawPayload
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def renormalize(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: str,
     module = vendor_module(vendor)
     since_ts = datetime.combine(since, time()) if since else datetime(1970, 1, 1)
     payloads = con.execute(
-        "SELECT payload_hash, kind, capture_ts_utc, path FROM raw_payloads "
-        "WHERE vendor = ? AND capture_ts_utc >= ? ORDER BY capture_ts_utc, path",
+        "SELECT payload_hash, kind, capture_ts_utc, path FROM raw_payloads WHERE vendor = ? "
+        "AND capture_ts_utc >= ? AND load_state <> 'pending' ORDER BY capture_ts_utc, path",
         [vendor, since_ts]).fetchall()
     for digest, _kind, _ts, path in payloads:
         full = settings.ops_home / path
@@ -53,43 +53,31 @@ def renormalize(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: str,
                                  "nothing was changed")
     hashes = [p[0] for p in payloads]
     summary = RenormalizeSummary(vendor, module.PARSER_VERSION, len(payloads), 0,
-                                 rows_before=_count_rows(con, hashes), rows_after=0,
+                                 rows_before=_count_rows(con, vendor, hashes), rows_after=0,
                                  rejected_after=0)
     with db.transaction(con):
-        if hashes:
-            con.execute("DELETE FROM fact_prop_odds WHERE raw_payload_hash IN "
-                        "(SELECT unnest(?))", [hashes]).fetchall()
-            con.execute("DELETE FROM fact_rejected_odds WHERE raw_payload_hash IN "
-                        "(SELECT unnest(?))", [hashes]).fetchall()
+        if payloads:
+            con.execute("DELETE FROM fact_prop_odds WHERE source_vendor = ? AND raw_payload_hash "
+                        "IN (SELECT unnest(?))", [vendor, hashes]).fetchall()
+            con.execute("DELETE FROM fact_rejected_odds WHERE source_vendor = ? AND "
+                        "raw_payload_hash IN (SELECT unnest(?))", [vendor, hashes]).fetchall()
         for digest, kind, capture_ts, path in payloads:
             body = (settings.ops_home / path).read_bytes()
             raw = RawPayload(vendor=vendor, kind=kind, body=body, capture_ts_utc=capture_ts,
                              sha256=digest, path=path)
-            error, inserted, parsed, rejected = None, 0, 0, 0
-            try:
-                result = module.parse(raw)
-            except SchemaDriftError as exc:
-                error = f"SchemaDriftError: {exc}"
+            result, error = parse_payload(module, raw)
+            outcome = store_parsed(con, raw, module.PARSER_VERSION, result, error, None)
+            if outcome.status == "parse_failed":
                 summary.parse_failures += 1
-            else:
-                parsed, rejected = len(result.rows), result.rejections.total()
-                inserted = db.insert_new_rows(con, "fact_prop_odds", result.rows, ODDS_KEY,
-                                              prune_column="capture_ts_utc")
-                insert_rejections(con, raw, result.rejections, module.PARSER_VERSION, None)
-                update_dimensions(con, result.rows, result.markets)
-                summary.rejected_after += rejected
-            con.execute(
-                "UPDATE raw_payloads SET parser_version = ?, rows_parsed = ?, rows_inserted = ?,"
-                " rows_rejected = ?, parse_error = ? WHERE payload_hash = ?",
-                [module.PARSER_VERSION, parsed, inserted, rejected, error, digest]).fetchall()
-    summary.rows_after = _count_rows(con, hashes)
+            summary.rejected_after += outcome.rows_rejected
+    summary.rows_after = _count_rows(con, vendor, hashes)
     log.info("renormalized %s: %s", vendor, summary)
     return summary
 
 
-def _count_rows(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> int:
+def _count_rows(con: duckdb.DuckDBPyConnection, vendor: str, hashes: list[str]) -> int:
     if not hashes:
         return 0
-    return con.execute("SELECT count(*) FROM fact_prop_odds WHERE raw_payload_hash IN "
-                       "(SELECT unnest(?))", [hashes]).fetchall()[0][0]
+    return con.execute("SELECT count(*) FROM fact_prop_odds WHERE source_vendor = ? AND "
+                       "raw_payload_hash IN (SELECT unnest(?))", [vendor, hashes]).fetchall()[0][0]
 

@@ -7,6 +7,7 @@ for configuration (DESIGN.md §3-5).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,16 +80,63 @@ def parse_bool(name: str, raw: str) -> bool:
     raise SettingsError(name, raw, "one of 1/true/yes/on or 0/false/no/off")
 
 
-def parse_number(name: str, raw: str, *, minimum: float = 0.0, allow_equal: bool = False,
-                 integer: bool = False) -> float:
+@dataclass(frozen=True)
+class NumberRule:
+    """What a numeric variable accepts: finite, within [minimum, maximum] (the minimum
+    excluded unless `allow_minimum`), and a whole number when `integer`."""
+
+    minimum: float
+    maximum: float
+    allow_minimum: bool = False
+    integer: bool = False
+
+
+# Every numeric variable and its bounds. Upper bounds keep a typo ("9000000") or "inf" from
+# reaching papermill, requests or a sleep as an absurd value (DAILY_STEP_TIMEOUT_SECONDS=inf
+# used to fail inside the step with a TraitError).
+DAY_SECONDS = 86_400
+NUMBER_RULES: dict[str, NumberRule] = {
+    "DAILY_STEP_TIMEOUT_SECONDS": NumberRule(0, DAY_SECONDS, integer=True),
+    "DAILY_STEP_WALL_CLOCK_SECONDS": NumberRule(0, 4 * DAY_SECONDS, integer=True),
+    "RUN_LOCK_WAIT_SECONDS": NumberRule(0, 3_600, allow_minimum=True),
+    "HTTP_CONNECT_TIMEOUT_SECONDS": NumberRule(0, 600),
+    "HTTP_READ_TIMEOUT_SECONDS": NumberRule(0, 600),
+    # The spec's anti-hang rule: at most 3 retries, so at most 4 attempts.
+    "HTTP_MAX_ATTEMPTS": NumberRule(1, 4, allow_minimum=True, integer=True),
+    "HTTP_BACKOFF_SECONDS": NumberRule(0, 300, allow_minimum=True),
+    "HTTP_RETRY_AFTER_CAP_SECONDS": NumberRule(0, 3_600, allow_minimum=True),
+    "EV_ODDS_FRESHNESS_MINUTES": NumberRule(0, 7 * 24 * 60),
+    "EV_EVENT_START_GRACE_MINUTES": NumberRule(0, 24 * 60, allow_minimum=True),
+    "EV_MIN_EDGE": NumberRule(-1, 10),
+    "OUTCOMES_LOOKBACK_DAYS": NumberRule(1, 366, allow_minimum=True, integer=True),
+}
+
+
+def parse_number(name: str, raw: str, rule: NumberRule | None = None) -> float:
+    """`raw` as a number obeying `rule` (default: the rule of variable `name`)."""
+    rule = rule or NUMBER_RULES[name]
+    low = ">=" if rule.allow_minimum else ">"
+    expected = (f"{'a whole number' if rule.integer else 'a finite number'} "
+                f"{low} {rule.minimum:g} and <= {rule.maximum:g}")
     try:
-        value = int(raw) if integer else float(raw)
+        value = float(raw)
     except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise SettingsError(name, raw, kind) from None
-    if value != value or value < minimum or (value == minimum and not allow_equal):
-        bound = f">= {minimum:g}" if allow_equal else f"> {minimum:g}"
-        raise SettingsError(name, raw, f"a number {bound}")
+        raise SettingsError(name, raw, expected) from None
+    too_low = value < rule.minimum or (value == rule.minimum and not rule.allow_minimum)
+    # NaN fails every comparison, so test it explicitly; inf fails the maximum.
+    if math.isnan(value) or too_low or value > rule.maximum or \
+            (rule.integer and not value.is_integer()):
+        raise SettingsError(name, raw, expected)
+    return int(value) if rule.integer else value
+
+
+def check_secret(name: str, value: str) -> str:
+    """A secret goes into an HTTP header: a control character (a CR or LF left by a CRLF env
+    file) would make requests raise an error that quotes the value, so refuse it here,
+    without showing it."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise SettingsError(name, value, "no control characters (a trailing CR/LF from a CRLF "
+                            "env file?)", secret=True)
     return value
 
 
@@ -163,6 +211,13 @@ class Settings:
         return tuple(v for v in self.secrets.values() if v)
 
 
+def _vendor_list(raw: str) -> tuple[str, ...]:
+    vendors = parse_name_list("VENDORS", raw, VENDORS)
+    if not vendors:
+        raise SettingsError("VENDORS", raw, f"at least one of {', '.join(VENDORS)}")
+    return vendors
+
+
 def _notebooks_dir(env: Mapping[str, str]) -> Path:
     raw = env.get("OPS_NOTEBOOK_DIR", "").strip()
     path = Path(raw).expanduser().resolve() if raw else REPO_NOTEBOOKS
@@ -183,7 +238,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     db_raw = env.get("OPS_DB_PATH", "").strip()
     db_path = Path(db_raw).expanduser().resolve() if db_raw else ops_home / "data" / "ops.duckdb"
 
-    step_timeout = parse_number("DAILY_STEP_TIMEOUT_SECONDS", get("DAILY_STEP_TIMEOUT_SECONDS"))
+    def number(name: str) -> float:
+        return parse_number(name, get(name))
+
+    step_timeout = number("DAILY_STEP_TIMEOUT_SECONDS")
     wall_raw = env.get("DAILY_STEP_WALL_CLOCK_SECONDS", "").strip()
     wall_clock = (parse_number("DAILY_STEP_WALL_CLOCK_SECONDS", wall_raw) if wall_raw
                   else 3 * step_timeout + 60)
@@ -211,44 +269,35 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         fail_fast=parse_bool("FAIL_FAST", get("FAIL_FAST")),
         step_timeout_seconds=step_timeout,
         step_wall_clock_seconds=wall_clock,
-        run_lock_wait_seconds=parse_number("RUN_LOCK_WAIT_SECONDS", get("RUN_LOCK_WAIT_SECONDS"),
-                                           allow_equal=True),
+        run_lock_wait_seconds=number("RUN_LOCK_WAIT_SECONDS"),
         kernel_name=get("OPS_KERNEL_NAME").strip(),
         notebooks_dir=_notebooks_dir(env),
-        vendors=parse_name_list("VENDORS", get("VENDORS"), VENDORS),
+        vendors=_vendor_list(get("VENDORS")),
         forced_vendor_failures=frozenset(forced),
         base_urls=base_urls,
-        http_connect_timeout=parse_number("HTTP_CONNECT_TIMEOUT_SECONDS",
-                                          get("HTTP_CONNECT_TIMEOUT_SECONDS")),
-        http_read_timeout=parse_number("HTTP_READ_TIMEOUT_SECONDS",
-                                       get("HTTP_READ_TIMEOUT_SECONDS")),
-        http_max_attempts=int(parse_number("HTTP_MAX_ATTEMPTS", get("HTTP_MAX_ATTEMPTS"),
-                                           minimum=1, allow_equal=True, integer=True)),
-        http_backoff_seconds=parse_number("HTTP_BACKOFF_SECONDS", get("HTTP_BACKOFF_SECONDS"),
-                                          allow_equal=True),
-        http_retry_after_cap_seconds=parse_number("HTTP_RETRY_AFTER_CAP_SECONDS",
-                                                  get("HTTP_RETRY_AFTER_CAP_SECONDS"),
-                                                  allow_equal=True),
-        ev_odds_freshness_minutes=parse_number("EV_ODDS_FRESHNESS_MINUTES",
-                                               get("EV_ODDS_FRESHNESS_MINUTES")),
-        ev_event_start_grace_minutes=parse_number("EV_EVENT_START_GRACE_MINUTES",
-                                                  get("EV_EVENT_START_GRACE_MINUTES"),
-                                                  allow_equal=True),
-        ev_min_edge=parse_number("EV_MIN_EDGE", get("EV_MIN_EDGE"), minimum=-1.0),
+        http_connect_timeout=number("HTTP_CONNECT_TIMEOUT_SECONDS"),
+        http_read_timeout=number("HTTP_READ_TIMEOUT_SECONDS"),
+        http_max_attempts=int(number("HTTP_MAX_ATTEMPTS")),
+        http_backoff_seconds=number("HTTP_BACKOFF_SECONDS"),
+        http_retry_after_cap_seconds=number("HTTP_RETRY_AFTER_CAP_SECONDS"),
+        ev_odds_freshness_minutes=number("EV_ODDS_FRESHNESS_MINUTES"),
+        ev_event_start_grace_minutes=number("EV_EVENT_START_GRACE_MINUTES"),
+        ev_min_edge=number("EV_MIN_EDGE"),
         ev_exclude_book_types=exclude,
-        outcomes_lookback_days=int(parse_number("OUTCOMES_LOOKBACK_DAYS",
-                                                get("OUTCOMES_LOOKBACK_DAYS"), minimum=1,
-                                                allow_equal=True, integer=True)),
+        outcomes_lookback_days=int(number("OUTCOMES_LOOKBACK_DAYS")),
         step_flags=env_step_overrides(env),
         explicit=frozenset(name for name in (*DEFAULTS, "DAILY_STEP_WALL_CLOCK_SECONDS")
                            if env.get(name, "").strip()),
-        secrets={name: env.get(name, "") for name in SECRET_VARS},
+        secrets={name: check_secret(name, env.get(name, "")) for name in SECRET_VARS},
     )
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every secret value in `text` with '***'."""
+    """Replace every secret value in `text` with '***': as it is, stripped of surrounding
+    whitespace, and in the escaped form an exception's repr() gives it ('a\\r')."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        forms = {secret, secret.strip(), repr(secret)[1:-1]}
+        for form in sorted(forms, key=len, reverse=True):
+            if form:
+                text = text.replace(form, "***")
     return text
