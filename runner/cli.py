@@ -9,14 +9,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from helpers.clock import et_date, parse_as_of, parse_slate_date, utcnow
-from helpers.errors import DatabaseBusyError, OpsError, RunLockedError, SettingsError, UsageError
+from helpers.errors import (
+    DatabaseBusyError,
+    OpsError,
+    PathError,
+    RunLockedError,
+    SettingsError,
+    UsageError,
+)
 from helpers.settings import NUMBER_RULES, Settings, load_settings, parse_number
 from runner import daily
 from runner.steps import STEPS, resolve_enabled
 
 # Exit 2: the command could not be carried out as given; nothing was written. A database
 # held by another process is refused before anything runs (mid-run it fails the run, exit 1).
-USAGE_ERRORS = (UsageError, SettingsError, RunLockedError, DatabaseBusyError)
+USAGE_ERRORS = (UsageError, SettingsError, RunLockedError, DatabaseBusyError, PathError)
 DEMO_DAYS = 5
 DEMO_START = "2025-12-01"
 
@@ -87,12 +94,15 @@ def _daily_options(args: argparse.Namespace, env_settings: Settings) -> daily.Da
 
 def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
     from helpers import db
+    from helpers.paths import check_database_file, check_writable_dir
     from helpers.renormalize import renormalize
     from runner.lock import RunLock
 
     since = parse_slate_date(args.since, "--since") if args.since else None
     if not settings.db_path.exists():
         raise UsageError(f"no database at {settings.db_path}; nothing to renormalize")
+    check_database_file(settings.db_path)
+    check_writable_dir(settings.db_path.parent, "the database folder")
     with RunLock(settings.db_path, settings.run_lock_wait_seconds) as lock:
         lock.acquire("renormalize")
         con = db.connect(settings.db_path, wait_seconds=settings.run_lock_wait_seconds)

@@ -21,10 +21,20 @@ from typing import TextIO
 from helpers import db
 from helpers.clock import utcnow
 from helpers.errors import DatabaseBusyError
+from helpers.paths import check_run_paths
 from helpers.settings import Settings, redact
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
-from runner.registry import StepRecord, code_version, parameters_json, write_records
+from runner.registry import (
+    RUN_STEP,
+    RUN_STEP_ORDER,
+    StepRecord,
+    code_version,
+    mark_interrupted,
+    parameters_json,
+    upsert_records,
+    write_records,
+)
 from runner.steps import STEPS, Step
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -74,6 +84,8 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
         reason = "dry run" if options.dry_run else "no step enabled"
         print(f"{reason}: nothing executed, nothing written", file=err)
         return EXIT_OK
+    # Before anything is created (the lock file, the database, outputs/).
+    check_run_paths(settings.db_path, settings.outputs_dir)
 
     started = utcnow()
     run_id = new_run_id(started)
@@ -81,41 +93,76 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
     wait = settings.run_lock_wait_seconds
     with RunLock(settings.db_path, wait) as lock:
         lock.acquire(run_id)
-        # The database must be free before anything runs: a run whose registry cannot be
-        # written would leave executed notebooks that no query can find.
-        db.connect(settings.db_path, wait_seconds=wait).close()
-        kernel = ensure_kernel(settings.kernel_name)
         version = code_version()
+        run_record = StepRecord(
+            run_id=run_id, slate_date=options.slate_date, as_of_ts_utc=options.as_of,
+            step=RUN_STEP, step_order=RUN_STEP_ORDER, status="running", started_ts_utc=started,
+            notebook_path=_relative(run_dir, settings.ops_home), code_version=version,
+            parameters_json=parameters_json({"enabled": options.enabled,
+                                             "fail_fast": options.fail_fast,
+                                             "step_timeout_seconds":
+                                                 options.step_timeout_seconds}))
+        # The database must be free before anything runs: a run whose registry cannot be
+        # written would leave executed notebooks that no query can find. The run is in the
+        # registry from here on, so a kill at any later moment leaves a trace.
+        con = db.connect(settings.db_path, wait_seconds=wait)
+        try:
+            interrupted = mark_interrupted(con, run_id)
+            upsert_records(con, [run_record])
+        finally:
+            con.close()
+        if interrupted:
+            runs = sorted({r for r, _ in interrupted})
+            print(f"run {run_id}: marked {len(interrupted)} registry rows of earlier run(s) "
+                  f"{', '.join(runs)} as interrupted (their process is gone)", file=err)
+        kernel = ensure_kernel(settings.kernel_name)
         run_dir.mkdir(parents=True, exist_ok=True)
         print(f"run {run_id}: notebooks -> {run_dir}", file=err)
         statuses: list[str] = []
         stopped_by: str | None = None
-        for step in STEPS:
-            record = StepRecord(run_id=run_id, slate_date=options.slate_date,
-                                as_of_ts_utc=options.as_of, step=step.name,
-                                step_order=step.order, status="skipped", code_version=version)
-            if not options.enabled[step.name]:
-                record.error_summary = f"not enabled ({step.cli_flag} / {step.env_var})"
-            elif stopped_by is not None:
-                record.error_summary = f"fail-fast: not run after {stopped_by}"
-            else:
-                _run_step(step, record, options, settings, notebooks_dir, run_dir, kernel, err)
-                statuses.append(record.status)
-                if options.fail_fast and record.status in FAILURE_STATUSES:
-                    stopped_by = f"{step.name} {record.status}"
-            if record.status == "skipped":
-                print(f"[{step.order}/{len(STEPS)}] {step.name}: skipped - "
-                      f"{record.error_summary}", file=err)
-            try:
+        try:
+            for step in STEPS:
+                record = StepRecord(run_id=run_id, slate_date=options.slate_date,
+                                    as_of_ts_utc=options.as_of, step=step.name,
+                                    step_order=step.order, status="skipped",
+                                    code_version=version)
+                if not options.enabled[step.name]:
+                    record.error_summary = f"not enabled ({step.cli_flag} / {step.env_var})"
+                elif stopped_by is not None:
+                    record.error_summary = f"fail-fast: not run after {stopped_by}"
+                else:
+                    _run_step(step, record, options, settings, notebooks_dir, run_dir, kernel,
+                              err)
+                    statuses.append(record.status)
+                    if options.fail_fast and record.status in FAILURE_STATUSES:
+                        stopped_by = f"{step.name} {record.status}"
+                if record.status == "skipped":
+                    print(f"[{step.order}/{len(STEPS)}] {step.name}: skipped - "
+                          f"{record.error_summary}", file=err)
                 write_records(settings.db_path, [record], wait_seconds=wait)
-            except DatabaseBusyError as exc:
-                print(f"run {run_id} stopped: the registry row of {step.name} could not be "
-                      f"written - {exc}", file=err)
-                return EXIT_FAILED
-    code = exit_code(statuses)
+            code = exit_code(statuses)
+            _finish_run_record(run_record, statuses, code)
+            write_records(settings.db_path, [run_record], wait_seconds=wait)
+        except DatabaseBusyError as exc:
+            # The run's rows stay 'running'; the next run marks them interrupted.
+            print(f"run {run_id} stopped: its registry could not be written - {exc}", file=err)
+            return EXIT_FAILED
     print(f"run {run_id} finished: {', '.join(statuses) or 'nothing ran'} -> exit {code}",
           file=err)
     return code
+
+
+RUN_STATUS_BY_EXIT = {EXIT_OK: "success", EXIT_PARTIAL: "partial", EXIT_FAILED: "failed"}
+
+
+def _finish_run_record(record: StepRecord, statuses: list[str], code: int) -> None:
+    record.status = RUN_STATUS_BY_EXIT[code]
+    record.finished_ts_utc = utcnow()
+    if record.started_ts_utc is not None:
+        record.duration_s = round((record.finished_ts_utc - record.started_ts_utc)
+                                  .total_seconds(), 3)
+    counts = {s: statuses.count(s) for s in dict.fromkeys(statuses)}
+    record.error_summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "nothing ran"
 
 
 def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: Settings,
@@ -138,6 +185,7 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
         "execution_timeout": options.step_timeout_seconds,
         "cwd": str(settings.ops_home),
         "result_path": str(run_dir / f"{step.stem}.result.json"),
+        "parent_pid": os.getpid(),
     }
     spec_path = run_dir / f"{step.stem}.spec.json"
     spec_path.write_text(json.dumps(spec, indent=1))
@@ -146,6 +194,8 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
 
     print(f"[{step.order}/{len(STEPS)}] {step.name}: running {step.notebook}", file=err)
     record.started_ts_utc = utcnow()
+    record.status = "running"
+    write_records(settings.db_path, [record], wait_seconds=settings.run_lock_wait_seconds)
     t0 = time.monotonic()
     outcome = _run_worker(spec_path, Path(spec["result_path"]), run_dir / f"{step.stem}.log",
                           options.wall_clock_seconds)

@@ -1,4 +1,11 @@
-"""Rows of fact_run_registry: one per step per run, written as each step finishes."""
+"""Rows of fact_run_registry: one per run (step 'run', order 0) and one per step.
+
+A run is visible from its start: its 'run' row is written with status 'running' before the
+first step, and each step's row is written 'running' before the step starts. Each row moves
+once, from 'running' to its final status. Rows a dead process left 'running' are marked
+'interrupted' by the next process that takes the run lock: holding the lock proves that no
+run that wrote them is alive.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,15 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 import helpers
 from helpers import db
+from helpers.clock import utcnow
 
 REGISTRY_KEY = ("run_id", "step")
+RUN_STEP, RUN_STEP_ORDER = "run", 0
 
 
 @dataclass
@@ -47,15 +57,38 @@ def code_version() -> str:
     return f"{helpers.__version__}+{sha}{'.dirty' if dirty.strip() else ''}"
 
 
-def write_records(db_path: Path, records: list[StepRecord], wait_seconds: float = 0.0) -> int:
-    """Append the records (idempotent on run_id + step); opens and closes its own connection,
-    waiting up to `wait_seconds` for another process to let go of the database."""
-    frame = pd.DataFrame([asdict(r) for r in records])
+def write_records(db_path: Path, records: list[StepRecord], wait_seconds: float = 0.0) -> None:
+    """Write the records, replacing the earlier row of the same (run_id, step) - the
+    'running' row a record finishes. Opens and closes its own connection, waiting up to
+    `wait_seconds` for another process to let go of the database."""
     con = db.connect(db_path, wait_seconds=wait_seconds)
     try:
-        return db.insert_new_rows(con, "fact_run_registry", frame, REGISTRY_KEY)
+        upsert_records(con, records)
     finally:
         con.close()
+
+
+def upsert_records(con: duckdb.DuckDBPyConnection, records: list[StepRecord]) -> None:
+    frame = pd.DataFrame([asdict(r) for r in records])
+    columns = ", ".join(frame.columns)
+    con.register("_registry_rows", frame)
+    try:
+        con.execute(f"INSERT OR REPLACE INTO fact_run_registry ({columns}) "
+                    f"SELECT {columns} FROM _registry_rows").fetchall()
+    finally:
+        con.unregister("_registry_rows")
+
+
+def mark_interrupted(con: duckdb.DuckDBPyConnection, found_by: str) -> list[tuple[str, str]]:
+    """Mark every row still 'running' as 'interrupted'; return their (run_id, step).
+    Call only while holding the run lock."""
+    now = utcnow()
+    return con.execute(
+        "UPDATE fact_run_registry SET status = 'interrupted', finished_ts_utc = ?, "
+        "error_type = 'Interrupted', "
+        "error_summary = 'the process running this ended before it finished (killed, crashed "
+        "or the machine stopped); found by run ' || ? "
+        "WHERE status = 'running' RETURNING run_id, step", [now, found_by]).fetchall()
 
 
 def parameters_json(parameters: dict) -> str:

@@ -7,11 +7,14 @@ written to the spec's result file as JSON: status, error_type, error_summary.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import os
 import signal
 import sys
-import traceback
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,13 @@ import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
+from helpers.settings import load_settings, redact
 from helpers.step_status import read_step_status
 
 TIMEOUT_LOG_MARKER = "Timeout waiting for execute reply"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_SECONDS = 1.0
+EXIT_ORPHANED = 70
 
 
 class _TimeoutSpotter(logging.Handler):
@@ -56,6 +63,53 @@ def add_failure_banner(notebook_path: Path, status: str, error_type: str, summar
     nbformat.write(nb, str(notebook_path))
 
 
+def _redact_tree(node: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(node, str):
+        return redact(node, secrets)
+    if isinstance(node, list):
+        return [_redact_tree(item, secrets) for item in node]
+    if isinstance(node, dict):
+        return {key: _redact_tree(value, secrets) for key, value in node.items()}
+    return node
+
+
+def scrub_notebook(notebook_path: Path, secrets: tuple[str, ...]) -> bool:
+    """Redact every secret value from a saved notebook (sources, outputs, tracebacks,
+    metadata); True when something was redacted. An error message can quote a header value
+    (requests does), and the notebook is read by people who must not see it."""
+    if not secrets or not notebook_path.exists():
+        return False
+    text = notebook_path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    clean = _redact_tree(data, secrets)
+    if clean == data:
+        return False
+    notebook_path.write_text(json.dumps(clean, indent=1, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+    return True
+
+
+def die_with_parent(parent_pid: int | None) -> None:
+    """End this worker - and so its kernel, whose parent poller watches this process - when
+    the driver dies, even by SIGKILL. On Linux the kernel delivers SIGKILL to us the moment
+    the driver exits (PR_SET_PDEATHSIG); elsewhere a thread polls the parent's PID."""
+    if parent_pid is None:
+        return
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent_pid:  # the driver died before the line above took effect
+        os._exit(EXIT_ORPHANED)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def execute(spec: dict[str, Any]) -> dict[str, str | None]:
     spotter = _TimeoutSpotter()
     logging.getLogger("papermill").addHandler(spotter)
@@ -86,10 +140,10 @@ def execute(spec: dict[str, Any]) -> dict[str, str | None]:
     except DeadKernelError as exc:
         result = {"status": "failed", "error_type": "DeadKernelError",
                   "error_summary": one_line(f"kernel died: {exc}")}
-    except Exception as exc:  # noqa: BLE001 - every other failure is classified, not lost
+    except Exception as exc:  # every other failure is classified, not lost
         result = {"status": "failed", "error_type": type(exc).__name__,
                   "error_summary": one_line(str(exc) or repr(exc))}
-        traceback.print_exc()
+        logging.getLogger(__name__).error("papermill failed", exc_info=True)
     else:
         status = read_step_status(nb)
         if status is None or status[0] == "success":
@@ -101,6 +155,24 @@ def execute(spec: dict[str, Any]) -> dict[str, str | None]:
     return result
 
 
+class _RedactingFilter(logging.Filter):
+    """Redacts secrets from every log line of the worker (its log file is kept)."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            record.msg = redact(record.getMessage(), self.secrets)
+            record.args = None
+            if record.exc_info:
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info),
+                                         self.secrets)
+                record.exc_info = None
+        return True
+
+
 def _terminate(signum: int, frame: object) -> None:
     # Turn the driver's SIGTERM into an exception so papermill saves the notebook and
     # nbclient shuts the kernel down on the way out.
@@ -110,10 +182,17 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec = json.loads(Path(argv[0]).read_text())
+    die_with_parent(spec.get("parent_pid"))
     signal.signal(signal.SIGTERM, _terminate)
+    secrets = load_settings().secret_values()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactingFilter(secrets))
     result = execute(spec)
+    if result.get("error_summary"):
+        result["error_summary"] = redact(result["error_summary"], secrets)
+    scrub_notebook(Path(spec["output"]), secrets)
     Path(spec["result_path"]).write_text(json.dumps(result))
     return 0
 

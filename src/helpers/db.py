@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from helpers.errors import DatabaseBusyError, SchemaError
+from helpers.errors import DatabaseBusyError, PathError, SchemaError
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,8 @@ def _attach_waiting(path: Path, read_only: bool,
         try:
             return _attach(path, read_only)
         except duckdb.IOException as exc:
+            if "not a valid DuckDB database" in str(exc):
+                raise PathError(f"{path} is not a DuckDB database file") from None
             if "Could not set lock" not in str(exc):
                 raise
             if time.monotonic() >= deadline:

@@ -26,6 +26,10 @@ BODIES = {
     "partial": ["from helpers.step_status import report_step_status\n"
                 "report_step_status('partial', 'UNABATED failed: HTTP 503; others landed')"],
     "hold": ["import time\ntime.sleep(8)"],
+    # A secret that reaches an error message, as requests' header validation used to do.
+    "leak_secret": ["import logging, os\nsecret = os.environ['PLAYNOW_COOKIE']\nprint(secret)\n"
+                    "logging.getLogger('x').warning('cookie %s', secret)",
+                    "raise RuntimeError(f'bad header value {secret!r}')"],
     # Starts a detached process that keeps the database open for 8 s, past the end of the
     # step: like an analyst opening the file mid-run.
     "grab_db": ["import subprocess, sys, time\n"

@@ -39,15 +39,25 @@ def run_daily(home: Path, *args: str, notebooks: Path | None = None,
                           timeout=240)
 
 
-def registry(home: Path) -> dict[str, dict]:
+def registry_rows(home: Path) -> list[dict]:
     con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
     try:
-        cur = con.execute("SELECT * FROM fact_run_registry ORDER BY run_id, step_order")
+        cur = con.execute("SELECT * FROM fact_run_registry ORDER BY started_ts_utc, run_id, "
+                          "step_order")
         names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
-    return {r["step"]: r for r in rows}
+
+
+def registry(home: Path) -> dict[str, dict]:
+    """The step rows (not the run's own row), by step name."""
+    return {r["step"]: r for r in registry_rows(home) if r["step"] != "run"}
+
+
+def run_row(home: Path) -> dict:
+    (row,) = [r for r in registry_rows(home) if r["step"] == "run"]
+    return row
 
 
 def tree(path: Path) -> list[str]:
@@ -76,6 +86,11 @@ def test_all_steps_pass_and_are_registered(tmp_path: Path) -> None:
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in out.cells)
     assert first["run_id"] in json.dumps(out.cells[-1].outputs)
     assert "[1/5] odds_ingestion: success" in proc.stderr
+    run = run_row(home)
+    assert run["run_id"] == first["run_id"] and run["status"] == "success"
+    assert run["step_order"] == 0 and run["error_summary"] == "5 success"
+    assert run["started_ts_utc"] <= first["started_ts_utc"]
+    assert run["finished_ts_utc"] >= rows["diagnostics"]["finished_ts_utc"]
 
 
 def test_failure_timeout_dead_kernel_and_partial_are_classified(tmp_path: Path) -> None:
@@ -171,6 +186,14 @@ def test_dry_run_and_all_off_write_nothing(tmp_path: Path, args: list[str]) -> N
     (["--all", "--as-of", "yesterday"], {}, "--as-of"),
     (["--all", "--step-timeout-seconds", "0"], {}, "--step-timeout-seconds"),
     (["--bogus"], {}, "unrecognized arguments"),
+    (["--all"], {"VENDORS": ","}, "VENDORS"),
+    (["--all"], {"DAILY_STEP_TIMEOUT_SECONDS": "inf"}, "DAILY_STEP_TIMEOUT_SECONDS"),
+    (["--all"], {"DAILY_STEP_TIMEOUT_SECONDS": "nan"}, "DAILY_STEP_TIMEOUT_SECONDS"),
+    (["--all"], {"DAILY_STEP_TIMEOUT_SECONDS": "1e12"}, "DAILY_STEP_TIMEOUT_SECONDS"),
+    (["--all", "--step-timeout-seconds", "inf"], {}, "--step-timeout-seconds"),
+    (["--all"], {"HTTP_MAX_ATTEMPTS": "inf"}, "HTTP_MAX_ATTEMPTS"),
+    (["--all"], {"PLAYNOW_COOKIE": "SECRETMARKER123\r"}, "PLAYNOW_COOKIE"),
+    (["--all"], {"PLAYNOW_COOKIE": "SECRETMARKER123\n"}, "PLAYNOW_COOKIE"),
 ])
 def test_bad_usage_exits_2_naming_the_problem_and_writes_nothing(
         tmp_path: Path, args: list[str], env: dict[str, str], needle: str) -> None:
@@ -180,7 +203,100 @@ def test_bad_usage_exits_2_naming_the_problem_and_writes_nothing(
     assert proc.returncode == 2
     assert needle in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+    assert "SECRETMARKER" not in proc.stderr
     assert tree(home) == []
+
+
+def test_renormalize_names_since_in_its_date_error(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "runner", "renormalize", "--vendor", "UNABATED",
+                           "--since", "garbage"], cwd=tmp_path, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: --since 'garbage' is not a date in the form "
+                                   "YYYY-MM-DD")
+
+
+def test_a_secret_in_an_error_reaches_no_registry_notebook_log_or_stderr(tmp_path: Path) -> None:
+    nbs = write_step_notebooks(tmp_path / "nb", {"odds_ingestion": "leak_secret"})
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, "--run-odds-ingestion", notebooks=nbs,
+                     PLAYNOW_COOKIE="SECRETMARKER123")
+    assert proc.returncode == 1, proc.stderr
+    row = registry(home)["odds_ingestion"]
+    assert row["error_type"] == "RuntimeError" and "bad header value '***'" in row["error_summary"]
+    assert "SECRETMARKER" not in proc.stderr
+    leaks = [p for p in home.rglob("*") if p.is_file() and b"SECRETMARKER" in p.read_bytes()]
+    assert leaks == []
+    executed = (home / row["notebook_path"]).read_text()
+    assert "***" in executed  # the printed and raised values were redacted, not dropped
+
+
+def _readonly_command(paths: list[Path], argv: list[str]) -> list[str]:
+    """`argv` run with `paths` read-only. chmod does not stop root, so as root the command
+    runs in its own mount namespace with read-only bind mounts of the paths (they vanish
+    with it); otherwise the paths are chmod'ed by the caller."""
+    if os.geteuid() != 0:
+        return argv
+    mounts = " && ".join(f"mount --bind {p} {p} && mount -o remount,ro,bind {p}"
+                         for p in paths)
+    return ["unshare", "-m", "sh", "-c", f'{mounts} && exec "$@"', "sh", *argv]
+
+
+def _run_readonly(home: Path, paths: list[Path], *args: str,
+                  **env: str) -> subprocess.CompletedProcess:
+    if os.geteuid() != 0:
+        for path in paths:
+            path.chmod(0o555)
+    try:
+        argv = _readonly_command(paths, [sys.executable, "-m", "runner", *args])
+        return subprocess.run(argv, cwd=home.parent, env=_env(home, **env),
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        for path in paths:
+            path.chmod(0o755)
+
+
+@pytest.mark.parametrize("case", ["empty_home", "home_with_database", "outputs_only"])
+def test_a_read_only_home_or_outputs_exits_2_naming_the_path(tmp_path: Path, case: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    if case == "home_with_database":
+        from helpers import db
+
+        db.connect(home / "data" / "ops.duckdb").close()
+    readonly = home
+    if case == "outputs_only":
+        readonly = home / "outputs"
+        readonly.mkdir()
+    before = tree(home)
+    proc = _run_readonly(home, [readonly], "daily", "--run-odds-ingestion")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and str(readonly) in lines[-1]
+    assert "Traceback" not in proc.stderr
+    assert tree(home) == before  # no database created or migrated, no lock, no outputs
+
+
+@pytest.mark.parametrize("command", [["daily", "--run-odds-ingestion"],
+                                     ["renormalize", "--vendor", "UNABATED"]])
+def test_a_db_path_that_is_not_duckdb_exits_2(tmp_path: Path, command: list[str]) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not a database")
+    proc = run_daily_command(home, command, OPS_DB_PATH=str(bogus))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"error: OPS_DB_PATH {bogus} is not a DuckDB database file; point OPS_DB_PATH at a "
+        "DuckDB file or at a path that does not exist yet")
+    assert bogus.read_text() == "not a database" and tree(home) == []
+    assert not list(tmp_path.glob("notes.txt.*"))  # no lock file beside it
+
+
+def run_daily_command(home: Path, command: list[str], **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runner", *command], cwd=home,
+                          env=_env(home, **env), capture_output=True, text=True, timeout=120)
 
 
 def test_second_concurrent_run_exits_2_and_db_stays_intact(tmp_path: Path) -> None:
@@ -242,10 +358,13 @@ def test_database_taken_mid_run_stops_the_run_with_exit_1(tmp_path: Path) -> Non
     proc = run_daily(home, "--all", notebooks=nbs, RUN_LOCK_WAIT_SECONDS="1")
     assert proc.returncode == 1, proc.stderr
     assert "[1/5] odds_ingestion: success" in proc.stderr
-    assert "stopped: the registry row of odds_ingestion could not be written" in proc.stderr
+    assert "stopped: its registry could not be written" in proc.stderr
     assert "[2/5]" not in proc.stderr  # nothing else ran against a database it cannot write
     time.sleep(8)  # the grabbing process lets go
-    assert registry(home) == {}
+    # The run and its step were registered as running before the step; the step's final row
+    # could not be written, so they stay running until the next run marks them interrupted.
+    assert {r["step"]: r["status"] for r in registry_rows(home)} == {
+        "run": "running", "odds_ingestion": "running"}
 
 
 def test_exit_code_rules() -> None:
