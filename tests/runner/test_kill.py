@@ -7,6 +7,7 @@ reached raw_payloads and the fetch log. Nothing is half loaded or duplicated.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -107,10 +108,8 @@ def _kill_at(home: Path, argv: list[str], env: dict[str, str], moment: str,
     family = descendants(proc.pid)
     if whole_tree:
         for pid in [proc.pid, *family]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     else:
         os.killpg(proc.pid, signal.SIGKILL)  # the driver's group: the worker has its own
     proc.wait(timeout=10)
@@ -149,7 +148,7 @@ def test_sigkill_at_three_moments_then_the_next_run_recovers(
     env = _env(home, emulator)
     at = DAY
     for moment in MOMENTS:
-        killed_pid, family = _kill_at(home, _daily(home, emulator, at), env, moment, whole_tree)
+        _, family = _kill_at(home, _daily(home, emulator, at), env, moment, whole_tree)
         # The worker and its kernel die with the driver (within the kernel's 1 s poll).
         deadline = time.monotonic() + 10
         while any(alive(p) for p in family) and time.monotonic() < deadline:
