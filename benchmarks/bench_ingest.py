@@ -35,11 +35,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_parsers import naive_unabated
 
-from helpers import db, ingest
+from helpers.core import db
+from helpers.core.settings import load_settings
 from helpers.demo.render_unabated import render_unabated_large
-from helpers.settings import load_settings
-from helpers.vendors import unabated
-from helpers.vendors.base import ODDS_COLUMNS, ODDS_KEY, Fetched, RawPayload
+from helpers.odds import capture as ingest
+from helpers.odds.vendors import unabated
+from helpers.odds.vendors.base import ODDS_COLUMNS, ODDS_KEY, Fetched, RawPayload
 
 CAPTURE = datetime(2025, 12, 1, 15, 0)
 
@@ -59,7 +60,7 @@ def end_to_end(body: bytes, repeat: int, tmp: Path) -> tuple[float, int]:
     times, rows = [], 0
     for run in range(repeat + 1):
         settings = load_settings({"OPS_HOME": str(tmp / f"e2e{run}")})
-        con = db.connect(settings.db_path)
+        con = db.connect(settings.paths.db_path)
         try:
             t0 = time.perf_counter()
             outcome = ingest.load_payload(con, settings, unabated,
@@ -180,7 +181,7 @@ def growth(rows: pd.DataFrame, sizes: list[int], repeat: int, tmp: Path) -> None
 
 def recapture(body: bytes, repeat: int, tmp: Path) -> None:
     settings = load_settings({"OPS_HOME": str(tmp / "recap")})
-    con = db.connect(settings.db_path)
+    con = db.connect(settings.paths.db_path)
     first = ingest.load_payload(con, settings, unabated, Fetched("propodds", body, "json"),
                                 CAPTURE, "bench")
 
@@ -199,7 +200,7 @@ def recapture(body: bytes, repeat: int, tmp: Path) -> None:
 def cold_once(body_path: Path, tmp: Path) -> None:
     """One ingest in this (fresh) process, as a daily run's kernel does it; prints seconds."""
     settings = load_settings({"OPS_HOME": str(tmp)})
-    con = db.connect(settings.db_path)
+    con = db.connect(settings.paths.db_path)
     body = body_path.read_bytes()
     t0 = time.perf_counter()
     ingest.load_payload(con, settings, unabated, Fetched("propodds", body, "json"), CAPTURE,

@@ -25,9 +25,9 @@ from datetime import datetime
 import orjson
 import pandas as pd
 
-from helpers.teams import TEAMS, full_name
-from helpers.vendors import oddsshark, playnow, unabated
-from helpers.vendors.base import RawPayload
+from helpers.core.teams import TEAMS, full_name
+from helpers.odds.vendors import oddsshark, playnow, unabated
+from helpers.odds.vendors.base import RawPayload
 
 CAPTURE = datetime(2026, 1, 7, 15, 0, 0)
 CODES = sorted(TEAMS)

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpers.clock import et_date, parse_as_of, parse_slate_date, utcnow
-from helpers.errors import (
+from helpers.core.clock import et_date, parse_as_of, parse_slate_date, utcnow
+from helpers.core.errors import (
     DatabaseBusyError,
     OpsError,
     PathError,
@@ -17,7 +17,8 @@ from helpers.errors import (
     SettingsError,
     UsageError,
 )
-from helpers.settings import NUMBER_RULES, Settings, load_settings, parse_number
+from helpers.core.settings import NUMBER_RULES, Settings, load_settings, parse_number
+from helpers.core.vendors import VENDORS
 from runner import daily
 from runner.steps import STEPS, resolve_enabled
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     renorm = commands.add_parser("renormalize",
                                  help="rebuild a vendor's odds rows from the raw archive")
     renorm.add_argument("--vendor", required=True, type=str.upper,
-                        choices=("PLAYNOW", "UNABATED", "ODDSSHARK"))
+                        choices=VENDORS)
     renorm.add_argument("--since", metavar="YYYY-MM-DD", help="only payloads captured since")
 
     emu = commands.add_parser("emulator", help="serve the demo world on 127.0.0.1",
@@ -76,16 +77,16 @@ def _daily_options(args: argparse.Namespace, env_settings: Settings) -> daily.Da
     as_of = parse_as_of(args.as_of) if args.as_of else utcnow()
     slate = parse_slate_date(args.date) if args.date else et_date(as_of)
     cli_flags = {step.name: bool(args.all or getattr(args, step.name)) for step in STEPS}
-    enabled = resolve_enabled(cli_flags, env_settings.step_flags)
-    # Env beats flags (DESIGN.md §4): a variable that is set wins over the CLI value.
+    enabled = resolve_enabled(cli_flags, env_settings.run.step_flags)
+    # Env beats flags (docs/architecture.md): a variable that is set wins over the CLI value.
     explicit = env_settings.explicit
-    fail_fast = env_settings.fail_fast if "FAIL_FAST" in explicit else bool(args.fail_fast)
+    fail_fast = env_settings.run.fail_fast if "FAIL_FAST" in explicit else bool(args.fail_fast)
     if "DAILY_STEP_TIMEOUT_SECONDS" in explicit or not args.step_timeout_seconds:
-        timeout = env_settings.step_timeout_seconds
+        timeout = env_settings.run.step_timeout_seconds
     else:
         timeout = parse_number("--step-timeout-seconds", args.step_timeout_seconds,
                                NUMBER_RULES["DAILY_STEP_TIMEOUT_SECONDS"])
-    wall_clock = (env_settings.step_wall_clock_seconds
+    wall_clock = (env_settings.run.step_wall_clock_seconds
                   if "DAILY_STEP_WALL_CLOCK_SECONDS" in explicit else 3 * timeout + 60)
     return daily.DailyOptions(slate_date=slate, as_of=as_of, enabled=enabled,
                               fail_fast=fail_fast, step_timeout_seconds=timeout,
@@ -93,19 +94,19 @@ def _daily_options(args: argparse.Namespace, env_settings: Settings) -> daily.Da
 
 
 def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
-    from helpers import db
-    from helpers.paths import check_database_file, check_writable_dir
-    from helpers.renormalize import renormalize
+    from helpers.core import db
+    from helpers.core.paths import check_database_file, check_writable_dir
+    from helpers.odds.renormalize import renormalize
     from runner.lock import RunLock
 
     since = parse_slate_date(args.since, "--since") if args.since else None
-    if not settings.db_path.exists():
-        raise UsageError(f"no database at {settings.db_path}; nothing to renormalize")
-    check_database_file(settings.db_path)
-    check_writable_dir(settings.db_path.parent, "the database folder")
-    with RunLock(settings.db_path, settings.run_lock_wait_seconds) as lock:
+    if not settings.paths.db_path.exists():
+        raise UsageError(f"no database at {settings.paths.db_path}; nothing to renormalize")
+    check_database_file(settings.paths.db_path)
+    check_writable_dir(settings.paths.db_path.parent, "the database folder")
+    with RunLock(settings.paths.db_path, settings.run.lock_wait_seconds) as lock:
         lock.acquire("renormalize")
-        con = db.connect(settings.db_path, wait_seconds=settings.run_lock_wait_seconds)
+        con = db.connect(settings.paths.db_path, wait_seconds=settings.run.lock_wait_seconds)
         try:
             summary = renormalize(con, settings, args.vendor, since)
         finally:

@@ -18,11 +18,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from helpers import db
-from helpers.clock import utcnow
-from helpers.errors import DatabaseBusyError
-from helpers.paths import check_run_paths
-from helpers.settings import Settings, redact
+from helpers.core import db
+from helpers.core.clock import utcnow
+from helpers.core.errors import DatabaseBusyError
+from helpers.core.paths import check_run_paths
+from helpers.core.settings import Settings, redact
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
 from runner.registry import (
@@ -68,7 +68,7 @@ def exit_code(statuses: list[str]) -> int:
 
 def format_plan(options: DailyOptions, settings: Settings, notebooks_dir: Path) -> str:
     lines = [f"daily plan: slate {options.slate_date}, as of {options.as_of:%Y-%m-%dT%H:%M:%SZ}, "
-             f"db {settings.db_path}, fail-fast {'on' if options.fail_fast else 'off'}, "
+             f"db {settings.paths.db_path}, fail-fast {'on' if options.fail_fast else 'off'}, "
              f"step timeout {options.step_timeout_seconds:g}s"]
     for step in STEPS:
         state = "RUN" if options.enabled[step.name] else "off"
@@ -78,26 +78,26 @@ def format_plan(options: DailyOptions, settings: Settings, notebooks_dir: Path) 
 
 
 def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stderr) -> int:
-    notebooks_dir = options.notebooks_dir or settings.notebooks_dir
+    notebooks_dir = options.notebooks_dir or settings.paths.notebooks_dir
     print(format_plan(options, settings, notebooks_dir), file=err)
     if options.dry_run or not any(options.enabled.values()):
         reason = "dry run" if options.dry_run else "no step enabled"
         print(f"{reason}: nothing executed, nothing written", file=err)
         return EXIT_OK
     # Before anything is created (the lock file, the database, outputs/).
-    check_run_paths(settings.db_path, settings.outputs_dir)
+    check_run_paths(settings.paths.db_path, settings.paths.outputs_dir)
 
     started = utcnow()
     run_id = new_run_id(started)
-    run_dir = settings.runs_dir / options.slate_date.isoformat() / run_id
-    wait = settings.run_lock_wait_seconds
-    with RunLock(settings.db_path, wait) as lock:
+    run_dir = settings.paths.runs_dir / options.slate_date.isoformat() / run_id
+    wait = settings.run.lock_wait_seconds
+    with RunLock(settings.paths.db_path, wait) as lock:
         lock.acquire(run_id)
         version = code_version()
         run_record = StepRecord(
             run_id=run_id, slate_date=options.slate_date, as_of_ts_utc=options.as_of,
             step=RUN_STEP, step_order=RUN_STEP_ORDER, status="running", started_ts_utc=started,
-            notebook_path=_relative(run_dir, settings.ops_home), code_version=version,
+            notebook_path=_relative(run_dir, settings.paths.ops_home), code_version=version,
             parameters_json=parameters_json({"enabled": options.enabled,
                                              "fail_fast": options.fail_fast,
                                              "step_timeout_seconds":
@@ -105,7 +105,7 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
         # The database must be free before anything runs: a run whose registry cannot be
         # written would leave executed notebooks that no query can find. The run is in the
         # registry from here on, so a kill at any later moment leaves a trace.
-        con = db.connect(settings.db_path, wait_seconds=wait)
+        con = db.connect(settings.paths.db_path, wait_seconds=wait)
         try:
             interrupted = mark_interrupted(con, run_id)
             upsert_records(con, [run_record])
@@ -115,7 +115,7 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             runs = sorted({r for r, _ in interrupted})
             print(f"run {run_id}: marked {len(interrupted)} registry rows of earlier run(s) "
                   f"{', '.join(runs)} as interrupted (their process is gone)", file=err)
-        kernel = ensure_kernel(settings.kernel_name)
+        kernel = ensure_kernel(settings.run.kernel_name)
         run_dir.mkdir(parents=True, exist_ok=True)
         print(f"run {run_id}: notebooks -> {run_dir}", file=err)
         statuses: list[str] = []
@@ -139,10 +139,10 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                 if record.status == "skipped":
                     print(f"[{step.order}/{len(STEPS)}] {step.name}: skipped - "
                           f"{record.error_summary}", file=err)
-                write_records(settings.db_path, [record], wait_seconds=wait)
+                write_records(settings.paths.db_path, [record], wait_seconds=wait)
             code = exit_code(statuses)
             _finish_run_record(run_record, statuses, code)
-            write_records(settings.db_path, [run_record], wait_seconds=wait)
+            write_records(settings.paths.db_path, [run_record], wait_seconds=wait)
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.
             print(f"run {run_id} stopped: its registry could not be written - {exc}", file=err)
@@ -172,8 +172,8 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
         "slate_date": options.slate_date.isoformat(),
         "as_of": options.as_of.strftime("%Y-%m-%dT%H:%M:%S"),
         "run_id": record.run_id,
-        "db_path": str(settings.db_path),
-        "ops_home": str(settings.ops_home),
+        "db_path": str(settings.paths.db_path),
+        "ops_home": str(settings.paths.ops_home),
         "run_flags": dict(options.enabled),
         "offline_demo": False,
     }
@@ -183,19 +183,21 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
         "parameters": parameters,
         "kernel_name": kernel,
         "execution_timeout": options.step_timeout_seconds,
-        "cwd": str(settings.ops_home),
+        "cwd": str(settings.paths.ops_home),
         "result_path": str(run_dir / f"{step.stem}.result.json"),
         "parent_pid": os.getpid(),
+        # Every variable's effective value (secrets as ***), to reproduce the step from here.
+        "settings": settings.effective(),
     }
     spec_path = run_dir / f"{step.stem}.spec.json"
     spec_path.write_text(json.dumps(spec, indent=1))
     record.parameters_json = parameters_json(parameters)
-    record.notebook_path = _relative(output, settings.ops_home)
+    record.notebook_path = _relative(output, settings.paths.ops_home)
 
     print(f"[{step.order}/{len(STEPS)}] {step.name}: running {step.notebook}", file=err)
     record.started_ts_utc = utcnow()
     record.status = "running"
-    write_records(settings.db_path, [record], wait_seconds=settings.run_lock_wait_seconds)
+    write_records(settings.paths.db_path, [record], wait_seconds=settings.run.lock_wait_seconds)
     t0 = time.monotonic()
     outcome = _run_worker(spec_path, Path(spec["result_path"]), run_dir / f"{step.stem}.log",
                           options.wall_clock_seconds)

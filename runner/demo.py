@@ -16,13 +16,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from helpers.clock import ET
-from helpers.errors import UsageError
+from helpers.core.clock import ET
+from helpers.core.errors import UsageError
+from helpers.core.steps import STEPS, Step, step_named
+from helpers.core.vendors import NHL_API, VENDOR_SPECS, VENDORS
 from runner.daily import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 
-# Steps whose capability has landed; the demo runs these and nothing that would only fail
-# with "not implemented yet". Extend as issues land.
-DEMO_STEPS: tuple[str, ...] = ("odds_ingestion",)
+# Steps whose capability has landed (`in_demo` in the step registry); the demo runs these
+# and nothing that would only fail with "not implemented yet".
+DEMO_STEPS: tuple[Step, ...] = tuple(step for step in STEPS if step.in_demo)
+PREGAME_STEP = step_named("odds_ingestion")  # the pre-game run captures closing lines
 MORNING_ET = time(10, 0)
 PREGAME_ET = time(17, 30)
 
@@ -57,8 +60,8 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
               file=err)
         for offset in range(options.days):
             day = options.start_date + timedelta(days=offset)
-            for label, at, flags in (("morning", MORNING_ET, _step_flags(DEMO_STEPS)),
-                                     ("pre-game", PREGAME_ET, ["--run-odds-ingestion"])):
+            for label, at, flags in (("morning", MORNING_ET, [s.cli_flag for s in DEMO_STEPS]),
+                                     ("pre-game", PREGAME_ET, [PREGAME_STEP.cli_flag])):
                 as_of = et_to_utc(day, at)
                 emulator.set_clock(as_of)
                 print(f"demo: {day} {label} run at {as_of:%Y-%m-%dT%H:%M}Z", file=err)
@@ -75,17 +78,15 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
     return EXIT_PARTIAL if EXIT_PARTIAL in codes else EXIT_OK
 
 
-def _step_flags(steps: tuple[str, ...]) -> list[str]:
-    return ["--run-" + s.replace("_", "-") for s in steps]
-
-
 def _demo_env(home: Path, base_url: str) -> dict[str, str]:
+    """The user's environment minus anything that would steer the demo away from its own
+    world: step flags, forced failures, a vendor subset, another database."""
     env = dict(os.environ)
-    for var in ("RUN_ODDS_INGESTION", "RUN_PRODUCTION", "RUN_EV", "RUN_OUTCOMES",
-                "RUN_DIAGNOSTICS", "OPS_DB_PATH", "FORCE_VENDOR_FAILURE", "VENDORS"):
+    cleared = [*(s.env_var for s in STEPS), *(v.force_failure_var for v in VENDOR_SPECS),
+               "OPS_DB_PATH", "FORCE_VENDOR_FAILURE", "VENDORS"]
+    for var in cleared:
         env.pop(var, None)
     env["OPS_HOME"] = str(home)
-    for var in ("PLAYNOW_BASE_URL", "UNABATED_BASE_URL", "ODDSSHARK_BASE_URL",
-                "NHL_API_BASE_URL"):
-        env[var] = base_url
+    for source in (*VENDORS, NHL_API):
+        env[f"{source}_BASE_URL"] = base_url
     return env

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from helpers.errors import RunLockedError
+from helpers.core.errors import RunLockedError
 
 
 class RunLock:

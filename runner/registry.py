@@ -19,8 +19,8 @@ import duckdb
 import pandas as pd
 
 import helpers
-from helpers import db
-from helpers.clock import utcnow
+from helpers.core import db
+from helpers.core.clock import utcnow
 
 REGISTRY_KEY = ("run_id", "step")
 RUN_STEP, RUN_STEP_ORDER = "run", 0

@@ -23,8 +23,8 @@ import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from helpers.settings import load_settings, redact
-from helpers.step_status import read_step_status
+from helpers.core.settings import load_settings, redact
+from helpers.core.step_status import read_step_status
 
 TIMEOUT_LOG_MARKER = "Timeout waiting for execute reply"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

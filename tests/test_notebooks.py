@@ -9,7 +9,7 @@ import nbformat
 import papermill
 import pytest
 
-from helpers.step_status import read_step_status
+from helpers.core.step_status import read_step_status
 from runner.kernel import DEFAULT_KERNEL, ensure_kernel
 from runner.steps import STEPS
 
@@ -27,6 +27,7 @@ def test_committed_without_outputs_and_with_the_driver_parameters(step) -> None:
     assert set(papermill.inspect_notebook(str(NOTEBOOKS / step.notebook))) == DRIVER_PARAMETERS
 
 
+@pytest.mark.slow
 def test_odds_ingest_runs_offline_with_default_parameters(tmp_path: Path) -> None:
     kernel = ensure_kernel(DEFAULT_KERNEL)
     out = tmp_path / "01.ipynb"
@@ -39,6 +40,7 @@ def test_odds_ingest_runs_offline_with_default_parameters(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == [out]  # the offline run wrote only to a temp folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["production", "ev", "outcomes", "diagnostics"])
 def test_unbuilt_steps_fail_loudly(name: str, tmp_path: Path) -> None:
     step = next(s for s in STEPS if s.name == name)

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from helpers.core.teams import TEAM_CODES
 from helpers.demo import build_league
 from helpers.demo.names import fold_ascii
 from helpers.demo.roster import F_SLOTS
 from helpers.demo.schedule import EASTERN
-from helpers.teams import TEAM_CODES
 
 
 def test_same_seed_same_league_and_different_seed_differs(league):

@@ -1,4 +1,4 @@
-"""OddsShark player-props HTML: the DOM contract of DOMAIN.md §1.3."""
+"""OddsShark player-props HTML: the DOM contract of docs/domain.md"""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
+from helpers.core.teams import team_code
 from helpers.demo.render_oddsshark import render_oddsshark
 from helpers.demo.schedule import EASTERN
 from helpers.demo.server import default_now
-from helpers.teams import team_code
 
 TABS = ["GOALS", "ASSISTS", "POINTS", "SHOTS ON GOAL", "BLOCKED SHOTS", "POWER PLAY POINTS"]
 

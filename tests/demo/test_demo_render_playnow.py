@@ -29,7 +29,7 @@ REAL_PATTERNS = {
     "first_last": r".+ (First|Last) Goalscorer",
     "period_last": r".+ 1st Period Last ?Goalscorer",
 }
-# Rendered but absent from that page: blocks props (DOMAIN §1.1) and game lines.
+# Rendered but absent from that page: blocks props (docs/domain.md) and game lines.
 OUR_EXTRA = {"blocks": r".+ Total Blocks \d+\.5",
              "game_lines": r"Money Line|Puck Line|Total Goals \d+\.5"}
 

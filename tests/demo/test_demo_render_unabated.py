@@ -21,7 +21,7 @@ from helpers.demo.server import default_now
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "unabated" / \
     "propodds_trimmed_DAL_at_CAR.json"
 ID_KEYS = [(r"^\d+$", "<id>"), (r"^(si[01]):pid\d+$", r"\1:pid<id>"), (r"^ms\d+$", "ms<id>")]
-# Documented in DOMAIN.md §1.2 but absent from the trimmed sample.
+# Documented in docs/domain.md but absent from the trimmed sample.
 DOCUMENTED_EXTRA = frozenset({"live", "marketLineId", "isBlurred", "alternateLines", "price",
                               "sourcePrice", "sourceFormat"})
 

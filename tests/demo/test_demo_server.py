@@ -14,6 +14,8 @@ import requests
 
 from helpers.demo.server import Emulator
 
+pytestmark = pytest.mark.slow  # the loopback emulator, real HTTP
+
 PATHS = {
     "unabated": "/markets/v2/league/6/propodds.json",
     "playnow_event_list": "/content-service/api/v1/q/event-list?eventSortsIncluded=MTCH,TNMT"

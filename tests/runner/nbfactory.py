@@ -23,7 +23,7 @@ BODIES = {
     "sleep": ["import time\ntime.sleep(60)"],
     "slow_cells": ["import time\ntime.sleep(1.5)"] * 6,
     "kill": ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"],
-    "partial": ["from helpers.step_status import report_step_status\n"
+    "partial": ["from helpers.core.step_status import report_step_status\n"
                 "report_step_status('partial', 'UNABATED failed: HTTP 503; others landed')"],
     "hold": ["import time\ntime.sleep(8)"],
     # A secret that reaches an error message, as requests' header validation used to do.
@@ -33,7 +33,7 @@ BODIES = {
     # Starts a detached process that keeps the database open for 8 s, past the end of the
     # step: like an analyst opening the file mid-run.
     "grab_db": ["import subprocess, sys, time\n"
-                "code = ('import time; from helpers import db; c = db.connect(%r); '\n"
+                "code = ('import time; from helpers.core import db; c = db.connect(%r); '\n"
                 "        'print(\"held\", flush=True); time.sleep(8)' % db_path)\n"
                 "grab = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE,\n"
                 "                        start_new_session=True, text=True)\n"

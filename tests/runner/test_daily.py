@@ -230,6 +230,11 @@ def test_a_secret_in_an_error_reaches_no_registry_notebook_log_or_stderr(tmp_pat
     assert leaks == []
     executed = (home / row["notebook_path"]).read_text()
     assert "***" in executed  # the printed and raised values were redacted, not dropped
+    # spec.json records every effective setting, the secret as ***, to reproduce the step
+    spec = json.loads((home / row["notebook_path"]).with_suffix(".spec.json").read_text())
+    assert spec["settings"]["PLAYNOW_COOKIE"] == "***"
+    assert spec["settings"]["VENDORS"] == "PLAYNOW,UNABATED,ODDSSHARK"
+    assert spec["settings"]["OPS_HOME"] == str(home)
 
 
 def _readonly_command(paths: list[Path], argv: list[str]) -> list[str]:
@@ -262,7 +267,7 @@ def test_a_read_only_home_or_outputs_exits_2_naming_the_path(tmp_path: Path, cas
     home = tmp_path / "home"
     home.mkdir()
     if case == "home_with_database":
-        from helpers import db
+        from helpers.core import db
 
         db.connect(home / "data" / "ops.duckdb").close()
     readonly = home
@@ -325,7 +330,7 @@ def test_second_concurrent_run_exits_2_and_db_stays_intact(tmp_path: Path) -> No
 
 def _hold_database(path: Path, seconds: float) -> subprocess.Popen:
     """Another process with the DuckDB file open read-write (an analyst's notebook)."""
-    code = (f"import time; from helpers import db; c = db.connect({str(path)!r}); "
+    code = (f"import time; from helpers.core import db; c = db.connect({str(path)!r}); "
             f"print('held', flush=True); time.sleep({seconds})")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"

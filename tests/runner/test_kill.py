@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from helpers.demo.server import Emulator
-from helpers.vendors.base import ODDS_KEY
+from helpers.odds.vendors.base import ODDS_KEY
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
 """The demo world: a seeded simulated NHL season and a local emulator of the vendors and
-the NHL api-web (DESIGN.md §7).
+the NHL api-web (docs/architecture.md).
 
     from helpers.demo import Emulator, build_league
     league = build_league(seed=7, days=60)

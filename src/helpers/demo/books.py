@@ -2,7 +2,7 @@
 
 A book is one pricing model; when two vendors show the same book (DraftKings on Unabated
 and on OddsShark) they show the same prices. Unabated ids 1 DraftKings, 2 FanDuel, 73
-Underdog Fantasy and 89 Novig are the real ones (DOMAIN.md §1.2); the others are invented.
+Underdog Fantasy and 89 Novig are the real ones (docs/domain.md); the others are invented.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ EXTRA_MARKETS: tuple[str, ...] = ("PPP",)
 class Book:
     key: str
     name: str
-    kind: str  # SPORTSBOOK | DFS | DERIVED (helpers.vendors.base.classify_book)
+    kind: str  # SPORTSBOOK | DFS | DERIVED (helpers.odds.vendors.base.classify_book)
     vig: float  # two-way overround: implied(over) + implied(under) = 1 + vig
     sigma: float  # sd of the book's error, logit scale
     unabated_id: int | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# Negative-binomial dispersion (Var = mu + alpha*mu^2), as in DOMAIN.md §4.
+# Negative-binomial dispersion (Var = mu + alpha*mu^2), as in docs/domain.md
 ALPHA_SOG = 0.35
 ALPHA_BLOCKS = 0.60
 

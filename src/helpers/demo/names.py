@@ -1,4 +1,4 @@
-"""Generated player names, with the hazards the real vendors produce (DOMAIN.md §1.1):
+"""Generated player names, with the hazards the real vendors produce (docs/domain.md):
 accents, two players with the same full name, nickname spellings that differ by vendor,
 a mangled (double-encoded) accent, apostrophes and hyphens.
 
@@ -113,7 +113,7 @@ def _mojibake(text: str) -> str:
 
 
 HAZARDS: tuple[HazardSpec, ...] = (
-    # Two players with the same full name on different teams (DOMAIN.md §8.7).
+    # Two players with the same full name on different teams (docs/domain.md).
     HazardSpec(PersonName("Sebastian", "Aho", "fi"), "CAR", "C", 0),
     HazardSpec(PersonName("Sebastian", "Aho", "fi"), "NYI", "D", 1),
     HazardSpec(PersonName("Jesperi", "Kotkaniemi", "fi"), None, "C", 4),

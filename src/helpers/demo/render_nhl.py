@@ -1,7 +1,7 @@
 """NHL api-web payloads: `/v1/schedule/<date>` and `/v1/gamecenter/<id>/boxscore`.
 
-Key names, nesting and value types mirror the real responses in
-/work/shared/reference/nhl_api (copied to tests/fixtures/nhl_api). Pure functions of
+Key names, nesting and value types mirror the real api-web samples in
+tests/fixtures/nhl_api. Pure functions of
 (league, now, args) -> bytes; identical inputs give identical bytes.
 """
 

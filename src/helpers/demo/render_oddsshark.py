@@ -1,4 +1,4 @@
-"""OddsShark `GET /nhl/odds/player-props` HTML (DOMAIN.md §1.3).
+"""OddsShark `GET /nhl/odds/player-props` HTML (docs/domain.md).
 
 The page shows today's (ET) games that have not started. The i-th tab button names the
 i-th `.player-props--container.tab`; in each row the first `.book-row` cell is "Best

@@ -1,4 +1,4 @@
-"""PlayNow (BCLC) content-service JSON (DOMAIN.md §1.1): event-list and events-by-ids.
+"""PlayNow (BCLC) content-service JSON (docs/domain.md): event-list and events-by-ids.
 
 Market names follow the real event page (tests/fixtures/playnow/*.csv): "<Player> Total
 Points 0.5", "<Player> Total Shots On Goal 2.5" (O/U) next to "<Player> Total Shots on

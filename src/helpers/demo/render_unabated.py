@@ -1,4 +1,4 @@
-"""Unabated `GET /markets/v2/league/6/propodds.json` (DOMAIN.md §1.2).
+"""Unabated `GET /markets/v2/league/6/propodds.json` (docs/domain.md).
 
 si0 = OVER, si1 = UNDER. personId is Unabated's own id space (Player.unabated_id), not
 the NHL id. GOALS is mostly one-sided (si0 only). Some prices are blurred

@@ -11,9 +11,9 @@ from datetime import date
 
 import numpy as np
 
+from helpers.core.teams import TEAMS
 from helpers.demo.names import HAZARDS, PersonName, boxscore_name, generate_names, vendor_names
 from helpers.demo.schedule import VENUE_TZ
-from helpers.teams import TEAMS
 
 F_SLOTS = 13
 D_SLOTS = 8

@@ -31,7 +31,7 @@ VENUE_TZ: dict[str, str] = {
     "VAN": "America/Vancouver",
 }
 
-# ET start times offered by the home team's zone (the evening slots of DESIGN §7).
+# ET start times offered by the home team's zone (the evening slots of docs/architecture.md).
 _SLOTS_BY_ZONE: dict[str, tuple[time, ...]] = {
     "east": (time(19, 0), time(19, 0), time(19, 30)),
     "central": (time(20, 0), time(20, 0), time(19, 30)),

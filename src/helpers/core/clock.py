@@ -1,0 +1,49 @@
+"""Time: the run's "now" (wall clock or --as-of) and the ET slate date of an instant.
+
+Every timestamp stored is naive UTC. The NHL slate date is the game's date in
+America/New_York (with daylight saving), never UTC minus a fixed offset.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from helpers.core.errors import UsageError
+
+ET = ZoneInfo("America/New_York")
+
+
+def utcnow() -> datetime:
+    """The wall clock as naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_naive_utc(moment: datetime) -> datetime:
+    """Naive UTC for an aware datetime; a naive one is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_as_of(text: str) -> datetime:
+    """ISO-8601 instant ('2026-01-04T15:00:00Z', with offset, or naive = UTC) -> naive UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not an ISO-8601 time such as "
+                         "2026-01-04T15:00:00Z") from None
+    return to_naive_utc(moment)
+
+
+def parse_slate_date(text: str, option: str = "--date") -> date:
+    """A YYYY-MM-DD date; the error names `option`, the flag the user typed it into."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def et_date(moment_utc: datetime) -> date:
+    """The America/New_York calendar date of a naive-UTC instant."""
+    return moment_utc.replace(tzinfo=UTC).astimezone(ET).date()

@@ -1,0 +1,179 @@
+"""The one HTTP client of the pipeline (docs/architecture.md).
+
+`VendorClient` wraps a requests Session for one vendor: connect/read timeouts, at most
+`http_max_attempts` attempts with exponential backoff on connection errors, timeouts, 429
+and 5xx, Retry-After honoured up to a cap, and one `FetchAttempt` logged per attempt (URL
+redacted). A forced failure (FORCE_VENDOR_FAILURE / FORCE_<VENDOR>_FAILURE) is injected as
+a connection error inside the transport, so it travels the same path as a real outage.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from helpers.core.clock import utcnow
+from helpers.core.errors import VendorError
+from helpers.core.settings import Settings, redact
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "nhl-props-ops/0.1 (+daily odds capture)"
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+_SENSITIVE_QUERY_KEYS = ("key", "token", "cookie", "secret", "auth", "password", "sig")
+
+
+@dataclass
+class FetchAttempt:
+    """One row of fact_vendor_fetch_log."""
+
+    run_id: str | None
+    vendor: str
+    endpoint: str
+    url_redacted: str
+    request_ts_utc: datetime
+    attempt: int
+    status_code: int | None
+    elapsed_ms: float
+    bytes: int | None
+    error: str | None
+
+
+class ForcedFailureAdapter(HTTPAdapter):
+    """A transport that fails every request like an unreachable host."""
+
+    def __init__(self, reason: str):
+        super().__init__()
+        self.reason = reason
+
+    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        raise requests.ConnectionError(f"forced failure ({self.reason})", request=request)
+
+
+def redact_url(url: str, secrets: tuple[str, ...] = ()) -> str:
+    """Drop the values of credential-like query parameters and any known secret value."""
+    parts = urlsplit(url)
+    query = [(k, "***" if any(s in k.lower() for s in _SENSITIVE_QUERY_KEYS)
+              else redact(v, secrets))
+             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    clean = urlunsplit(parts._replace(query=urlencode(query, safe=",:*")))
+    return redact(clean, secrets)
+
+
+def retry_after_seconds(value: str | None, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), cap)
+
+
+class VendorClient:
+    """GET with the house retry policy for one vendor; `attempts` keeps the fetch log."""
+
+    def __init__(self, settings: Settings, vendor: str, run_id: str | None = None,
+                 headers: Mapping[str, str] | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 on_attempt: Callable[[FetchAttempt], None] | None = None):
+        """`on_attempt` is called with each attempt as soon as it ends (the fetch log)."""
+        self.settings = settings
+        self.on_attempt = on_attempt
+        self.vendor = vendor
+        self.run_id = run_id
+        self.sleep = sleep
+        self.attempts: list[FetchAttempt] = []
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers.update(headers or {})
+        if vendor in settings.vendors.forced_failures:
+            reason = f"FORCE_VENDOR_FAILURE includes {vendor}"
+            for prefix in ("http://", "https://"):
+                self.session.mount(prefix, ForcedFailureAdapter(reason))
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.vendors.base_urls[self.vendor]
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> VendorClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, endpoint: str, path: str, params: Mapping[str, str] | None = None) -> bytes:
+        """The body of a successful GET, exactly as received. Raises VendorError when the
+        last attempt fails; every attempt is in `self.attempts`."""
+        url = self.base_url + path
+        timeout = (self.settings.http.connect_timeout, self.settings.http.read_timeout)
+        secrets = self.settings.secret_values()
+        max_attempts = self.settings.http.max_attempts
+        last_error = ""
+        for attempt in range(1, max_attempts + 1):
+            started, t0 = utcnow(), time.perf_counter()
+            wait: float | None = None
+            try:
+                response = self.session.get(url, params=params, timeout=timeout)
+                body = response.content
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                self._log(endpoint, url, params, started, t0, attempt, None, None, last_error)
+                retry = True
+            else:
+                status = response.status_code
+                request_url = response.url or url
+                if status < 400:
+                    self._log(endpoint, request_url, None, started, t0, attempt, status,
+                              len(body), None)
+                    return body
+                last_error = f"HTTP {status}"
+                self._log(endpoint, request_url, None, started, t0, attempt, status, len(body),
+                          last_error)
+                retry = status in RETRYABLE_STATUS
+                if status == 429:
+                    wait = retry_after_seconds(response.headers.get("Retry-After"),
+                                               self.settings.http.retry_after_cap_seconds)
+            if not retry or attempt == max_attempts:
+                break
+            if wait is None:
+                wait = self.settings.http.backoff_seconds * 2 ** (attempt - 1)
+            log.info("%s %s attempt %d failed (%s); retrying in %.1f s", self.vendor, endpoint,
+                     attempt, redact(last_error, secrets), wait)
+            self.sleep(wait)
+        raise VendorError(f"{self.vendor} {endpoint}: {redact(last_error, secrets)} "
+                          f"after {attempt} attempt(s)")
+
+    def _log(self, endpoint: str, url: str, params: Mapping[str, str] | None,
+             started: datetime, t0: float, attempt: int, status: int | None,
+             size: int | None, error: str | None) -> None:
+        if params:
+            url = url + ("&" if "?" in url else "?") + urlencode(params, safe=",:")
+        secrets = self.settings.secret_values()
+        record = FetchAttempt(
+            run_id=self.run_id, vendor=self.vendor, endpoint=endpoint,
+            url_redacted=redact_url(url, secrets), request_ts_utc=started, attempt=attempt,
+            status_code=status, elapsed_ms=round((time.perf_counter() - t0) * 1000, 2),
+            bytes=size, error=redact(error, secrets)[:500] if error else None)
+        self.attempts.append(record)
+        if self.on_attempt is not None:
+            self.on_attempt(record)

@@ -1,0 +1,64 @@
+"""A temporary home for a step notebook opened with its default parameters.
+
+The home (a temporary folder with a fresh database) and an in-process emulator live as long
+as the kernel; both are removed at exit. The database is seeded by running, in-process, the
+functions of every step before the notebook's own, in order, at the notebook's `as_of`: so
+a later step's notebook has the data it reads, and "Run all" works offline. A step whose
+seeding function is not built yet cannot be run offline (StepNotImplementedError).
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from helpers.core import db
+from helpers.core.errors import StepNotImplementedError
+from helpers.core.settings import Settings
+from helpers.core.steps import steps_before
+
+
+def _seed_odds(settings: Settings, as_of: datetime) -> None:
+    from helpers.odds.capture import capture
+
+    con = db.connect(settings.paths.db_path)
+    try:
+        capture(con, settings, as_of, run_id="offline-seed")
+    finally:
+        con.close()
+
+
+# step name -> the function that does its work offline. Each step adds itself when it lands.
+SEEDERS: dict[str, Callable[[Settings, datetime], None]] = {
+    "odds_ingestion": _seed_odds,
+}
+
+
+def offline_settings(settings: Settings, step: str, as_of: datetime) -> Settings:
+    """`settings` pointed at a new temporary home and an emulator at `as_of`, seeded by the
+    steps before `step`."""
+    from helpers.demo.server import Emulator
+
+    emulator = Emulator().start()
+    atexit.register(emulator.stop)
+    emulator.set_clock(as_of)
+    home = Path(tempfile.mkdtemp(prefix="ops-offline-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    urls = dict.fromkeys(settings.vendors.base_urls, emulator.base_url)
+    settings = dataclasses.replace(
+        settings,
+        paths=dataclasses.replace(settings.paths, ops_home=home,
+                                  db_path=home / "data" / "ops.duckdb"),
+        vendors=dataclasses.replace(settings.vendors, base_urls=urls))
+    for earlier in steps_before(step):
+        seed = SEEDERS.get(earlier.name)
+        if seed is None:
+            raise StepNotImplementedError(
+                f"{step} cannot run offline yet: step {earlier.name} has no offline seeding")
+        seed(settings, as_of)
+    return settings

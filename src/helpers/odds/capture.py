@@ -1,0 +1,221 @@
+"""Odds capture: fetch each vendor and save every payload raw before it is parsed.
+
+Per payload: hash the bytes; a payload this vendor already sent (same hash and kind) is only
+re-sighted - and fails again if it could not be parsed then; otherwise register it
+(`pending`), save it (file + .sha256) while the vendor's pure parser runs, and store the
+result (`load.store_parsed`). Pending payloads of an interrupted capture are finished first.
+Vendors are isolated: any failure of one (network, HTTP, malformed payload, parser crash) is
+recorded in its report and the fetch log, and the other vendors still land.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import pandas as pd
+
+from helpers.core import rawstore
+from helpers.core.errors import SchemaDriftError, VendorError
+from helpers.core.http import FetchAttempt, VendorClient
+from helpers.core.settings import Settings, redact
+from helpers.odds.load import (
+    PayloadOutcome,
+    parse_payload,
+    register_pending,
+    store_parsed,
+    unregister_pending,
+)
+from helpers.odds.vendors import vendor_module
+from helpers.odds.vendors.base import Fetched, RawPayload, Rejections
+
+log = logging.getLogger(__name__)
+
+FETCH_LOG_COLUMNS = ("run_id", "vendor", "endpoint", "url_redacted", "request_ts_utc",
+                     "attempt", "status_code", "elapsed_ms", "bytes", "error")
+
+
+@dataclass
+class VendorReport:
+    vendor: str
+    status: str = "success"  # success | failed
+    error: str | None = None
+    requests: int = 0
+    retries: int = 0
+    payloads: list[PayloadOutcome] = field(default_factory=list)
+    rejections: Rejections = field(default_factory=Rejections)
+    sample: pd.DataFrame | None = None
+
+    @property
+    def rows_inserted(self) -> int:
+        return sum(p.rows_inserted for p in self.payloads)
+
+    @property
+    def rows_parsed(self) -> int:
+        return sum(p.rows_parsed for p in self.payloads)
+
+
+def capture(con: duckdb.DuckDBPyConnection, settings: Settings, capture_ts_utc: datetime,
+            run_id: str | None = None, vendors: Iterable[str] | None = None) -> list[VendorReport]:
+    """One capture of every selected vendor; never raises for a vendor's failure."""
+    reports = []
+    for vendor in vendors if vendors is not None else settings.vendors.enabled:
+        reports.append(capture_vendor(con, settings, vendor, capture_ts_utc, run_id))
+    return reports
+
+
+def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: str,
+                   capture_ts_utc: datetime, run_id: str | None = None) -> VendorReport:
+    module = vendor_module(vendor)
+    report = VendorReport(vendor=vendor)
+    # Each attempt reaches the fetch log as it happens, so a run killed mid-capture still
+    # leaves a row for every request it made.
+    client = VendorClient(settings, vendor, run_id, headers=module.request_headers(settings),
+                          on_attempt=lambda attempt: write_fetch_attempt(con, attempt))
+    try:
+        report.payloads.extend(resume_pending(con, settings, module, run_id, report))
+        for fetched in module.fetch(client):
+            outcome = load_payload(con, settings, module, fetched, capture_ts_utc, run_id,
+                                   report)
+            report.payloads.append(outcome)
+            if outcome.status == "parse_failed":
+                raise SchemaDriftError(outcome.error or "payload could not be parsed")
+    except (VendorError, OSError) as exc:
+        report.status, report.error = "failed", str(exc)
+    except Exception as exc:
+        report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
+        log.exception("%s capture crashed", vendor)
+    finally:
+        client.close()
+        report.requests = len(client.attempts)
+        report.retries = sum(1 for a in client.attempts if a.attempt > 1)
+    if report.error:
+        report.error = redact(report.error, settings.secret_values())
+        log.warning("%s failed: %s", vendor, report.error)
+    return report
+
+
+@dataclass(frozen=True)
+class KnownPayload:
+    path: str
+    capture_ts_utc: datetime
+    load_state: str  # pending | loaded | parse_failed
+    parse_error: str | None
+
+
+def _known_payload(con: duckdb.DuckDBPyConnection, vendor: str, kind: str,
+                   digest: str) -> KnownPayload | None:
+    found = con.execute(
+        "SELECT path, capture_ts_utc, load_state, parse_error FROM raw_payloads "
+        "WHERE payload_hash = ? AND vendor = ? AND kind = ?", [digest, vendor, kind]).fetchall()
+    return KnownPayload(*found[0]) if found else None
+
+
+def load_payload(con: duckdb.DuckDBPyConnection, settings: Settings, module: ModuleType,
+                 fetched: Fetched, capture_ts_utc: datetime, run_id: str | None,
+                 report: VendorReport | None = None) -> PayloadOutcome:
+    """Register, save raw and load one fetched body. A body this vendor already sent (same
+    hash and kind) is only re-sighted; if it could not be parsed then, it fails again now."""
+    vendor = module.VENDOR
+    digest = rawstore.sha256_hex(fetched.body)
+    known = _known_payload(con, vendor, fetched.kind, digest)
+    if known is not None and known.load_state != "pending":
+        con.execute("UPDATE raw_payloads SET last_seen_ts_utc = greatest(last_seen_ts_utc, ?), "
+                    "times_seen = times_seen + 1 WHERE payload_hash = ? AND vendor = ? "
+                    "AND kind = ?", [capture_ts_utc, digest, vendor, fetched.kind]).fetchall()
+        if known.load_state == "parse_failed":
+            return PayloadOutcome(
+                fetched.kind, digest, known.path, len(fetched.body), "parse_failed",
+                error=f"the same payload failed to parse before ({known.parse_error}); fix the "
+                      f"parser, then run `runner renormalize --vendor {vendor}`")
+        return PayloadOutcome(fetched.kind, digest, known.path, len(fetched.body), "duplicate")
+
+    if known is None:
+        saved = rawstore.plan_save(settings.paths.ops_home, settings.paths.raw_dir, vendor, fetched.kind,
+                                   fetched.body, capture_ts_utc, fetched.ext, sha256=digest)
+        raw = RawPayload(vendor=vendor, kind=fetched.kind, body=fetched.body,
+                         capture_ts_utc=capture_ts_utc, sha256=digest, path=saved.relative_path)
+        # Registered before its file is written: a capture killed from here on leaves a
+        # pending row that the next capture finishes (resume_pending), never an orphan file.
+        register_pending(con, raw, run_id)
+    else:  # pending: an interrupted capture registered it; finish it with these bytes
+        saved = _saved_at(settings, known.path, digest, len(fetched.body))
+        raw = RawPayload(vendor=vendor, kind=fetched.kind, body=fetched.body,
+                         capture_ts_utc=known.capture_ts_utc, sha256=digest, path=known.path)
+    return _save_parse_store(con, module, raw, saved, run_id, report)
+
+
+def _saved_at(settings: Settings, relative_path: str, digest: str,
+              size: int) -> rawstore.SavedPayload:
+    path = Path(relative_path)
+    full = path if path.is_absolute() else settings.paths.ops_home / path
+    return rawstore.SavedPayload(path=full, relative_path=relative_path, sha256=digest,
+                                 size=size)
+
+
+def _save_parse_store(con: duckdb.DuckDBPyConnection, module: ModuleType, raw: RawPayload,
+                      saved: rawstore.SavedPayload, run_id: str | None,
+                      report: VendorReport | None) -> PayloadOutcome:
+    # The raw file is written (and fsynced) by a thread while the parser runs - file IO
+    # releases the GIL - and nothing reaches the database until the write has finished:
+    # a write error propagates from .result() and the parse result is thrown away.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawstore") as pool:
+        written = pool.submit(rawstore.write_planned, saved, raw.body)
+        result, error = parse_payload(module, raw)
+        try:
+            written.result()
+        except BaseException:
+            unregister_pending(con, raw)  # nothing of a payload that was not saved remains
+            raise
+    outcome = store_parsed(con, raw, module.PARSER_VERSION, result, error, run_id)
+    if report is not None and result is not None:
+        report.rejections.merge(result.rejections)
+        if len(result.rows) and (report.sample is None or report.sample.empty):
+            report.sample = result.rows.head(5)
+    return outcome
+
+
+def resume_pending(con: duckdb.DuckDBPyConnection, settings: Settings, module: ModuleType,
+                   run_id: str | None, report: VendorReport | None = None) -> list[PayloadOutcome]:
+    """Finish the payloads an interrupted capture of this vendor registered but never
+    loaded: load those whose raw file is complete (bytes match the hash), and drop the
+    registration of those whose file was never written (their request is in the fetch log;
+    the bytes are gone). Each is reported; nothing is dropped silently."""
+    pending = con.execute(
+        "SELECT payload_hash, kind, capture_ts_utc, path, bytes FROM raw_payloads "
+        "WHERE vendor = ? AND load_state = 'pending' ORDER BY capture_ts_utc",
+        [module.VENDOR]).fetchall()
+    outcomes = []
+    for digest, kind, capture_ts, path, size in pending:
+        saved = _saved_at(settings, path, digest, size)
+        body = saved.path.read_bytes() if saved.path.exists() else None
+        if body is None or rawstore.sha256_hex(body) != digest:
+            unregister_pending(con, RawPayload(module.VENDOR, kind, b"", capture_ts, digest))
+            outcomes.append(PayloadOutcome(
+                kind, digest, path, size, "abandoned",
+                error="an interrupted capture registered this payload but its raw file was "
+                      "never completely written; the registration was dropped"))
+            log.warning("%s: dropped pending payload %s (raw file incomplete)", module.VENDOR,
+                        path)
+            continue
+        raw = RawPayload(vendor=module.VENDOR, kind=kind, body=body, capture_ts_utc=capture_ts,
+                         sha256=digest, path=path)
+        outcome = _save_parse_store(con, module, raw, saved, run_id, report)
+        outcome.status = "resumed" if outcome.status == "loaded" else outcome.status
+        log.info("%s: finished interrupted payload %s (%s)", module.VENDOR, path, outcome.status)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def write_fetch_attempt(con: duckdb.DuckDBPyConnection, attempt: FetchAttempt) -> None:
+    """One row of fact_vendor_fetch_log, committed at once."""
+    values = vars(attempt)
+    con.execute(f"INSERT INTO fact_vendor_fetch_log ({', '.join(FETCH_LOG_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(FETCH_LOG_COLUMNS))})",
+                [values[c] for c in FETCH_LOG_COLUMNS]).fetchall()

@@ -1,0 +1,47 @@
+"""What a capture tells its notebook and the driver: per-vendor summary, rejections,
+payloads, and the step status (success, partial, or an error when every vendor failed)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.core.errors import VendorError
+from helpers.odds.capture import VendorReport
+
+
+def summarize(reports: list[VendorReport]) -> pd.DataFrame:
+    """One line per vendor for the notebook and the step status."""
+    return pd.DataFrame([{
+        "vendor": r.vendor, "status": r.status, "requests": r.requests, "retries": r.retries,
+        "payloads": len(r.payloads),
+        "duplicates": sum(p.status == "duplicate" for p in r.payloads),
+        "rows_parsed": r.rows_parsed, "rows_inserted": r.rows_inserted,
+        "rejected": r.rejections.total(), "error": r.error,
+    } for r in reports])
+
+
+def rejections_table(reports: list[VendorReport]) -> pd.DataFrame:
+    rows = [{"vendor": r.vendor, "reason": reason, "count": n,
+             "example": r.rejections.examples.get(reason, "")}
+            for r in reports for reason, n in sorted(r.rejections.counts.items())]
+    return pd.DataFrame(rows, columns=["vendor", "reason", "count", "example"])
+
+
+def step_outcome(reports: list[VendorReport]) -> tuple[str, str]:
+    """The ingestion step's status: success, partial (some vendors failed), or raise when
+    every vendor failed — nothing landed, so the step failed."""
+    failed = [r for r in reports if r.status != "success"]
+    detail = "; ".join(f"{r.vendor}: {r.error}" for r in failed)
+    if reports and len(failed) == len(reports):
+        raise VendorError(f"every vendor failed - {detail}")
+    inserted = sum(r.rows_inserted for r in reports)
+    if failed:
+        return "partial", f"{len(failed)} of {len(reports)} vendors failed - {detail}"
+    return "success", f"{inserted} rows inserted from {len(reports)} vendors"
+
+
+def payloads_frame(reports: list[VendorReport]) -> pd.DataFrame:
+    rows = [{"vendor": r.vendor, **vars(p)} for r in reports for p in r.payloads]
+    return pd.DataFrame(rows, columns=["vendor", "kind", "status", "rows_parsed",
+                                       "rows_inserted", "rows_rejected", "size", "path",
+                                       "error"])

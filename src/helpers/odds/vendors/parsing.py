@@ -1,0 +1,408 @@
+"""What the three vendor parsers share: the parse result, the odds-frame dtypes, a columnar
+frame builder, a cheap rejection tally and small text / time helpers.
+
+Accounting contract (every parser): a *priced item* is one quoted price the vendor shows —
+Unabated: one price object (a ``ms<id>`` entry of a side, or one of its ``alternateLines``);
+PlayNow: one outcome of a market; OddsShark: one ``.player-props-odds > div`` in a book cell
+(the Best Odds column excluded). Every priced item ends up either as exactly one row or as
+exactly one counted rejection, so ``result.items == len(result.rows) +
+result.rejections.total()`` (``result.accounted``). A structurally broken container (a prop
+that is not an object, ...) whose items cannot be enumerated counts once, as ``malformed``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helpers.core.errors import SchemaDriftError
+from helpers.core.teams import team_code
+from helpers.odds.vendors.base import ODDS_COLUMNS, RawPayload, Rejections
+
+# Parser-level sanity bound on prices (on top of odds.py's |A| >= 100 / d > 1): an American
+# price beyond +-1,000,000 (decimal 10,001) is not a real quote and would overflow int64
+# arithmetic; parsers count it as bad_price.
+MAX_AMERICAN = 1_000_000
+MAX_DECIMAL = 1.0 + MAX_AMERICAN / 100.0
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class ParseResult:
+    """Output of ``<vendor>.parse(raw)``.
+
+    rows        canonical odds, exactly ``base.ODDS_COLUMNS`` in order, dtypes ``ODDS_DTYPES``.
+    rejections  reason -> count (+ first example) of priced items not emitted.
+    items       priced items seen (see the module docstring); == len(rows) + rejections.total().
+    stats       informational counts (events, props, markets, ...) that are not priced items.
+    markets     the vendor's market kinds that produced rows -> market_type, for dim_markets;
+                None when the rows' vendor_market_id already is that kind (Unabated betTypeId,
+                OddsShark tab). PlayNow gives it: its market ids are per event.
+    """
+
+    rows: pd.DataFrame
+    rejections: Rejections
+    items: int = 0
+    parser_version: str = ""
+    stats: dict[str, int] = field(default_factory=dict)
+    markets: dict[str, str] | None = None
+
+    @property
+    def accounted(self) -> bool:
+        return self.items == len(self.rows) + self.rejections.total()
+
+
+# --------------------------------------------------------------------------- reasons
+
+# Every rejection reason a parser may count, with its meaning. Reasons in INFORMATIONAL are
+# expected every day (known out-of-scope markets, books showing no price) and are not errors;
+# the rest point at bad vendor data or format drift.
+REJECTION_REASONS: dict[str, str] = {
+    "bad_price": "price missing, non-numeric, American |A| < 100 (0, +50, -99), decimal <= 1, "
+                 "or beyond the MAX_AMERICAN / MAX_DECIMAL sanity bound",
+    "missing_line": "no usable line (missing, non-numeric, negative; PlayNow: no handicapValue "
+                    "and no number in the market name)",
+    "unknown_side": "side label / key is not Over/Under (Unabated: not si0/si1 of the prop's "
+                    "own person)",
+    "unknown_market": "market not recognised (unknown betTypeId, market name or tab text)",
+    "ignored_market": "known market out of scope (power-play points, 2+/3+ goals, first/last "
+                      "goalscorer, saves, game lines / outrights, non-full-game periods)",
+    "blurred_price": "Unabated price hidden (isBlurred)",
+    "bet_subtype_variant": "Unabated prop with a non-null betSubType (variant market)",
+    "unknown_book": "book not in Unabated marketSources / OddsShark cell without a header book",
+    "inactive_book": "Unabated marketSource with statusId not 1 or 3",
+    "prop_inactive": "Unabated prop statusId present and not 1 or 3",
+    "unknown_team": "home / away team not resolvable to an NHL code",
+    "missing_player": "no player name (personId not in people, empty name)",
+    "missing_event": "no event id / unparseable start time / OddsShark row without a game header",
+    "not_offered": "OddsShark '-' cell: the book shows no price",
+    "extra_tab": "OddsShark tab (unknown text) with no container; dropped to keep alignment",
+    "tab_container_mismatch": "OddsShark tabs and containers cannot be paired safely; every "
+                              "price on the page (or a row outside any container)",
+    "duplicate_outcome": "an outcome key already emitted in this payload (first one kept)",
+    "malformed": "structurally broken piece (not an object / list, price cells outside rows); "
+                 "counted once",
+}
+INFORMATIONAL_REASONS = frozenset({"ignored_market", "not_offered"})
+
+# --------------------------------------------------------------------------- dtypes
+
+STR = pd.StringDtype("pyarrow", na_value=np.nan)  # == pandas 3 default "str"
+TS = "datetime64[us]"  # naive UTC, microseconds (DuckDB TIMESTAMP resolution)
+
+ODDS_DTYPES: dict[str, Any] = {
+    "source_vendor": STR,
+    "capture_ts_utc": TS,
+    "event_id_vendor": STR,
+    "event_id_vendor_raw": STR,
+    "event_name_raw": STR,
+    "event_start_ts_utc": TS,
+    "home_team": STR,
+    "away_team": STR,
+    "player_id_vendor": STR,
+    "player_name_raw": STR,
+    "player_team": STR,
+    "market_type": STR,
+    "line": "float64",
+    "side": STR,
+    "book_id_vendor": STR,
+    "book_name_raw": STR,
+    "book_type": STR,
+    "odds_american": "Int64",
+    "odds_decimal": "float64",
+    "odds_quoted_raw": STR,
+    "odds_quoted_format": STR,
+    "odds_american_derived": "bool",
+    "odds_decimal_derived": "bool",
+    "is_live": "bool",
+    "raw_payload_path": STR,
+    "raw_payload_hash": STR,
+    "vendor_market_id": STR,
+    "vendor_outcome_key": STR,
+    "parser_version": STR,
+}
+if tuple(ODDS_DTYPES) != ODDS_COLUMNS:  # base.ODDS_COLUMNS changed: the dtypes must follow
+    raise ImportError("parsing.ODDS_DTYPES is out of step with base.ODDS_COLUMNS")
+
+_TS_COLUMNS = {c for c, t in ODDS_DTYPES.items() if t == TS}
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A column given as a small table of distinct values plus one index per row.
+
+    Used for values that repeat per prop / per book (event, player, book name): the parser
+    appends one int per row instead of one string per row, and the expansion happens in C
+    (pyarrow ``take`` / numpy fancy indexing).
+    """
+
+    values: Sequence[Any]
+    index: np.ndarray
+
+
+# Arrow buffers of parse results come from the system allocator: pyarrow's default pool
+# (mimalloc) is several times slower on its first large allocations in a process (measured:
+# building a 150k-row frame took 0.27 s cold vs 0.04 s warm; 0.07 s cold with malloc), and
+# a daily run parses each payload once, cold. Passed per call; no global state is changed.
+ARROW_POOL = pa.system_memory_pool()
+LARGE_STR = pa.large_string()
+
+
+def str_take(values: Sequence[Any], index: Any) -> Any:
+    """pyarrow large_string array: ``values[index]`` for a small table of distinct values."""
+    small = pa.array(list(values), type=LARGE_STR, memory_pool=ARROW_POOL)
+    return pc.take(small, pa.array(np.asarray(index, dtype=np.int64)), memory_pool=ARROW_POOL)
+
+
+def _to_str_array(values: Any, n: int) -> Any:
+    """A pandas 'str' (pyarrow) array of length n from a scalar, list, arrow array or Indexed."""
+    if isinstance(values, Indexed):
+        arr = str_take(values.values, values.index)
+    elif isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values.cast(LARGE_STR, memory_pool=ARROW_POOL)
+    elif values is None or isinstance(values, str):
+        arr = str_take([values], np.zeros(n, np.int64))
+    else:
+        arr = pa.array(values, type=LARGE_STR, memory_pool=ARROW_POOL)
+    return pd.array(arr, dtype=STR)
+
+
+def _expand(values: Any, n: int, dtype: str) -> np.ndarray:
+    if isinstance(values, Indexed):
+        return np.asarray(values.values, dtype=dtype)[np.asarray(values.index, dtype=np.int64)]
+    if np.ndim(values) == 0:
+        return np.full(n, values, dtype=dtype)
+    return np.asarray(values, dtype=dtype)
+
+
+def datetime_to_us(ts: datetime | None) -> int | None:
+    """Microseconds since the epoch for a naive-UTC (or aware) datetime; None stays None."""
+    if ts is None:
+        return None
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    delta = ts - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH = datetime(1970, 1, 1)
+_NAT = np.iinfo(np.int64).min
+
+
+def _ts_array(values: Any, n: int) -> np.ndarray:
+    """datetime64[us] from a datetime / int-microseconds scalar, list or Indexed (None = NaT)."""
+    if isinstance(values, datetime) or values is None:
+        us = datetime_to_us(values)
+        return np.full(n, _NAT if us is None else us, dtype=np.int64).view(TS)
+    if isinstance(values, Indexed):
+        small = np.array([_NAT if v is None else v for v in values.values], dtype=np.int64)
+        return small[np.asarray(values.index, dtype=np.int64)].view(TS)
+    return np.array([_NAT if v is None else v for v in values], dtype=np.int64).view(TS)
+
+
+def build_odds_frame(n: int, columns: dict[str, Any]) -> pd.DataFrame:
+    """The canonical odds frame from column specs.
+
+    Each spec is a scalar (broadcast), a sequence of length n, or an ``Indexed``. Timestamp
+    columns take datetimes or int microseconds since the epoch (naive UTC); ``odds_american``
+    takes a sequence of ints / None (or an Indexed) and becomes nullable Int64. Every column of
+    ``ODDS_COLUMNS`` must be given, and nothing else.
+    """
+    missing = [c for c in ODDS_COLUMNS if c not in columns]
+    extra = [c for c in columns if c not in ODDS_DTYPES]
+    if missing or extra:
+        raise ValueError(f"build_odds_frame: missing columns {missing}, unknown columns {extra}")
+    data: dict[str, Any] = {}
+    for name in ODDS_COLUMNS:
+        spec = columns[name]
+        dtype = ODDS_DTYPES[name]
+        if dtype is STR:
+            data[name] = _to_str_array(spec, n)
+        elif name in _TS_COLUMNS:
+            data[name] = _ts_array(spec, n)
+        elif dtype == "Int64":
+            data[name] = _int64_array(spec, n)
+        else:
+            data[name] = _expand(spec, n, dtype)
+    frame = pd.DataFrame(data, copy=False)
+    if len(frame) != n:  # pragma: no cover - a builder bug, never vendor data
+        raise AssertionError(f"odds frame has {len(frame)} rows, expected {n}")
+    return frame
+
+
+def _int64_array(values: Any, n: int) -> Any:
+    if isinstance(values, Indexed) or np.ndim(values) == 0:
+        values = _expand(values, n, "object")
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return pd.array(values.astype(np.int64), dtype="Int64")
+    mask = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    if mask.any():
+        data = np.fromiter((0 if v is None else v for v in values), dtype=np.int64, count=len(values))
+    else:
+        data = np.asarray(values, dtype=np.int64)
+    return pd.arrays.IntegerArray(data, mask)
+
+
+def empty_odds_frame() -> pd.DataFrame:
+    return build_odds_frame(0, {c: [] for c in ODDS_COLUMNS})
+
+
+# --------------------------------------------------------------------------- rejections
+
+
+class Tally:
+    """A fast reason -> count accumulator for hot loops; converted to ``Rejections`` once.
+
+    ``add(reason, example, n)``: the example is any object (often a tuple) and is only turned
+    into text for the first occurrence of each reason.
+    """
+
+    __slots__ = ("counts", "examples")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.examples: dict[str, Any] = {}
+
+    def add(self, reason: str, example: Any = "", n: int = 1) -> None:
+        if n <= 0:
+            return
+        counts = self.counts
+        if reason in counts:
+            counts[reason] += n
+        else:
+            counts[reason] = n
+            self.examples[reason] = example
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def to_rejections(self) -> Rejections:
+        rej = Rejections()
+        for reason, n in self.counts.items():
+            ex = self.examples.get(reason, "")
+            rej.add(reason, ex if isinstance(ex, str) else repr(ex), n)
+        return rej
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def gc_paused(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` with the cyclic garbage collector paused (restored afterwards).
+
+    Decoding a 24 MB JSON document allocates ~1M containers; each allocation burst triggers
+    generation-0/1/2 collections that scan the whole growing tree — about 60% of orjson.loads
+    time on the benchmark payload. Parsed JSON and the parser's lists hold no reference cycles,
+    so nothing is leaked; the previous GC state is restored even on error.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
+
+
+
+def drift(vendor: str, what: str) -> SchemaDriftError:
+    return SchemaDriftError(f"{vendor} payload drift: {what}")
+
+
+def require_body(raw: RawPayload, vendor: str) -> bytes:
+    """The payload's bytes; an empty or blank body -> SchemaDriftError."""
+    body = raw.body
+    if body is None or not body.strip():
+        raise drift(vendor, f"empty body ({raw.kind}, {raw.path or 'no path'})")
+    return body
+
+
+def load_json(raw: RawPayload, vendor: str) -> Any:
+    """orjson.loads of the body; empty / malformed / truncated bodies -> SchemaDriftError."""
+    import orjson
+
+    body = require_body(raw, vendor)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise drift(vendor, f"body is not valid JSON (malformed or truncated): {exc}") from exc
+
+
+def capture_naive_utc(raw: RawPayload) -> datetime:
+    ts = raw.capture_ts_utc
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts
+
+
+def parse_iso_utc(text: Any) -> datetime | None:
+    """ISO-8601 text -> naive UTC datetime. No offset = UTC. Unparseable -> None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        ts = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts
+
+
+def as_line(value: Any) -> float | None:
+    """A prop line from a number or numeric text; None when missing, non-numeric, NaN or < 0."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        f = float(value)
+    elif isinstance(value, str):
+        try:
+            f = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if f != f or f < 0 or f == float("inf"):
+        return None
+    return f
+
+
+def fmt_line(line: float) -> str:
+    """Stable text for a line inside outcome keys: 2.5 -> '2.5', 3.0 -> '3'."""
+    return f"{line:g}"
+
+
+_TEAM_SUFFIX_RE = re.compile(r"^(?P<name>.*\S)\s*\(\s*(?P<team>[A-Za-z\.]{2,5})\s*\)\s*$")
+
+
+def split_player_team(text: str) -> tuple[str, str | None]:
+    """'Sebastian Aho (CAR)' -> ('Sebastian Aho', 'CAR').
+
+    The parenthesised suffix is taken as a team only when ``teams.team_code`` knows it; then the
+    clean name goes to player_name_raw and the code to player_team. An unknown suffix
+    ('Sebastian Aho (XYZ)', 'John Smith (Jr)') is not a team: the whole text is kept as the
+    name and the team stays None — no information is thrown away and the row is not rejected
+    (the identity layer sees an unfamiliar name and reports it as unmapped).
+    """
+    cleaned = " ".join(text.split())
+    m = _TEAM_SUFFIX_RE.match(cleaned)
+    if m is not None:
+        code = team_code(m.group("team").replace(".", ""))
+        if code is not None:
+            return m.group("name"), code
+    return cleaned, None

@@ -1,0 +1,374 @@
+"""Odds ingestion end to end against the demo emulator over loopback: fetch, raw store,
+parse, DuckDB, fault isolation. Real HTTP, real files, a real DuckDB file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+import requests
+
+from helpers.core import db, rawstore
+from helpers.core.errors import VendorError
+from helpers.core.settings import Settings, load_settings
+from helpers.demo.server import Emulator
+from helpers.odds import capture as ingest
+from helpers.odds import report as odds_report
+
+pytestmark = pytest.mark.slow  # the loopback emulator, real HTTP
+
+MORNING = datetime(2025, 12, 1, 15, 0)  # 10:00 ET: the day's games are all pre-game
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        emu.set_clock(MORNING)
+        yield emu
+
+
+@pytest.fixture
+def clean_faults(emulator: Emulator) -> Iterator[Emulator]:
+    requests.delete(f"{emulator.base_url}/_emulator/faults", timeout=5)
+    emulator.set_clock(MORNING)
+    yield emulator
+    requests.delete(f"{emulator.base_url}/_emulator/faults", timeout=5)
+
+
+def settings_for(emulator: Emulator, home: Path, **env: str) -> Settings:
+    base = {"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0", "HTTP_READ_TIMEOUT_SECONDS": "5",
+            **{f"{v}_BASE_URL": emulator.base_url
+               for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}}
+    base.update(env)
+    return load_settings(base)
+
+
+def set_fault(emulator: Emulator, **fault: object) -> None:
+    response = requests.post(f"{emulator.base_url}/_emulator/faults", json=fault, timeout=5)
+    response.raise_for_status()
+
+
+def run_capture(settings: Settings, at: datetime = MORNING,
+                run_id: str = "test-run") -> tuple[list[ingest.VendorReport], duckdb.DuckDBPyConnection]:
+    con = db.connect(settings.paths.db_path)
+    reports = ingest.capture(con, settings, at, run_id=run_id)
+    return reports, con
+
+
+def by_vendor(reports: list[ingest.VendorReport]) -> dict[str, ingest.VendorReport]:
+    return {r.vendor: r for r in reports}
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def test_full_capture_lands_for_all_vendors_and_rerun_adds_nothing(
+        clean_faults: Emulator, tmp_path: Path) -> None:
+    settings = settings_for(clean_faults, tmp_path)
+    reports, con = run_capture(settings)
+    got = by_vendor(reports)
+    assert set(got) == {"PLAYNOW", "UNABATED", "ODDSSHARK"}
+    for vendor, report in got.items():
+        assert report.status == "success", (vendor, report.error)
+        assert report.rows_inserted > 0, vendor
+        stored = scalar(con, "SELECT count(*) FROM fact_prop_odds WHERE source_vendor = ?",
+                        [vendor])
+        assert stored == report.rows_inserted
+    # Every stored row traces back to a saved raw payload whose bytes match its hash.
+    paths = con.execute("SELECT DISTINCT raw_payload_path, raw_payload_hash "
+                        "FROM fact_prop_odds").fetchall()
+    for path, digest in paths:
+        assert rawstore.sha256_hex((tmp_path / path).read_bytes()) == digest
+        assert rawstore.verify_payload(tmp_path / path)
+    # The canonical columns hold canonical values.
+    assert {r[0] for r in con.execute("SELECT DISTINCT side FROM fact_prop_odds").fetchall()} \
+        == {"OVER", "UNDER"}
+    assert scalar(con, "SELECT count(*) FROM fact_prop_odds WHERE odds_decimal <= 1") == 0
+    assert scalar(con, "SELECT count(*) FROM dim_books WHERE source_vendor = 'UNABATED'") > 3
+    total = scalar(con, "SELECT count(*) FROM fact_prop_odds")
+
+    again = by_vendor(ingest.capture(con, settings, MORNING, run_id="rerun"))
+    assert all(r.rows_inserted == 0 for r in again.values())
+    assert all(p.status == "duplicate" for r in again.values() for p in r.payloads)
+    assert scalar(con, "SELECT count(*) FROM fact_prop_odds") == total
+    assert scalar(con, "SELECT min(times_seen) FROM raw_payloads") == 2
+    con.close()
+
+
+def test_lines_move_between_captures(clean_faults: Emulator, tmp_path: Path) -> None:
+    settings = settings_for(clean_faults, tmp_path)
+    _, con = run_capture(settings)
+    later = datetime(2025, 12, 1, 21, 0)
+    clean_faults.set_clock(later)
+    reports = ingest.capture(con, settings, later, run_id="pregame")
+    assert all(r.status == "success" for r in reports)
+    captures = scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
+                           "WHERE source_vendor = 'UNABATED'")
+    assert captures == 2
+    # dim_markets holds each vendor's market kinds once, however many captures: PlayNow's
+    # per-event market ids stay on the rows and do not leak into the dimension.
+    kinds = dict(con.execute("SELECT vendor_market_id, market_type FROM dim_markets "
+                             "WHERE source_vendor = 'PLAYNOW'").fetchall())
+    assert kinds == {"total points": "POINTS", "total assists": "ASSISTS",
+                     "total shots on goal": "SOG", "total blocks": "BLOCKS",
+                     "player 1+ goals": "GOALS"}
+    assert scalar(con, "SELECT count(DISTINCT vendor_market_id) FROM fact_prop_odds "
+                       "WHERE source_vendor = 'PLAYNOW'") > 2 * len(kinds)
+    assert scalar(con, "SELECT count(*) FROM dim_markets WHERE source_vendor = 'UNABATED'") \
+        == scalar(con, "SELECT count(DISTINCT vendor_market_id) FROM fact_prop_odds "
+                       "WHERE source_vendor = 'UNABATED'") == 5
+    assert scalar(con, "SELECT min(last_seen_ts_utc) FROM dim_markets") == later
+    con.close()
+
+
+def test_forced_failure_isolates_one_vendor(clean_faults: Emulator, tmp_path: Path) -> None:
+    settings = settings_for(clean_faults, tmp_path, FORCE_VENDOR_FAILURE="ODDSSHARK")
+    reports, con = run_capture(settings)
+    got = by_vendor(reports)
+    assert got["ODDSSHARK"].status == "failed" and "forced failure" in got["ODDSSHARK"].error
+    assert got["PLAYNOW"].status == got["UNABATED"].status == "success"
+    log = con.execute("SELECT attempt, status_code, error FROM fact_vendor_fetch_log "
+                      "WHERE vendor = 'ODDSSHARK' ORDER BY attempt").fetchall()
+    assert [r[0] for r in log] == [1, 2, 3]
+    assert all(r[1] is None and "forced failure" in r[2] for r in log)
+    assert scalar(con, "SELECT count(*) FROM fact_prop_odds WHERE source_vendor='ODDSSHARK'") == 0
+    assert odds_report.step_outcome(reports)[0] == "partial"
+    con.close()
+
+
+ROUTES = {"UNABATED": ["unabated"], "PLAYNOW": ["playnow_event_list", "playnow_events"],
+          "ODDSSHARK": ["oddsshark"]}
+FAILING_FAULTS = {
+    "status": {"kind": "status", "status": 503},
+    "drop": {"kind": "drop"},
+    "malformed": {"kind": "malformed"},
+    "truncated": {"kind": "truncated"},
+    "empty": {"kind": "empty"},
+    "latency_past_timeout": {"kind": "latency", "latency_ms": 2500},
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAILING_FAULTS))
+@pytest.mark.parametrize("route", [r for routes in ROUTES.values() for r in routes])
+def test_each_fault_fails_only_its_vendor(clean_faults: Emulator, tmp_path: Path,
+                                          route: str, fault: str) -> None:
+    vendor = next(v for v, routes in ROUTES.items() if route in routes)
+    set_fault(clean_faults, route=route, count=None, **FAILING_FAULTS[fault])
+    settings = settings_for(clean_faults, tmp_path, HTTP_READ_TIMEOUT_SECONDS="1")
+    reports, con = run_capture(settings)
+    got = by_vendor(reports)
+    assert got[vendor].status == "failed", got[vendor]
+    for other, report in got.items():
+        if other != vendor:
+            assert report.status == "success", (other, report.error)
+            assert report.rows_inserted > 0
+    attempts = con.execute("SELECT attempt, status_code, error FROM fact_vendor_fetch_log "
+                           "WHERE vendor = ? ORDER BY request_ts_utc", [vendor]).fetchall()
+    if fault in ("status", "drop", "latency_past_timeout"):
+        # Transport-level failures are retried up to 3 attempts and each is logged.
+        failing = [a for a in attempts if a[2] is not None]
+        assert len(failing) == 3
+        if fault == "status":
+            assert all(a[1] == 503 for a in failing)
+    else:
+        # A 200 with a broken body: saved raw, registered with its parse error, no rows.
+        errors = con.execute("SELECT parse_error FROM raw_payloads WHERE vendor = ? "
+                             "AND parse_error IS NOT NULL", [vendor]).fetchall()
+        assert len(errors) == 1 and "SchemaDriftError" in errors[0][0]
+    assert odds_report.step_outcome(reports)[0] == "partial"
+    con.close()
+
+
+def test_rate_limit_is_retried_after_retry_after(clean_faults: Emulator, tmp_path: Path) -> None:
+    set_fault(clean_faults, route="unabated", kind="rate_limit", retry_after=1, count=1)
+    reports, con = run_capture(settings_for(clean_faults, tmp_path))
+    assert by_vendor(reports)["UNABATED"].status == "success"
+    log = con.execute("SELECT attempt, status_code FROM fact_vendor_fetch_log "
+                      "WHERE vendor = 'UNABATED' ORDER BY attempt").fetchall()
+    assert log == [(1, 429), (2, 200)]
+    assert by_vendor(reports)["UNABATED"].retries == 1
+    con.close()
+
+
+def test_renamed_key_drift_fails_the_vendor(clean_faults: Emulator, tmp_path: Path) -> None:
+    set_fault(clean_faults, route="unabated", kind="schema_drift", drift="renamed_key")
+    reports, con = run_capture(settings_for(clean_faults, tmp_path))
+    report = by_vendor(reports)["UNABATED"]
+    assert report.status == "failed" and "SchemaDriftError" in report.error
+    con.close()
+
+
+@pytest.mark.parametrize(("route", "drift", "reason"), [
+    ("unabated", "unknown_bet_type", "unknown_market"),
+    ("oddsshark", "extra_tab", None),
+])
+def test_tolerated_drift_is_counted_not_silent(clean_faults: Emulator, tmp_path: Path,
+                                               route: str, drift: str, reason: str | None) -> None:
+    set_fault(clean_faults, route=route, kind="schema_drift", drift=drift)
+    reports, con = run_capture(settings_for(clean_faults, tmp_path))
+    vendor = "UNABATED" if route == "unabated" else "ODDSSHARK"
+    report = by_vendor(reports)[vendor]
+    stored = dict(con.execute("SELECT reason, sum(n_rejected) FROM fact_rejected_odds "
+                              "WHERE source_vendor = ? GROUP BY reason", [vendor]).fetchall())
+    if reason is not None:
+        assert stored.get(reason, 0) > 0, stored
+    else:
+        drift_reasons = {"extra_tab", "tab_container_mismatch", "unknown_market"}
+        assert drift_reasons & set(stored), stored
+    assert report.rows_inserted > 0  # the rest of the page still landed
+    con.close()
+
+
+def test_driver_records_partial_when_one_vendor_fails(clean_faults: Emulator, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    set_fault(clean_faults, route="unabated", kind="status", status=503)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
+    env.update({"OPS_HOME": str(tmp_path), "HTTP_BACKOFF_SECONDS": "0",
+                **{f"{v}_BASE_URL": clean_faults.base_url
+                   for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+    proc = subprocess.run([sys.executable, "-m", "runner", "daily", "--run-odds-ingestion",
+                           "--as-of", "2025-12-01T15:00:00Z"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 3, proc.stderr
+    con = duckdb.connect(str(tmp_path / "data" / "ops.duckdb"), read_only=True)
+    status, summary = con.execute("SELECT status, error_summary FROM fact_run_registry "
+                                  "WHERE step = 'odds_ingestion'").fetchall()[0]
+    assert status == "partial" and "UNABATED" in summary and "503" in summary
+    assert scalar(con, "SELECT count(DISTINCT source_vendor) FROM fact_prop_odds") == 2
+    con.close()
+
+
+
+def test_raw_write_failure_lands_nothing(tmp_path: Path) -> None:
+    """The raw file is written while the parser runs; when the write fails, nothing of the
+    payload reaches the database (raw first) and the error propagates."""
+    from helpers.odds.vendors import unabated
+    from helpers.odds.vendors.base import Fetched
+
+    settings = load_settings({"OPS_HOME": str(tmp_path)})
+    body = (Path(__file__).parents[1] / "fixtures/unabated/propodds_trimmed_DAL_at_CAR.json"
+            ).read_bytes()
+    settings.paths.raw_dir.mkdir(parents=True)
+    (settings.paths.raw_dir / "UNABATED").write_text("a file where the vendor folder should be")
+    con = db.connect(settings.paths.db_path)
+    with pytest.raises(OSError):
+        ingest.load_payload(con, settings, unabated, Fetched("propodds", body, "json"),
+                            MORNING, "run")
+    for table in ("fact_prop_odds", "raw_payloads", "fact_rejected_odds", "dim_books"):
+        assert scalar(con, f"SELECT count(*) FROM {table}") == 0, table
+    # With the folder fixed, the same payload loads.
+    (settings.paths.raw_dir / "UNABATED").unlink()
+    outcome = ingest.load_payload(con, settings, unabated, Fetched("propodds", body, "json"),
+                                  MORNING, "run")
+    assert outcome.status == "loaded" and outcome.rows_inserted > 0
+    assert rawstore.verify_payload(tmp_path / outcome.path)
+    con.close()
+
+
+@pytest.mark.parametrize("kind", ["empty", "malformed"])
+def test_a_bad_payload_seen_again_fails_its_vendor_again(clean_faults: Emulator, tmp_path: Path,
+                                                          kind: str) -> None:
+    set_fault(clean_faults, route="unabated", kind=kind)
+    settings = settings_for(clean_faults, tmp_path)
+    first, con = run_capture(settings)
+    assert by_vendor(first)["UNABATED"].status == "failed"
+    later = datetime(2025, 12, 1, 23, 30)
+    clean_faults.set_clock(later)
+    again = by_vendor(ingest.capture(con, settings, later, run_id="second"))
+    assert again["UNABATED"].status == "failed", again["UNABATED"]
+    assert "failed to parse before" in again["UNABATED"].error
+    assert "renormalize" in again["UNABATED"].error
+    assert odds_report.step_outcome(list(again.values()))[0] == "partial"
+    seen = con.execute("SELECT times_seen, load_state FROM raw_payloads "
+                       "WHERE vendor = 'UNABATED'").fetchall()
+    assert seen == [(2, "parse_failed")]
+    con.close()
+
+
+def test_identical_empty_bodies_from_every_vendor_fail_every_vendor(
+        clean_faults: Emulator, tmp_path: Path) -> None:
+    set_fault(clean_faults, route="*", kind="empty")
+    reports, con = run_capture(settings_for(clean_faults, tmp_path))
+    assert all(r.status == "failed" for r in reports), odds_report.summarize(reports)
+    with pytest.raises(VendorError, match="every vendor failed"):
+        odds_report.step_outcome(reports)
+    # one payload per vendor: the hash dedup is per vendor and kind
+    per_vendor = dict(con.execute("SELECT vendor, count(*) FROM raw_payloads "
+                                  "GROUP BY vendor").fetchall())
+    assert per_vendor == {"PLAYNOW": 1, "UNABATED": 1, "ODDSSHARK": 1}
+    assert scalar(con, "SELECT count(DISTINCT payload_hash) FROM raw_payloads") == 1
+    con.close()
+
+
+_DIE_DURING_CAPTURE = """
+import os, sys, time
+from datetime import datetime
+from pathlib import Path
+from helpers.core import db, rawstore
+from helpers.odds import capture as ingest
+from helpers.odds import report as odds_report
+from helpers.core.settings import load_settings
+from helpers.odds.vendors import unabated
+
+moment = sys.argv[1]
+if moment == "before_raw_write":
+    rawstore.write_planned = lambda planned, body: os._exit(9)
+else:  # after the raw file is complete, while the parser runs
+    def parse(raw):
+        path = Path(os.environ["OPS_HOME"]) / raw.path
+        while not (path.exists() and rawstore.verify_payload(path)):
+            time.sleep(0.01)
+        os._exit(9)
+    unabated.parse = parse
+settings = load_settings()
+con = db.connect(settings.paths.db_path)
+ingest.capture(con, settings, datetime(2025, 12, 1, 15, 0), run_id="killed",
+               vendors=["UNABATED"])
+"""
+
+
+@pytest.mark.parametrize("moment", ["before_raw_write", "after_raw_write"])
+def test_a_capture_killed_mid_payload_loses_no_request_and_is_finished_next_time(
+        clean_faults: Emulator, tmp_path: Path, moment: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
+    env.update({"OPS_HOME": str(tmp_path), "UNABATED_BASE_URL": clean_faults.base_url})
+    proc = subprocess.run([sys.executable, "-c", _DIE_DURING_CAPTURE, moment], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    con = db.connect(tmp_path / "data" / "ops.duckdb")
+    # The request made just before the process died is in the fetch log.
+    assert con.execute("SELECT run_id, status_code FROM fact_vendor_fetch_log").fetchall() == [
+        ("killed", 200)]
+    assert con.execute("SELECT load_state FROM raw_payloads").fetchall() == [("pending",)]
+    assert scalar(con, "SELECT count(*) FROM fact_prop_odds") == 0
+    con.close()
+
+    # Next capture: the pending payload is finished (file complete) or its registration is
+    # dropped and reported (file never written); the new capture lands either way.
+    settings = settings_for(clean_faults, tmp_path, VENDORS="UNABATED")
+    clean_faults.set_clock(datetime(2025, 12, 1, 16, 0))
+    reports, con = run_capture(settings, at=datetime(2025, 12, 1, 16, 0), run_id="next")
+    report = reports[0]
+    assert report.status == "success", report.error
+    statuses = [p.status for p in report.payloads]
+    if moment == "after_raw_write":
+        assert statuses[0] == "resumed" and report.payloads[0].rows_inserted > 0
+        assert scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds") == 2
+    else:
+        assert statuses[0] == "abandoned" and "never completely written" in \
+            report.payloads[0].error
+        assert scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds") == 1
+    assert statuses[-1] == "loaded"
+    assert scalar(con, "SELECT count(*) FROM raw_payloads WHERE load_state = 'pending'") == 0
+    con.close()
