@@ -20,10 +20,29 @@ def utcnow() -> datetime:
 
 
 def to_naive_utc(moment: datetime) -> datetime:
-    """Naive UTC for an aware datetime; a naive one is taken to be UTC already."""
+    """The same instant as a naive datetime in UTC, the form every stored timestamp takes.
+    An aware datetime is converted; a naive one is taken to be UTC already, returned as is."""
     if moment.tzinfo is None:
         return moment
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_iso_utc(text: object) -> datetime | None:
+    """ISO-8601 text -> naive UTC datetime; 'Z' or an offset is honoured, no offset = UTC.
+    Unparseable or not text -> None (a parser counts a rejection)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return to_naive_utc(moment)
+
+
+def iso_z(moment: datetime) -> str:
+    """'2026-01-07T00:00:00Z': an instant as ISO-8601 UTC to the second, as vendors send it.
+    A naive datetime is taken to be UTC; `parse_iso_utc` reads it back."""
+    return to_naive_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_as_of(text: str) -> datetime:

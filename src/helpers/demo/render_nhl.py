@@ -8,12 +8,13 @@ tests/fixtures/nhl_api. Pure functions of
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
 
+from helpers.core.clock import iso_z
 from helpers.demo import rand
 from helpers.demo.league import Game, League
 from helpers.demo.roster import F_SLOTS, Team
@@ -47,9 +48,6 @@ def _offset(moment: datetime, tz: str) -> str:
     minutes = abs(minutes)
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _mmss(seconds: float) -> str:
@@ -214,7 +212,7 @@ def _schedule_game(league: League, game: Game, now: datetime) -> dict:
     out = {
         "id": game.game_id, "season": game.season, "gameType": 2,
         "venue": {"default": f"{home.place} Arena"}, "neutralSite": False,
-        "startTimeUTC": _iso_z(game.start_utc),
+        "startTimeUTC": iso_z(game.start_utc),
         "easternUTCOffset": _offset(game.start_utc, "America/New_York"),
         "venueUTCOffset": _offset(game.start_utc, home.venue_tz),
         "venueTimezone": home.venue_tz, "gameState": state, "gameScheduleState": "OK",
@@ -377,7 +375,7 @@ def render_boxscore(league: League, now: datetime, game_id: int) -> bytes | None
     out = {
         "id": game.game_id, "season": game.season, "gameType": 2, "limitedScoring": False,
         "gameDate": game.slate_date.isoformat(), "venue": {"default": f"{home.place} Arena"},
-        "venueLocation": {"default": home.place}, "startTimeUTC": _iso_z(game.start_utc),
+        "venueLocation": {"default": home.place}, "startTimeUTC": iso_z(game.start_utc),
         "easternUTCOffset": _offset(game.start_utc, "America/New_York"),
         "venueUTCOffset": _offset(game.start_utc, home.venue_tz),
         "tvBroadcasts": _tv(game, league), "gameState": state, "gameScheduleState": "OK",

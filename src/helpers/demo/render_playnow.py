@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from helpers.core.clock import iso_z
 from helpers.demo import rand
 from helpers.demo.books import MARKETS, PLAYNOW_BOOK
 from helpers.demo.league import Game, League
@@ -34,9 +35,6 @@ _F_DEPTH, _D_DEPTH = 8, 3
 def event_id(game: Game) -> int:
     return 4_000_000 + game.game_id % 10_000
 
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # Price steps by decimal range, like a sportsbook's odds ladder (5.75, 11.00, 61, 126).
@@ -197,7 +195,7 @@ def _event(league: League, game: Game, now: datetime, with_markets: bool,
     if game.start_utc <= now + PROPS_WINDOW:
         markets += _prop_markets(league, game, now, ids, drift)
     return {"id": event_id(game), "name": f"{away.full_name} at {home.full_name}",
-            "startTime": _iso_z(game.start_utc), "marketCount": len(markets),
+            "startTime": iso_z(game.start_utc), "marketCount": len(markets),
             "markets": markets if with_markets else []}
 
 
@@ -210,7 +208,7 @@ def _outright(league: League, with_markets: bool) -> dict:
                            tzinfo=UTC)
     return {"id": OUTRIGHT_EVENT_ID,
             "name": f"NHL {season // 10000}/{season % 100:02d} - Stanley Cup Winner",
-            "startTime": _iso_z(end), "marketCount": 1,
+            "startTime": iso_z(end), "marketCount": 1,
             "markets": [market] if with_markets else []}
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from helpers.core.clock import iso_z
 from helpers.demo import rand
 from helpers.demo.books import EXTRA_UNABATED_BOOKS, MARKETS, UNABATED_BOOKS, Book
 from helpers.demo.league import DEFAULT_SEED, Game, League, build_league
@@ -43,9 +44,6 @@ def event_name(league: League, game: Game) -> str:
 
     return f"{part(game.away)} @ {part(game.home)}"
 
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _price(book: Book, q: Quote, american: int, decimal: float, alternates: list | None
@@ -92,7 +90,7 @@ def _prop(league: League, game: Game, person: int, team_id: int | None, bet_type
     home = league.team_by_code[game.home]
     away = league.team_by_code[game.away]
     out = {"eventId": event_id(game), "personId": person, "betTypeId": bet_type,
-           "eventStart": _iso_z(game.start_utc), "eventName": event_name(league, game),
+           "eventStart": iso_z(game.start_utc), "eventName": event_name(league, game),
            "eventTeams": {"1": {"id": home.unabated_id}, "0": {"id": away.unabated_id}}}
     if team_id is not None:
         out["teamId"] = team_id

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from helpers.core.clock import iso_z
 from helpers.demo import render_nhl, render_oddsshark, render_playnow, render_unabated, truth
 from helpers.demo.faults import Fault, FaultBoard, malformed_body, parse_fault, truncated_body
 from helpers.demo.league import (
@@ -65,9 +66,6 @@ def parse_time(text: str) -> datetime:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
 
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class NotFound(Exception):
@@ -345,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise BadRequest(f"bad time {body['now']!r}: {exc}") from exc
             elif self.command != "GET":
                 raise BadRequest("GET or POST /_emulator/clock")
-            self._json(200, {"now": _iso_z(emu.now)})
+            self._json(200, {"now": iso_z(emu.now)})
             return
         if path == "/_emulator/faults":
             if self.command == "POST":
@@ -360,7 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"faults": [f.to_json() for f in emu.faults.active()]})
             return
         if path == "/_emulator/health":
-            self._json(200, {"ok": True, "seed": emu.league.seed, "now": _iso_z(emu.now)})
+            self._json(200, {"ok": True, "seed": emu.league.seed, "now": iso_z(emu.now)})
             return
         if path.startswith("/_emulator/truth/"):
             self._send(200, JSON, self._truth(path.removeprefix("/_emulator/truth/"), query))

@@ -8,8 +8,9 @@ books' current quotes with the true probability next to each.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
+from helpers.core.clock import iso_z
 from helpers.demo import render_oddsshark, render_playnow, render_unabated
 from helpers.demo.books import (
     BOOK_BY_KEY,
@@ -23,10 +24,6 @@ from helpers.demo.league import Game, League
 from helpers.demo.names import NAME_VENDORS
 from helpers.demo.pricing import game_truth, quotes_for
 from helpers.demo.render_nhl import dumps
-
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def players_json(league: League) -> bytes:
@@ -58,7 +55,7 @@ def players_json(league: League) -> bytes:
 def _game_summary(game: Game, now: datetime) -> dict:
     return {
         "game_id": game.game_id, "slate_date": game.slate_date.isoformat(),
-        "start_utc": _iso_z(game.start_utc), "end_utc": _iso_z(game.end_utc),
+        "start_utc": iso_z(game.start_utc), "end_utc": iso_z(game.end_utc),
         "away": game.away, "home": game.home, "away_score": game.away_score,
         "home_score": game.home_score, "overtime": game.overtime,
         "away_back_to_back": game.away_back_to_back, "home_back_to_back": game.home_back_to_back,
@@ -125,7 +122,7 @@ def quotes_json(league: League, now: datetime, game: Game, book_keys: list[str])
                            "line": q.line, "over": q.over, "under": q.under,
                            "is_alt": q.is_alt, "p_over_true": round(q.p_over_true, 6),
                            "p_over_book": round(q.p_over_book, 6)})
-    return dumps({"game_id": game.game_id, "now": _iso_z(now), "quotes": quotes})
+    return dumps({"game_id": game.game_id, "now": iso_z(now), "quotes": quotes})
 
 
 def books_json() -> bytes:

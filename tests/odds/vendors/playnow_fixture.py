@@ -1,4 +1,4 @@
-"""Build PlayNow content-service JSON (``/events-by-ids`` shape, DOMAIN.md §1.1) from the real
+"""Build PlayNow content-service JSON (``/events-by-ids`` shape, docs/domain.md) from the real
 price list ``tests/fixtures/playnow/playnow_CAR_at_NJD_2026-01-04_prices.csv``.
 
 The CSV holds every priced outcome of one real PlayNow event page (market, outcome, handicap,

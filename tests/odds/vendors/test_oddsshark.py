@@ -1,4 +1,4 @@
-"""OddsShark player-props HTML parser (DOMAIN §1.3): golden rows of a hand-built page, Best Odds
+"""OddsShark player-props HTML parser (docs/domain.md): golden rows of a hand-built page, Best Odds
 column, EVEN / "-", tabs vs containers, book aliases, ET dates across DST and midnight UTC."""
 
 from __future__ import annotations

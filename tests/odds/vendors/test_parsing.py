@@ -3,26 +3,31 @@ of the three parsers."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.core.clock import iso_z, parse_iso_utc, to_naive_utc
 from helpers.odds.vendors import oddsshark, playnow, unabated, vendor_module
-from helpers.odds.vendors.base import ODDS_COLUMNS, Rejections
+from helpers.odds.vendors.base import ODDS_COLUMNS, RawPayload, Rejections
 from helpers.odds.vendors.parsing import (
     ODDS_DTYPES,
+    Event,
+    EventOrRejection,
     Indexed,
     ParseResult,
+    Rejection,
     Tally,
     as_line,
     build_odds_frame,
     datetime_to_us,
     empty_odds_frame,
     gc_paused,
-    parse_iso_utc,
+    odds_frame,
     split_player_team,
 )
 
@@ -77,6 +82,101 @@ def test_datetime_helpers() -> None:
     assert parse_iso_utc("2026-01-06T19:00:00-05:00") == datetime(2026, 1, 7)
     assert parse_iso_utc("2026-01-07T00:00:00") == datetime(2026, 1, 7)  # no offset = UTC
     assert parse_iso_utc("nope") is None and parse_iso_utc(None) is None and parse_iso_utc(5) is None
+
+
+EST = timezone(timedelta(hours=-5))
+
+
+def test_naive_utc_converts_aware_and_keeps_naive() -> None:
+    assert to_naive_utc(datetime(2026, 1, 6, 19, 0, tzinfo=EST)) == datetime(2026, 1, 7, 0, 0)
+    assert to_naive_utc(datetime(2026, 1, 7, 0, 0, 0, 5, tzinfo=UTC)) == datetime(2026, 1, 7, 0, 0, 0, 5)
+    naive = datetime(2026, 1, 7, 12, 30)
+    assert to_naive_utc(naive) is naive  # naive is UTC already: returned as is
+    assert to_naive_utc(datetime(2026, 1, 6, 19, tzinfo=EST)).tzinfo is None
+
+
+def test_iso_z_formats_utc_to_the_second_and_round_trips() -> None:
+    assert iso_z(datetime(2026, 1, 6, 19, 0, tzinfo=EST)) == "2026-01-07T00:00:00Z"
+    assert iso_z(datetime(2026, 1, 7, 0, 0, 59, 999_999, tzinfo=UTC)) == "2026-01-07T00:00:59Z"
+    assert iso_z(datetime(2026, 1, 7, 3, 4, 5)) == "2026-01-07T03:04:05Z"  # naive = UTC
+    moment = datetime(2026, 3, 9, 2, 15, 30)
+    assert parse_iso_utc(iso_z(moment)) == moment
+
+
+def test_event_or_rejection_is_one_of_two_frozen_types() -> None:
+    event: EventOrRejection = Event("777", "DAL @ CAR", 1_767_744_000_000_000, "CAR", "DAL")
+    rejected: EventOrRejection = Rejection("unknown_team", "eventTeams home=999->None")
+    assert event.__class__ is Event and rejected.__class__ is Rejection
+    assert isinstance(event, EventOrRejection) and isinstance(rejected, EventOrRejection)
+    assert (event.event_id, event.home, event.away) == ("777", "CAR", "DAL")
+    assert (rejected.reason, rejected.example) == ("unknown_team", "eventTeams home=999->None")
+    assert rejected == Rejection("unknown_team", "eventTeams home=999->None")  # cacheable value
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.home = "NYR"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rejected.reason = "x"  # type: ignore[misc]
+
+
+def _vendor_spec(n: int) -> dict:
+    """Only the columns a vendor passes to odds_frame."""
+    spec = {c: "x" for c in ODDS_COLUMNS if ODDS_DTYPES[c] is ODDS_DTYPES["source_vendor"]}
+    for shared in ("source_vendor", "odds_quoted_format", "raw_payload_path", "raw_payload_hash",
+                   "parser_version"):
+        del spec[shared]
+    spec.update({"event_start_ts_utc": [datetime_to_us(datetime(2026, 1, 7))] * n,
+                 "line": np.full(n, 1.5), "is_live": False, "player_id_vendor": None})
+    return spec
+
+
+RAW = RawPayload(vendor="TEST", kind="k", body=b"{}", sha256="ab" * 32, path="raw/x.json",
+                 capture_ts_utc=datetime(2026, 1, 6, 13, 30, tzinfo=EST))
+
+
+def test_odds_frame_american_quotes_derive_decimal_and_fill_provenance() -> None:
+    df = odds_frame(RAW, "UNABATED", "unabated-1", 2, _vendor_spec(2),
+                    quoted_format="AMERICAN", prices=np.array([-120, 150], dtype=np.int64))
+    assert tuple(df.columns) == ODDS_COLUMNS
+    for col in ODDS_COLUMNS:
+        assert df[col].dtype == ODDS_DTYPES[col], col
+    assert df["odds_american"].tolist() == [-120, 150]
+    assert df["odds_decimal"].tolist() == pytest.approx([1 + 100 / 120, 2.5])
+    assert (df["odds_quoted_format"] == "AMERICAN").all()
+    assert not df["odds_american_derived"].any() and df["odds_decimal_derived"].all()
+    assert (df["capture_ts_utc"] == pd.Timestamp("2026-01-06 18:30")).all()  # aware -> naive UTC
+    assert (df["source_vendor"] == "UNABATED").all() and (df["parser_version"] == "unabated-1").all()
+    assert (df["raw_payload_path"] == "raw/x.json").all()
+    assert (df["raw_payload_hash"] == "ab" * 32).all()
+
+
+def test_odds_frame_decimal_quotes_derive_american() -> None:
+    df = odds_frame(RAW, "PLAYNOW", "playnow-1", 2, _vendor_spec(2),
+                    quoted_format="DECIMAL", prices=np.array([1.04, 2.5]))
+    assert df["odds_american"].tolist() == [-2500, 150]
+    assert df["odds_decimal"].tolist() == [1.04, 2.5]
+    assert df["odds_american_derived"].all() and not df["odds_decimal_derived"].any()
+    assert df["odds_american"].dtype == "Int64"
+
+
+@pytest.mark.parametrize("quoted", ["AMERICAN", "DECIMAL"])
+def test_odds_frame_empty(quoted: str) -> None:
+    prices = np.empty(0, dtype=np.int64 if quoted == "AMERICAN" else np.float64)
+    df = odds_frame(RAW, "V", "v-1", 0, _vendor_spec(0), quoted_format=quoted, prices=prices)
+    assert len(df) == 0 and tuple(df.columns) == ODDS_COLUMNS
+    for col in ODDS_COLUMNS:
+        assert df[col].dtype == ODDS_DTYPES[col], col
+
+
+def test_odds_frame_refuses_shared_columns_and_unknown_formats() -> None:
+    with pytest.raises(ValueError, match="source_vendor"):
+        odds_frame(RAW, "V", "v-1", 1, {**_vendor_spec(1), "source_vendor": "OTHER"},
+                   quoted_format="AMERICAN", prices=np.array([-110]))
+    with pytest.raises(ValueError, match="FRACTIONAL"):
+        odds_frame(RAW, "V", "v-1", 1, _vendor_spec(1), quoted_format="FRACTIONAL",
+                   prices=np.array([-110]))
+    spec = _vendor_spec(1)
+    del spec["line"]
+    with pytest.raises(ValueError, match="line"):  # build_odds_frame still checks completeness
+        odds_frame(RAW, "V", "v-1", 1, spec, quoted_format="AMERICAN", prices=np.array([-110]))
 
 
 @pytest.mark.parametrize(

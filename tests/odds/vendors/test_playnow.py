@@ -1,4 +1,4 @@
-"""PlayNow content-service parser (DOMAIN §1.1): contract test on every priced outcome of a real
+"""PlayNow content-service parser (docs/domain.md): contract test on every priced outcome of a real
 event page, name hazards, ladders vs O/U, event selection, bad values and drift."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def parse_doc(doc: dict) -> ParseResult:
 
 
 def exact_american(text: str) -> int:
-    """DOMAIN §1 decimal -> American in exact rational arithmetic, rounding half away from 0."""
+    """docs/domain.md decimal -> American in exact rational arithmetic, rounding half away from 0."""
     d = Fraction(text)
     x = (d - 1) * 100 if d >= 2 else Fraction(-100) / (d - 1)
     mag = abs(x)
@@ -50,7 +50,7 @@ def exact_american(text: str) -> int:
 
 
 def expected_for(market: str, outcome: str, handicap: str) -> dict[str, Any]:
-    """What the parser must make of one CSV row, written from DOMAIN §1.1 (independently of the
+    """What the parser must make of one CSV row, written from docs/domain.md (independently of the
     parser's regexes): either {'reason': ...} or the row's market/line/side/player/team."""
     if re.fullmatch(r"Player [23]\+ Goals", market) or "Goalscorer" in market \
             or "Powerplay" in market or market.endswith("Total Saves"):

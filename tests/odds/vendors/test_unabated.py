@@ -1,4 +1,4 @@
-"""Unabated propodds.json parser (DOMAIN §1.2): sides, books, alternates, rejections, drift."""
+"""Unabated propodds.json parser (docs/domain.md): sides, books, alternates, rejections, drift."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OddsShark ``/nhl/odds/player-props`` HTML: fetch (network, at the end of the module) and a pure parser (DOMAIN.md §1.3).
+"""OddsShark ``/nhl/odds/player-props`` HTML: fetch (network, at the end of the module) and a pure parser (docs/domain.md).
 
 Page structure (selectors are the contract; lexbor via selectolax)
 - Market tabs ``.tab-group.foil .button--tab-primary``; the i-th tab names the i-th
@@ -58,25 +58,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
+from helpers.core.clock import to_naive_utc
 from helpers.core.teams import team_code
-from helpers.odds.prices import american_to_decimal, parse_american_text
+from helpers.odds.prices import parse_american_text
 from helpers.odds.vendors.base import Fetched, RawPayload, classify_book
 from helpers.odds.vendors.parsing import (
     MAX_AMERICAN,
+    Event,
+    EventOrRejection,
     ParseResult,
+    Rejection,
     Tally,
-    build_odds_frame,
-    capture_naive_utc,
     datetime_to_us,
     drift,
     fmt_line,
     gc_paused,
+    odds_frame,
+    require_body,
     split_player_team,
 )
 
@@ -231,12 +235,33 @@ def event_start(capture_utc: datetime, start_et: time,
     for d in candidates:
         start = datetime.combine(d, start_et, tzinfo=ET).astimezone(UTC)
         if month_day is not None or start >= earliest_ok:
-            return d, start.replace(tzinfo=None)
+            return d, to_naive_utc(start)
     return None  # pragma: no cover - capture+1 always qualifies
 
 
 def _text(node: Any) -> str:
     return node.text(separator=" ", strip=True) if node is not None else ""
+
+
+# --------------------------------------------------------------------------- games
+
+
+def _resolve_game(teams_text: str, time_text: str, capture: datetime) -> EventOrRejection:
+    """The event of a game header, or why the player rows under it cannot be placed."""
+    away, home = parse_teams(teams_text)
+    if away is None or home is None:
+        return Rejection("unknown_team", f".props-teams {teams_text!r} -> away {away}, home {home}")
+    parsed = parse_event_time(time_text)
+    if parsed is None:
+        return Rejection("missing_event", f".event-time {time_text!r} has no readable time")
+    start_time, month_day = parsed
+    resolved = event_start(capture, start_time, month_day)
+    if resolved is None:
+        return Rejection("missing_event", f".event-time {time_text!r} has an impossible date")
+    et_date, start_utc = resolved
+    event_id = f"ODDSSHARK_{et_date:%Y%m%d}_{away}_{home}"
+    name = f"{teams_text.strip().rstrip('-').strip()} {time_text.strip()}".strip()
+    return Event(event_id, name, datetime_to_us(start_utc), home, away)
 
 
 # --------------------------------------------------------------------------- parse
@@ -271,224 +296,305 @@ def align_tabs(tabs: list[str], n_containers: int) -> tuple[list[int] | None, li
     return None, []
 
 
-@gc_paused
-def parse(raw: RawPayload) -> ParseResult:
-    """Canonical odds rows + counted rejections from one player-props HTML page."""
-    body = raw.body
-    if body is None or not body.strip():
-        raise drift(VENDOR, f"empty body ({raw.kind}, {raw.path or 'no path'})")
-    html = body.decode("utf-8", errors="replace")
+def _read_html(raw: RawPayload) -> LexborHTMLParser:
+    """The page's DOM. An empty body or one without its closing ``</html>`` -> SchemaDriftError:
+    a page cut off in transfer would otherwise parse as a page with fewer markets."""
+    html = require_body(raw, VENDOR).decode("utf-8", errors="replace")
     if "</html>" not in html[-4096:].lower():
         raise drift(VENDOR, "HTML has no closing </html> (truncated page?)")
-    tree = LexborHTMLParser(html)
-    tabs = [_text(t) for t in tree.css(TAB_SELECTOR)]
-    containers = tree.css(CONTAINER_SELECTOR)
-    missing = [s for s, found in ((TAB_SELECTOR, tabs), (CONTAINER_SELECTOR, containers)) if not found]
-    if missing:
-        raise drift(VENDOR, f"no elements match {missing}")
+    return LexborHTMLParser(html)
 
-    capture = capture_naive_utc(raw)
-    tally = Tally()
-    stats = {"tabs": len(tabs), "containers": len(containers), "games": 0, "player_rows": 0}
-    tab_of, extra_tabs = align_tabs(tabs, len(containers))
-    mismatch = tab_of is None
 
-    container_of: dict[int, int] = {}
-    for i, c in enumerate(containers):
-        for r in c.css(ROW_SELECTOR):
-            container_of[r.mem_id] = i
-    all_rows = tree.css(ROW_SELECTOR)
-    in_rows = {cell.mem_id for r in all_rows for cell in r.css(CELL_SELECTOR)}
+def _orphan_cells(tree: LexborHTMLParser, rows: list) -> list:
+    """Price cells outside every player row. The row walk never reaches them, so they are
+    counted on their own; cells without any row at all mean the row markup was renamed ->
+    SchemaDriftError rather than a page of "malformed" cells."""
+    in_rows = {cell.mem_id for r in rows for cell in r.css(CELL_SELECTOR)}
     orphans = [c for c in tree.css(CELL_SELECTOR) if c.mem_id not in in_rows]
-    if orphans and not all_rows:
+    if orphans and not rows:
         raise drift(VENDOR, f"no element matches {ROW_SELECTOR!r} but {len(orphans)} "
                             f"{CELL_SELECTOR!r} price cells exist (row markup renamed?)")
-    page_header = tree.css_first(HEADER_SELECTOR)
+    return orphans
 
-    # per-container: (market or None, reason or None, tab text, books list)
-    plans: list[tuple[str | None, str | None, str, list]] = []
-    for i, c in enumerate(containers):
-        tab = tabs[tab_of[i]] if tab_of is not None else ""
-        kind, market = tab_market(tab)
-        header = c.css_first(HEADER_SELECTOR) or page_header
-        books = []
-        if header is not None:
-            for img in header.css(BOOK_IMG_SELECTOR):
-                book = canonical_book(img.attributes.get("alt"))
-                books.append(None if book is None else (*book, classify_book(book[1])))
-        reason = None
-        if mismatch:
-            reason = "tab_container_mismatch"
-        elif kind != "market":
-            reason = f"{kind}_market"
-        plans.append((market, reason, tab, books))
 
-    cols: dict[str, list] = {k: [] for k in (
-        "event_id", "event_raw", "event_name", "start", "home", "away", "player", "team",
-        "market", "line", "side", "book_id", "book_name", "book_type", "amer", "quoted",
-        "market_id", "key")}
-    seen: set[str] = set()
-    items = 0
-    game: tuple | None = None  # (reason, example) or (event_id, name, start_us, home, away)
-    game_cache: dict[str, tuple] = {}
-    for t in extra_tabs:  # structural: one counted item per tab that names no container
-        items += 1
-        tally.add("extra_tab", f"tab {tabs[t]!r} (#{t}) has no container: {len(tabs)} tabs "
-                               f"{tabs} vs {len(containers)} containers")
-    if orphans:  # price cells outside any player row (never reached by the row loop)
-        n = sum(len(_price_divs(c)) or 1 for c in orphans)
-        items += n
-        tally.add("malformed", f"{len(orphans)} {CELL_SELECTOR} cells outside {ROW_SELECTOR}", n)
+# (book key, canonical name, book_type) of a book column; None when its logo names no book
+_Book = tuple[str, str, str] | None
 
-    for node in tree.css(f"{GAME_SELECTOR}, {ROW_SELECTOR}"):
-        if node.css_matches(GAME_SELECTOR):
-            teams_text = _text(node.css_first(".props-teams"))
-            time_text = _text(node.css_first(".event-time"))
-            cache_key = f"{teams_text}|{time_text}"
-            if cache_key not in game_cache:
-                game_cache[cache_key] = _resolve_game(teams_text, time_text, capture)
-                stats["games"] += 1
-            game = game_cache[cache_key]
-            continue
 
-        stats["player_rows"] += 1
-        ci = container_of.get(node.mem_id)
-        if ci is None:
-            n = _row_items(node)
-            items += n
-            tally.add("tab_container_mismatch", "player row outside every .player-props--container.tab", n)
-            continue
-        market, reason, tab, books = plans[ci]
-        if reason is not None:
-            n = _row_items(node)
-            items += n
-            ex = (f"{len(tabs)} tabs {tabs} vs {len(containers)} containers"
-                  if reason == "tab_container_mismatch" else f"tab {tab!r}")
-            tally.add(reason, ex, n)
-            continue
-        if game is None or len(game) == 2:
-            n = _row_items(node)
-            items += n
-            if game is None:
-                tally.add("missing_event", "player row before any .props-game-info", n)
+def _header_books(header: Any) -> list[_Book]:
+    """The book of each price column, from the header's logo alt texts, in column order."""
+    if header is None:
+        return []
+    books: list[_Book] = []
+    for img in header.css(BOOK_IMG_SELECTOR):
+        book = canonical_book(img.attributes.get("alt"))
+        books.append(None if book is None else (*book, classify_book(book[1])))
+    return books
+
+
+class _Plan(NamedTuple):
+    """What the rows of one container become, decided once per container from its tab."""
+
+    market: str | None
+    rejection: Rejection | None  # set: every price in the container counts under it
+    tab: str  # the tab text, vendor_market_id
+    books: list[_Book]
+
+
+class _Row(NamedTuple):
+    """A player row that passed the row-level checks: what all its prices share."""
+
+    plan: _Plan
+    event: Event
+    event_raw: str | None  # the row's data-event attribute
+    player: str
+    team: str | None
+
+
+class _Quote(NamedTuple):
+    """One readable price div: side, line and price, with the price text as shown."""
+
+    side: str
+    line: float
+    american: int
+    text: str
+
+
+def _read_quote(div: Any, where: str) -> _Quote | Rejection:
+    """The price in one ``.player-props-odds > div`` ("O 0.5" / "+130"), or why it has none.
+    ``where`` (player, tab, book) starts the rejection example."""
+    info = _text(div.css_first(".odds-info"))
+    detail = _text(div.css_first(".odds-detail"))
+    if detail in _NOT_OFFERED:
+        return Rejection("not_offered", f"{where} {info!r}: {detail!r}")
+    im = _INFO_RE.match(info)
+    if im is None:
+        return Rejection("unknown_side", f"{where} odds-info {info!r}")
+    if im.group("line") is None:
+        return Rejection("missing_line", f"{where} odds-info {info!r}")
+    american = parse_american_text(detail)
+    if american is None or abs(american) > MAX_AMERICAN:
+        return Rejection("bad_price", f"{where} odds-detail {detail!r}")
+    side = "OVER" if im.group("side")[0].upper() == "O" else "UNDER"
+    return _Quote(side, float(im.group("line")), american, detail)
+
+
+# The values of one output row, in the order _Page.records holds them.
+_RECORD = ("event_id", "event_raw", "event_name", "start", "home", "away", "player", "team",
+           "market", "line", "side", "book_id", "book_name", "book_type", "american", "quoted",
+           "market_id", "key")
+
+
+class _Page:
+    """One parse of a page: tabs paired with containers once, then a walk over game headers
+    and player rows in document order, each row read cell by cell and price by price.
+
+    Every priced item met is added to ``items`` exactly once, either as a row or through a
+    tally of one rejection, so ``items == rows + rejections`` (parsing's accounting contract).
+    """
+
+    def __init__(self, tree: LexborHTMLParser, tabs: list[str], containers: list,
+                 capture: datetime) -> None:
+        self.tree = tree
+        self.tabs = tabs
+        self.containers = containers
+        self.capture = capture
+        self.tally = Tally()
+        self.items = 0
+        self.stats = {"tabs": len(tabs), "containers": len(containers), "games": 0,
+                      "player_rows": 0}
+        self.tab_of, self.extra_tabs = align_tabs(tabs, len(containers))
+        # A row's container decides its market; rows are found by walking the whole page.
+        self.container_of = {r.mem_id: i for i, c in enumerate(containers)
+                             for r in c.css(ROW_SELECTOR)}
+        self.plans: list[_Plan] = []
+        self.games: dict[str, EventOrRejection] = {}  # header text -> its event, once per game
+        self.seen: set[str] = set()
+        self.records: list[tuple] = []  # one tuple per row, fields as in _RECORD
+
+    # ---- page level
+
+    def count_unread(self, orphans: list) -> None:
+        """Count what the row walk cannot reach: tabs that name no container (one item each)
+        and price cells outside every row (one per price div)."""
+        tabs, n_containers = self.tabs, len(self.containers)
+        for t in self.extra_tabs:
+            self.items += 1
+            self.tally.add("extra_tab", f"tab {tabs[t]!r} (#{t}) has no container: {len(tabs)} "
+                                        f"tabs {tabs} vs {n_containers} containers")
+        if orphans:
+            n = sum(len(_price_divs(c)) or 1 for c in orphans)
+            self.items += n
+            self.tally.add("malformed",
+                           f"{len(orphans)} {CELL_SELECTOR} cells outside {ROW_SELECTOR}", n)
+
+    def plan_containers(self) -> None:
+        """Decide each container's market, book columns and, when its rows cannot be used
+        (tabs and containers not paired safely, a tab out of scope or unknown), the rejection."""
+        page_header = self.tree.css_first(HEADER_SELECTOR)
+        tabs, tab_of = self.tabs, self.tab_of
+        for i, container in enumerate(self.containers):
+            tab = tabs[tab_of[i]] if tab_of is not None else ""
+            kind, market = tab_market(tab)
+            books = _header_books(container.css_first(HEADER_SELECTOR) or page_header)
+            rejection = None
+            if tab_of is None:
+                n_containers = len(self.containers)
+                rejection = Rejection("tab_container_mismatch",
+                                      f"{len(tabs)} tabs {tabs} vs {n_containers} containers")
+            elif kind != "market":
+                rejection = Rejection(f"{kind}_market", f"tab {tab!r}")
+            self.plans.append(_Plan(market, rejection, tab, books))
+
+    def read(self) -> None:
+        """Walk game headers and player rows in document order: a header names the game of
+        the rows after it (the page shows no game id on the rows themselves)."""
+        game: EventOrRejection | None = None
+        for node in self.tree.css(f"{GAME_SELECTOR}, {ROW_SELECTOR}"):
+            if node.css_matches(GAME_SELECTOR):
+                game = self._game(node)
             else:
-                tally.add(game[0], game[1], n)
-            continue
+                self.stats["player_rows"] += 1
+                self._read_row(node, game)
+
+    def _game(self, header: Any) -> EventOrRejection:
+        teams_text = _text(header.css_first(".props-teams"))
+        time_text = _text(header.css_first(".event-time"))
+        cache_key = f"{teams_text}|{time_text}"
+        if cache_key not in self.games:
+            self.games[cache_key] = _resolve_game(teams_text, time_text, self.capture)
+            self.stats["games"] += 1
+        return self.games[cache_key]
+
+    # ---- rows, cells, prices
+
+    def _read_row(self, node: Any, game: EventOrRejection | None) -> None:
+        """The rows of one player row; a row that fails a row-level check counts every price
+        div it holds under that reason."""
+        row = self._accept_row(node, game)
+        if row.__class__ is Rejection:
+            n = _row_items(node)
+            self.items += n
+            self.tally.add(row.reason, row.example, n)
+            return
+        cells = node.css(CELL_SELECTOR)
+        if not any(_price_divs(c) for c in cells[1:]):
+            self.items += 1
+            self.tally.add("malformed", f"{row.player} ({row.plan.tab}): row without price cells "
+                                        f"/ odds divs ({len(cells)} {CELL_SELECTOR})")
+            return
+        for column, cell in enumerate(cells[1:]):  # cells[0] is Best Odds: not a book's price
+            self._read_cell(row, column, cell)
+
+    def _accept_row(self, node: Any, game: EventOrRejection | None) -> _Row | Rejection:
+        """The row's container plan, game and player, or the first reason it has none."""
+        ci = self.container_of.get(node.mem_id)
+        if ci is None:
+            return Rejection("tab_container_mismatch",
+                             "player row outside every .player-props--container.tab")
+        plan = self.plans[ci]
+        if plan.rejection is not None:
+            return plan.rejection
+        if game is None:
+            return Rejection("missing_event", "player row before any .props-game-info")
+        if game.__class__ is Rejection:
+            return game
+        event_raw = node.attributes.get("data-event")
         player_text = _text(node.css_first(".player-name"))
         player, team = split_player_team(player_text) if player_text else ("", None)
         if not player:
-            n = _row_items(node)
-            items += n
-            tally.add("missing_player", f"row data-event={node.attributes.get('data-event')!r} without .player-name", n)
-            continue
-        event_id, event_name, start_us, home, away = game
-        event_raw = node.attributes.get("data-event")
-        cells = node.css(CELL_SELECTOR)
-        if not any(_price_divs(c) for c in cells[1:]):
-            items += 1
-            tally.add("malformed", f"{player} ({tab}): row without price cells / odds divs "
-                                   f"({len(cells)} {CELL_SELECTOR})")
-            continue
-        for ci_cell, cell in enumerate(cells[1:]):
-            divs = _price_divs(cell)
-            if not divs:
-                continue
-            items += len(divs)
-            book = books[ci_cell] if ci_cell < len(books) else None
-            if book is None:
-                tally.add("unknown_book", f"{tab} cell {ci_cell + 1} has no book header "
-                          f"({len(books)} books)", len(divs))
-                continue
-            book_key, book_name, book_type = book
-            for div in divs:
-                info = _text(div.css_first(".odds-info"))
-                detail = _text(div.css_first(".odds-detail"))
-                if detail in _NOT_OFFERED:
-                    tally.add("not_offered", f"{player} {tab} {book_name} {info!r}: {detail!r}")
-                    continue
-                im = _INFO_RE.match(info)
-                if im is None:
-                    tally.add("unknown_side", f"{player} {tab} {book_name} odds-info {info!r}")
-                    continue
-                if im.group("line") is None:
-                    tally.add("missing_line", f"{player} {tab} {book_name} odds-info {info!r}")
-                    continue
-                american = parse_american_text(detail)
-                if american is None or abs(american) > MAX_AMERICAN:
-                    tally.add("bad_price", f"{player} {tab} {book_name} odds-detail {detail!r}")
-                    continue
-                side = "OVER" if im.group("side")[0].upper() == "O" else "UNDER"
-                line = float(im.group("line"))
-                key = f"{event_id}:{market}:{player}:{book_key}:{side[0]}{fmt_line(line)}"
-                if key in seen:
-                    tally.add("duplicate_outcome", key)
-                    continue
-                seen.add(key)
-                for col, val in (("event_id", event_id), ("event_raw", event_raw),
-                                 ("event_name", event_name), ("start", start_us), ("home", home),
-                                 ("away", away), ("player", player), ("team", team),
-                                 ("market", market), ("line", line), ("side", side),
-                                 ("book_id", book_key), ("book_name", book_name),
-                                 ("book_type", book_type), ("amer", american),
-                                 ("quoted", detail), ("market_id", tab), ("key", key)):
-                    cols[col].append(val)
+            return Rejection("missing_player", f"row data-event={event_raw!r} without .player-name")
+        return _Row(plan, game, event_raw, player, team)
 
-    n = len(cols["key"])
-    amer = np.asarray(cols["amer"], dtype=np.int64)
-    frame = build_odds_frame(
-        n,
-        {
-            "source_vendor": VENDOR,
-            "capture_ts_utc": capture,
-            "event_id_vendor": cols["event_id"],
-            "event_id_vendor_raw": cols["event_raw"],
-            "event_name_raw": cols["event_name"],
-            "event_start_ts_utc": cols["start"],
-            "home_team": cols["home"],
-            "away_team": cols["away"],
-            "player_id_vendor": None,
-            "player_name_raw": cols["player"],
-            "player_team": cols["team"],
-            "market_type": cols["market"],
-            "line": np.asarray(cols["line"], dtype=np.float64),
-            "side": cols["side"],
-            "book_id_vendor": cols["book_id"],
-            "book_name_raw": cols["book_name"],
-            "book_type": cols["book_type"],
-            "odds_american": amer,
-            "odds_decimal": american_to_decimal(amer) if n else np.empty(0),
-            "odds_quoted_raw": cols["quoted"],
-            "odds_quoted_format": "AMERICAN",
-            "odds_american_derived": False,
-            "odds_decimal_derived": True,
-            "is_live": False,
-            "raw_payload_path": raw.path,
-            "raw_payload_hash": raw.sha256,
-            "vendor_market_id": cols["market_id"],
-            "vendor_outcome_key": cols["key"],
-            "parser_version": PARSER_VERSION,
-        },
-    )
-    stats["rows"] = n
-    return ParseResult(rows=frame, rejections=tally.to_rejections(), items=items,
-                       parser_version=PARSER_VERSION, stats=stats)
+    def _read_cell(self, row: _Row, column: int, cell: Any) -> None:
+        """The prices one book shows for the row's player (column i is header book i)."""
+        divs = _price_divs(cell)
+        if not divs:
+            return
+        self.items += len(divs)
+        books = row.plan.books
+        book = books[column] if column < len(books) else None
+        if book is None:
+            self.tally.add("unknown_book", f"{row.plan.tab} cell {column + 1} has no book header "
+                                           f"({len(books)} books)", len(divs))
+            return
+        where = f"{row.player} {row.plan.tab} {book[1]}"
+        for div in divs:
+            quote = _read_quote(div, where)
+            if quote.__class__ is Rejection:
+                self.tally.add(quote.reason, quote.example)
+            else:
+                self._add_price(row, book, quote)
+
+    def _add_price(self, row: _Row, book: tuple[str, str, str], quote: _Quote) -> None:
+        """One output row, unless the page already showed this outcome (first one kept)."""
+        event, market = row.event, row.plan.market
+        book_key, book_name, book_type = book
+        outcome = f"{quote.side[0]}{fmt_line(quote.line)}"  # "O0.5"
+        key = f"{event.event_id}:{market}:{row.player}:{book_key}:{outcome}"
+        if key in self.seen:
+            self.tally.add("duplicate_outcome", key)
+            return
+        self.seen.add(key)
+        self.records.append((
+            event.event_id, row.event_raw, event.name, event.start_us, event.home, event.away,
+            row.player, row.team, market, quote.line, quote.side, book_key, book_name, book_type,
+            quote.american, quote.text, row.plan.tab, key,
+        ))
+
+    # ---- result
+
+    def result(self, raw: RawPayload) -> ParseResult:
+        n = len(self.records)
+        values = [list(v) for v in zip(*self.records, strict=True)] or [[] for _ in _RECORD]
+        col = dict(zip(_RECORD, values, strict=True))
+        frame = odds_frame(
+            raw, VENDOR, PARSER_VERSION, n,
+            {
+                "event_id_vendor": col["event_id"],
+                "event_id_vendor_raw": col["event_raw"],
+                "event_name_raw": col["event_name"],
+                "event_start_ts_utc": col["start"],
+                "home_team": col["home"],
+                "away_team": col["away"],
+                "player_id_vendor": None,
+                "player_name_raw": col["player"],
+                "player_team": col["team"],
+                "market_type": col["market"],
+                "line": np.asarray(col["line"], dtype=np.float64),
+                "side": col["side"],
+                "book_id_vendor": col["book_id"],
+                "book_name_raw": col["book_name"],
+                "book_type": col["book_type"],
+                "odds_quoted_raw": col["quoted"],
+                "is_live": False,  # the page has no live marker
+                "vendor_market_id": col["market_id"],
+                "vendor_outcome_key": col["key"],
+            },
+            quoted_format="AMERICAN",
+            prices=np.asarray(col["american"], dtype=np.int64),
+        )
+        self.stats["rows"] = n
+        return ParseResult(rows=frame, rejections=self.tally.to_rejections(), items=self.items,
+                           parser_version=PARSER_VERSION, stats=self.stats)
 
 
-def _resolve_game(teams_text: str, time_text: str, capture: datetime) -> tuple:
-    away, home = parse_teams(teams_text)
-    if away is None or home is None:
-        return ("unknown_team", f".props-teams {teams_text!r} -> away {away}, home {home}")
-    parsed = parse_event_time(time_text)
-    if parsed is None:
-        return ("missing_event", f".event-time {time_text!r} has no readable time")
-    start_time, month_day = parsed
-    resolved = event_start(capture, start_time, month_day)
-    if resolved is None:
-        return ("missing_event", f".event-time {time_text!r} has an impossible date")
-    et_date, start_utc = resolved
-    event_id = f"ODDSSHARK_{et_date:%Y%m%d}_{away}_{home}"
-    name = f"{teams_text.strip().rstrip('-').strip()} {time_text.strip()}".strip()
-    return (event_id, name, datetime_to_us(start_utc), home, away)
+@gc_paused
+def parse(raw: RawPayload) -> ParseResult:
+    """Canonical odds rows + counted rejections from one player-props HTML page."""
+    tree = _read_html(raw)
+    tabs = [_text(t) for t in tree.css(TAB_SELECTOR)]
+    containers = tree.css(CONTAINER_SELECTOR)
+    found = {TAB_SELECTOR: tabs, CONTAINER_SELECTOR: containers}
+    missing = [selector for selector, matches in found.items() if not matches]
+    if missing:
+        raise drift(VENDOR, f"no elements match {missing}")
+    page = _Page(tree, tabs, containers, to_naive_utc(raw.capture_ts_utc))
+    orphans = _orphan_cells(tree, tree.css(ROW_SELECTOR))
+    page.plan_containers()
+    page.count_unread(orphans)
+    page.read()
+    return page.result(raw)
 
 
 # --------------------------------------------------------------------------- network

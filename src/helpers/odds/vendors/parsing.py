@@ -1,5 +1,6 @@
-"""What the three vendor parsers share: the parse result, the odds-frame dtypes, a columnar
-frame builder, a cheap rejection tally and small text / time helpers.
+"""What the three vendor parsers share: the parse result, the event-or-rejection type, the
+odds-frame dtypes and the one frame builder, a cheap rejection tally and small text / time
+helpers (every timestamp stored is naive UTC: ``helpers.core.clock.to_naive_utc``).
 
 Accounting contract (every parser): a *priced item* is one quoted price the vendor shows —
 Unabated: one price object (a ``ms<id>`` entry of a side, or one of its ``alternateLines``);
@@ -17,7 +18,7 @@ import gc
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helpers.core.clock import to_naive_utc
 from helpers.core.errors import SchemaDriftError
 from helpers.core.teams import team_code
+from helpers.odds.prices import american_to_decimal, decimal_to_american
 from helpers.odds.vendors.base import ODDS_COLUMNS, RawPayload, Rejections
 
 # Parser-level sanity bound on prices (on top of odds.py's |A| >= 100 / d > 1): an American
@@ -62,6 +65,33 @@ class ParseResult:
     def accounted(self) -> bool:
         return self.items == len(self.rows) + self.rejections.total()
 
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A vendor's event resolved to the canonical event columns of its rows."""
+
+    event_id: str
+    name: str | None
+    start_us: int  # event_start_ts_utc as microseconds since the epoch (naive UTC)
+    home: str  # NHL team codes (teams.team_code)
+    away: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a piece of a payload yields no rows: a reason of ``REJECTION_REASONS`` and an example
+    for the report. The parser counts it once per priced item the piece holds."""
+
+    reason: str
+    example: str
+
+
+# What resolving a vendor event gives. Parsers resolve each event once, cache the result and
+# test it with ``result.__class__ is Rejection`` for every prop / row of that event.
+EventOrRejection = Event | Rejection
 
 # --------------------------------------------------------------------------- reasons
 
@@ -190,9 +220,7 @@ def datetime_to_us(ts: datetime | None) -> int | None:
     """Microseconds since the epoch for a naive-UTC (or aware) datetime; None stays None."""
     if ts is None:
         return None
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    delta = ts - _EPOCH
+    delta = to_naive_utc(ts) - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -256,6 +284,57 @@ def _int64_array(values: Any, n: int) -> Any:
 
 def empty_odds_frame() -> pd.DataFrame:
     return build_odds_frame(0, {c: [] for c in ODDS_COLUMNS})
+
+
+# Filled by odds_frame, never by a vendor: the same for every vendor by construction.
+_SHARED_COLUMNS = frozenset({
+    "source_vendor", "capture_ts_utc", "odds_american", "odds_decimal", "odds_quoted_format",
+    "odds_american_derived", "odds_decimal_derived", "raw_payload_path", "raw_payload_hash",
+    "parser_version",
+})
+QUOTED_FORMATS = ("AMERICAN", "DECIMAL")
+
+
+def odds_frame(raw: RawPayload, vendor: str, parser_version: str, n: int,
+               columns: dict[str, Any], *, quoted_format: str, prices: Any) -> pd.DataFrame:
+    """The canonical odds frame of one parsed payload: the builder every vendor uses.
+
+    ``columns`` holds what only the vendor knows (event, player, market, line, side, book,
+    odds_quoted_raw, is_live, vendor ids) as ``build_odds_frame`` specs. The columns that do
+    not depend on the vendor are filled here, so the three parsers cannot drift apart on them:
+    provenance from ``raw`` (capture time as naive UTC, path, hash), vendor, parser version,
+    and the odds pair — ``prices`` are the quoted ones (an int64 array of American odds or a
+    float64 array of decimal odds, per ``quoted_format``); the other format is derived with
+    helpers.odds and flagged as derived.
+    """
+    clash = _SHARED_COLUMNS.intersection(columns)
+    if clash:
+        raise ValueError(f"odds_frame fills {sorted(clash)} itself; a vendor must not pass them")
+    if quoted_format == "AMERICAN":
+        american = prices
+        decimal = american_to_decimal(american) if n else np.empty(0)
+    elif quoted_format == "DECIMAL":
+        decimal = prices
+        american = (decimal_to_american(decimal).astype(np.int64) if n
+                    else np.empty(0, dtype=np.int64))
+    else:
+        raise ValueError(f"quoted_format {quoted_format!r} is not one of {QUOTED_FORMATS}")
+    return build_odds_frame(
+        n,
+        {
+            **columns,
+            "source_vendor": vendor,
+            "capture_ts_utc": to_naive_utc(raw.capture_ts_utc),
+            "odds_american": american,
+            "odds_decimal": decimal,
+            "odds_quoted_format": quoted_format,
+            "odds_american_derived": quoted_format != "AMERICAN",
+            "odds_decimal_derived": quoted_format != "DECIMAL",
+            "raw_payload_path": raw.path,
+            "raw_payload_hash": raw.sha256,
+            "parser_version": parser_version,
+        },
+    )
 
 
 # --------------------------------------------------------------------------- rejections
@@ -342,26 +421,6 @@ def load_json(raw: RawPayload, vendor: str) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise drift(vendor, f"body is not valid JSON (malformed or truncated): {exc}") from exc
-
-
-def capture_naive_utc(raw: RawPayload) -> datetime:
-    ts = raw.capture_ts_utc
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    return ts
-
-
-def parse_iso_utc(text: Any) -> datetime | None:
-    """ISO-8601 text -> naive UTC datetime. No offset = UTC. Unparseable -> None."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        ts = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    return ts
 
 
 def as_line(value: Any) -> float | None:

@@ -1,4 +1,4 @@
-"""PlayNow (BCLC) content-service: fetch (network, at the end of the module) and a pure parser (DOMAIN.md §1.1).
+"""PlayNow (BCLC) content-service: fetch (network, at the end of the module) and a pure parser (docs/domain.md).
 
 Payloads: ``event_list`` (``/event-list``: choose events with :func:`select_event_ids`) and
 ``events_by_ids`` (``/events-by-ids``: the priced one, parsed by :func:`parse`). Shape:
@@ -50,21 +50,22 @@ from typing import Any
 
 import numpy as np
 
+from helpers.core.clock import parse_iso_utc
 from helpers.core.teams import team_code
-from helpers.odds.prices import decimal_to_american
 from helpers.odds.vendors.base import Fetched, RawPayload, classify_book
 from helpers.odds.vendors.parsing import (
     MAX_DECIMAL,
+    Event,
+    EventOrRejection,
     ParseResult,
+    Rejection,
     Tally,
     as_line,
-    build_odds_frame,
-    capture_naive_utc,
     datetime_to_us,
     drift,
     gc_paused,
     load_json,
-    parse_iso_utc,
+    odds_frame,
     split_player_team,
 )
 
@@ -101,6 +102,9 @@ _LADDER_RE = re.compile(r"^(?P<n>\d+)\s*\+$")
 _OU_RE = re.compile(r"^(?P<side>over|under)(?:\s+(?P<line>\d+(?:\.\d+)?))?$", re.IGNORECASE)
 _EVENT_SPLIT_RE = re.compile(r"\s+(?:at|@)\s+", re.IGNORECASE)
 _LIVE_FLAGS = ("liveNow", "isLive", "inPlay", "live")
+# The parse's per-row column lists (mapped onto the canonical columns by _odds_rows).
+_COLUMNS = ("event_id", "event_name", "start", "home", "away", "player", "team", "market", "line",
+            "side", "decimal", "quoted", "live", "market_id", "key")
 
 
 def _events(doc: Any) -> list:
@@ -203,13 +207,11 @@ def parse(raw: RawPayload) -> ParseResult:
     events = _events(load_json(raw, VENDOR))
     tally = Tally()
     stats = {"events": len(events), "markets": 0}
+    cols: dict[str, list] = {k: [] for k in _COLUMNS}
     if raw.kind == EVENT_LIST_KIND:
-        return ParseResult(rows=_frame(raw, {}), rejections=tally.to_rejections(), items=0,
+        return ParseResult(rows=_odds_rows(raw, cols), rejections=tally.to_rejections(), items=0,
                            parser_version=PARSER_VERSION, stats=stats, markets={})
 
-    cols: dict[str, list] = {k: [] for k in (
-        "event_id", "event_name", "start", "home", "away", "player", "team", "market", "line",
-        "side", "decimal", "quoted", "live", "market_id", "key")}
     seen: set[str] = set()
     market_kinds: dict[str, str] = {}
     items = 0
@@ -225,9 +227,7 @@ def parse(raw: RawPayload) -> ParseResult:
             tally.add("malformed", f"event {ev.get('id')!r} markets is {type(markets).__name__}")
             continue
         stats["markets"] += len(markets)
-        event_reason, event_ex, info = _resolve_event(ev)
-        if info is not None:
-            event_id, event_name, start_us, home, away = info
+        event = _resolve_event(ev)
         live = any(ev.get(flag) is True for flag in _LIVE_FLAGS)
 
         for mk in markets:
@@ -242,9 +242,9 @@ def parse(raw: RawPayload) -> ParseResult:
                 items += len(outcomes)
                 tally.add(f"{kind}_market", f"market {what!r}" if kind == "unknown" else what, len(outcomes))
                 continue
-            if event_reason is not None:  # an in-scope market of an event we cannot place
+            if event.__class__ is Rejection:  # an in-scope market of an event we cannot place
                 items += len(outcomes)
-                tally.add(event_reason, event_ex, len(outcomes))
+                tally.add(event.reason, event.example, len(outcomes))
                 continue
             market = what
             market_id = None if mk.get("id") is None else str(mk.get("id"))
@@ -294,11 +294,11 @@ def parse(raw: RawPayload) -> ParseResult:
                     continue
                 seen.add(key)
                 market_kinds[extra[2]] = market
-                cols["event_id"].append(event_id)
-                cols["event_name"].append(event_name)
-                cols["start"].append(start_us)
-                cols["home"].append(home)
-                cols["away"].append(away)
+                cols["event_id"].append(event.event_id)
+                cols["event_name"].append(event.name)
+                cols["start"].append(event.start_us)
+                cols["home"].append(event.home)
+                cols["away"].append(event.away)
                 cols["player"].append(player)
                 cols["team"].append(team)
                 cols["market"].append(market)
@@ -310,65 +310,57 @@ def parse(raw: RawPayload) -> ParseResult:
                 cols["market_id"].append(market_id)
                 cols["key"].append(key)
 
-    frame = _frame(raw, cols)
+    frame = _odds_rows(raw, cols)
     stats["rows"] = len(frame)
     return ParseResult(rows=frame, rejections=tally.to_rejections(), items=items,
                        parser_version=PARSER_VERSION, stats=stats, markets=market_kinds)
 
 
-def _resolve_event(ev: dict) -> tuple[str | None, str, Any]:
+def _resolve_event(ev: dict) -> EventOrRejection:
+    """The event's canonical fields, or why its in-scope markets cannot be placed in a game."""
     eid = ev.get("id")
     name = ev.get("name")
     if eid.__class__ not in (int, str) or eid == "":
-        return "missing_event", f"event id {eid!r}: {str(name)[:100]!r}", None
+        return Rejection("missing_event", f"event id {eid!r}: {str(name)[:100]!r}")
     start = parse_iso_utc(ev.get("startTime"))
     if start is None:
-        return "missing_event", f"event {eid}: startTime={ev.get('startTime')!r}", None
+        return Rejection("missing_event", f"event {eid}: startTime={ev.get('startTime')!r}")
     parts = _EVENT_SPLIT_RE.split(name.strip(), maxsplit=1) if isinstance(name, str) else []
     away = team_code(parts[0]) if len(parts) == 2 else None
     home = team_code(parts[1]) if len(parts) == 2 else None
     if away is None or home is None:
-        return "unknown_team", f"event {eid} name {name!r} (away {away}, home {home})", None
-    return None, "", (str(eid), name, datetime_to_us(start), home, away)
+        return Rejection("unknown_team", f"event {eid} name {name!r} (away {away}, home {home})")
+    return Event(str(eid), name, datetime_to_us(start), home, away)
 
 
-def _frame(raw: RawPayload, cols: dict[str, list]) -> Any:
-    n = len(cols.get("key", []))
-    dec = np.asarray(cols.get("decimal", []), dtype=np.float64)
-    amer = decimal_to_american(dec).astype(np.int64) if n else np.empty(0, dtype=np.int64)
-    return build_odds_frame(
-        n,
+def _odds_rows(raw: RawPayload, cols: dict[str, list]) -> Any:
+    """The canonical frame of the parse's column lists: PlayNow's columns, the rest filled by
+    parsing.odds_frame. PlayNow is one book quoting decimal odds; American is derived."""
+    return odds_frame(
+        raw, VENDOR, PARSER_VERSION, len(cols["key"]),
         {
-            "source_vendor": VENDOR,
-            "capture_ts_utc": capture_naive_utc(raw),
-            "event_id_vendor": cols.get("event_id", []),
-            "event_id_vendor_raw": cols.get("event_id", []),
-            "event_name_raw": cols.get("event_name", []),
-            "event_start_ts_utc": cols.get("start", []),
-            "home_team": cols.get("home", []),
-            "away_team": cols.get("away", []),
+            "event_id_vendor": cols["event_id"],
+            "event_id_vendor_raw": cols["event_id"],
+            "event_name_raw": cols["event_name"],
+            "event_start_ts_utc": cols["start"],
+            "home_team": cols["home"],
+            "away_team": cols["away"],
             "player_id_vendor": None,
-            "player_name_raw": cols.get("player", []),
-            "player_team": cols.get("team", []),
-            "market_type": cols.get("market", []),
-            "line": np.asarray(cols.get("line", []), dtype=np.float64),
-            "side": cols.get("side", []),
+            "player_name_raw": cols["player"],
+            "player_team": cols["team"],
+            "market_type": cols["market"],
+            "line": np.asarray(cols["line"], dtype=np.float64),
+            "side": cols["side"],
             "book_id_vendor": BOOK_ID,
             "book_name_raw": BOOK_NAME,
             "book_type": classify_book(BOOK_NAME),
-            "odds_american": amer,
-            "odds_decimal": dec,
-            "odds_quoted_raw": cols.get("quoted", []),
-            "odds_quoted_format": "DECIMAL",
-            "odds_american_derived": True,
-            "odds_decimal_derived": False,
-            "is_live": np.asarray(cols.get("live", []), dtype=bool),
-            "raw_payload_path": raw.path,
-            "raw_payload_hash": raw.sha256,
-            "vendor_market_id": cols.get("market_id", []),
-            "vendor_outcome_key": cols.get("key", []),
-            "parser_version": PARSER_VERSION,
+            "odds_quoted_raw": cols["quoted"],
+            "is_live": np.asarray(cols["live"], dtype=bool),
+            "vendor_market_id": cols["market_id"],
+            "vendor_outcome_key": cols["key"],
         },
+        quoted_format="DECIMAL",
+        prices=np.asarray(cols["decimal"], dtype=np.float64),
     )
 
 

@@ -1,4 +1,4 @@
-"""Unabated ``/markets/v2/league/6/propodds.json``: fetch (network, at the end of the module) and a pure parser (DOMAIN.md §1.2).
+"""Unabated ``/markets/v2/league/6/propodds.json``: fetch (network, at the end of the module) and a pure parser (docs/domain.md).
 
 Payload: ``people`` {personId: {firstName, lastName}}, ``marketSources`` [{id, name, statusId}],
 ``teams`` {teamId: {abbreviation}}, ``odds`` {"lg6:pt1:pregame": [prop, ...], ...}.
@@ -52,22 +52,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helpers.core.clock import parse_iso_utc
 from helpers.core.teams import team_code
-from helpers.odds.prices import american_to_decimal
 from helpers.odds.vendors.base import Fetched, RawPayload, classify_book
 from helpers.odds.vendors.parsing import (
     ARROW_POOL,
     LARGE_STR,
     MAX_AMERICAN,
+    Event,
+    EventOrRejection,
     Indexed,
     ParseResult,
+    Rejection,
     Tally,
-    build_odds_frame,
-    capture_naive_utc,
     datetime_to_us,
     drift,
     gc_paused,
-    parse_iso_utc,
+    odds_frame,
     require_body,
     str_take,
 )
@@ -138,7 +139,8 @@ _DECODER = msgspec.json.Decoder(_Doc | list[Any] | _Scalar)
 
 
 def _decode(raw: RawPayload) -> _Doc:
-    """The payload as a _Doc; unparseable JSON or a non-object top level -> SchemaDriftError."""
+    """The payload as a _Doc with top-level pieces of the right types; anything else (not
+    JSON, not an object, a required key missing or of the wrong type) -> SchemaDriftError."""
     body = require_body(raw, VENDOR)
     try:
         doc = _DECODER.decode(body)
@@ -150,7 +152,19 @@ def _decode(raw: RawPayload) -> _Doc:
     if missing:
         keys = sorted(msgspec.json.decode(body))  # only to name what the payload has
         raise drift(VENDOR, f"missing top-level key(s) {missing}; have {keys[:20]}")
+    if not isinstance(doc.people, dict):
+        raise drift(VENDOR, f"people is {type(doc.people).__name__}, expected an object")
+    if not isinstance(doc.marketSources, list):
+        raise drift(VENDOR, f"marketSources is {type(doc.marketSources).__name__}, expected a list")
+    if not isinstance(doc.odds, dict):
+        raise drift(VENDOR, f"odds is {type(doc.odds).__name__}, expected an object")
+    # teams is optional: without it every prop is unknown_team, which the report shows
+    if doc.teams is not None and not isinstance(doc.teams, dict):
+        raise drift(VENDOR, f"teams is {type(doc.teams).__name__}, expected an object")
     return doc
+
+
+# --------------------------------------------------------------------------- accounting
 
 
 def _count_prop_items(prop: Any) -> int:
@@ -176,328 +190,50 @@ def _count_book_items(price: Any) -> int:
     return 1
 
 
-@gc_paused
-def parse(raw: RawPayload) -> ParseResult:
-    """Canonical odds rows + counted rejections from one propodds.json payload."""
-    doc = _decode(raw)
-    people = doc.people
-    sources = doc.marketSources
-    odds = doc.odds
-    teams = doc.teams
-    teams = {} if teams is None else teams  # optional: without it every prop is unknown_team
-    if not isinstance(people, dict):
-        raise drift(VENDOR, f"people is {type(people).__name__}, expected an object")
-    if not isinstance(sources, list):
-        raise drift(VENDOR, f"marketSources is {type(sources).__name__}, expected a list")
-    if not isinstance(odds, dict):
-        raise drift(VENDOR, f"odds is {type(odds).__name__}, expected an object")
-    if not isinstance(teams, dict):
-        raise drift(VENDOR, f"teams is {type(teams).__name__}, expected an object")
+# --------------------------------------------------------------------------- lookups
 
-    tally = Tally()
-    stats = {"props": 0, "events": 0, "books_usable": 0, "books_inactive": 0}
 
-    # ---- books, once: "ms<id>" -> index into book tables, or -1 (inactive)
-    book_ids: list[str] = []
-    book_names: list[str] = []
-    book_types: list[str] = []
-    book_lookup: dict[str, int] = {}
-    book_status: dict[str, Any] = {}
-    for src in sources:
-        if not isinstance(src, dict) or src.get("id") is None:
-            continue
-        sid = src["id"]
-        key = f"ms{sid}"
-        status = src.get("statusId")
-        if sid.__class__ not in _KEY_TYPES:
-            continue  # an id that is an object / list cannot name an ms<id> key
-        if status.__class__ is int and status in USABLE_BOOK_STATUS:
-            book_lookup[key] = len(book_ids)
-            name = str(src.get("name") or key)
-            book_ids.append(str(sid))
-            book_names.append(name)
-            book_types.append(classify_book(name))
-            stats["books_usable"] += 1
-        else:
-            book_lookup[key] = -1
-            book_status[key] = status
-            stats["books_inactive"] += 1
+class _Books:
+    """marketSources as lookup tables, built once per payload so that a price object finds
+    its book with one dict lookup: ``index["ms<id>"]`` is a position in ids / names / types,
+    or -1 for a book whose statusId is not usable (its raw status kept for the example)."""
 
-    # ---- teams, once: teamId (as text) -> canonical code or None
-    team_codes: dict[str, str | None] = {}
-    for tid, t in teams.items():
-        abbr = t.get("abbreviation") if isinstance(t, dict) else None
-        team_codes[str(tid)] = team_code(abbr) if isinstance(abbr, str) else None
+    __slots__ = ("ids", "inactive", "index", "names", "status", "types")
 
-    # ---- per-prop tables (one entry per prop with >= 1 row) and per-row columns
-    p_event: list[str] = []
-    p_event_name: list[Any] = []
-    p_start: list[int] = []
-    p_home: list[str] = []
-    p_away: list[str] = []
-    p_pid: list[str] = []
-    p_name: list[str] = []
-    p_team: list[Any] = []
-    p_market: list[str] = []
-    p_live: list[bool] = []
-    p_bt: list[str] = []
-    p_prefix: list[str] = []
-    p_rows: list[int] = []
-
-    r_line: list[float] = []
-    r_side: list[int] = []
-    r_book: list[int] = []
-    r_amer: list[int] = []
-    r_alt: list[str | None] = []  # None for a main line, "alt:<line>" for an alternate
-    add_line, add_side, add_book = r_line.append, r_side.append, r_book.append
-    add_amer, add_alt = r_amer.append, r_alt.append
-    tadd = tally.add
-
-    event_cache: dict[Any, tuple] = {}  # eventId -> resolved event or (reason, example)
-    name_cache: dict[Any, Any] = {}
-    seen_props: set[tuple[str, Any, Any]] = set()
-    items = 0
-
-    for group_key, props in odds.items():
-        if not isinstance(props, list):
-            raise drift(VENDOR, f"odds[{group_key!r}] is {type(props).__name__}, expected a list")
-        parts = str(group_key).split(":")
-        if len(parts) < 3 or not parts[1].startswith("pt"):
-            n = sum(_count_prop_items(p) for p in props)
-            items += n
-            tadd("unknown_market", f"odds group {group_key!r}", n)
-            continue
-        if parts[1] != FULL_GAME_PERIOD:
-            n = sum(_count_prop_items(p) for p in props)
-            items += n
-            tadd("ignored_market", f"period group {group_key!r} (only pt1 = full game)", n)
-            continue
-
-        for prop in props:
-            stats["props"] += 1
-            sides = prop.sides if prop.__class__ is _Prop else None
-            if sides.__class__ is not dict:
-                items += 1
-                tadd("malformed", f"prop without a sides object in {group_key}: {str(prop)[:200]}")
+    def __init__(self, sources: list[Any]) -> None:
+        self.ids: list[str] = []
+        self.names: list[str] = []
+        self.types: list[str] = []
+        self.index: dict[str, int] = {}
+        self.status: dict[str, Any] = {}
+        self.inactive = 0  # marketSources entries with an unusable statusId
+        for src in sources:
+            if not isinstance(src, dict) or src.get("id") is None:
                 continue
-            bt = prop.betTypeId
-            if bt.__class__ is str and bt.isdigit():  # tolerate "86" for 86
-                bt = int(bt)
-            market = BET_TYPES.get(bt) if bt.__class__ is int else None
-            pid = prop.personId
-            reason = ex = None
-            if market is None:
-                reason, ex = "unknown_market", f"betTypeId={bt!r}"
-            elif prop.betSubType is not None:
-                reason, ex = "bet_subtype_variant", f"betTypeId={bt} betSubType={prop.betSubType!r}"
-            elif (st := prop.statusId) is not None and not (
-                    st.__class__ is int and st in USABLE_PROP_STATUS):
-                reason, ex = "prop_inactive", f"prop statusId={st!r}"
-            elif (eid := prop.eventId).__class__ not in _KEY_TYPES:
-                reason, ex = "missing_event", f"eventId={eid!r}"
-            elif pid.__class__ not in _KEY_TYPES:
-                reason, ex = "missing_player", f"personId={pid!r}"
+            sid = src["id"]
+            if sid.__class__ not in _KEY_TYPES:
+                continue  # an id that is an object / list cannot name an ms<id> key
+            key = f"ms{sid}"
+            status = src.get("statusId")
+            if status.__class__ is int and status in USABLE_BOOK_STATUS:
+                self.index[key] = len(self.ids)
+                name = str(src.get("name") or key)
+                self.ids.append(str(sid))
+                self.names.append(name)
+                self.types.append(classify_book(name))
             else:
-                ev = event_cache.get(eid)
-                if ev is None:
-                    ev = _resolve_event(prop, team_codes)
-                    event_cache[eid] = ev
-                    stats["events"] += len(ev) == 5
-                if len(ev) == 2:
-                    reason, ex = ev
-                else:
-                    pname = name_cache.get(pid, False)
-                    if pname is False:
-                        pname = _person_name(people.get(str(pid))) if pid is not None else None
-                        name_cache[pid] = pname
-                    if pname is None:
-                        reason, ex = "missing_player", f"personId={pid!r} not in people"
-                    else:
-                        ident = (ev[0], bt, pid)
-                        if ident in seen_props:
-                            reason, ex = "duplicate_outcome", f"second prop for event/betType/person {ident}"
-                        else:
-                            seen_props.add(ident)
-            if reason is not None:
-                n = _count_prop_items(prop)
-                items += n
-                tadd(reason, ex, n)
-                continue
-
-            before = len(r_line)
-            prefix = f"e{ev[0]}:bt{bt}"
-            pid_suffix = f":pid{pid}"
-            for side_key, books in sides.items():
-                side = _SIDE_CODE.get(side_key[:3])
-                if side is None or side_key[3:] != pid_suffix:
-                    n = sum(_count_book_items(p) for p in books.values()) if isinstance(books, dict) else 1
-                    items += n
-                    tadd("unknown_side", f"side key {side_key!r} (betTypeId={bt}, personId={pid!r})", n)
-                    continue
-                if not isinstance(books, dict):
-                    items += 1
-                    tadd("malformed", f"sides[{side_key!r}] is {type(books).__name__}")
-                    continue
-                for ms_key, price in books.items():
-                    book = book_lookup.get(ms_key)
-                    if book is None or book < 0:
-                        n = _count_book_items(price)
-                        items += n
-                        if book is None:
-                            tadd("unknown_book", f"{ms_key} not in marketSources", n)
-                        else:
-                            tadd("inactive_book", f"{ms_key} statusId={book_status.get(ms_key)!r}", n)
-                        continue
-                    if price.__class__ is not _Price:
-                        items += 1
-                        tadd("malformed", f"{side_key}/{ms_key} price is {type(price).__name__}")
-                        continue
-                    items += 1
-                    blurred = price.isBlurred is True
-                    main_line = None  # the main line's points once emitted
-                    # ---- main line
-                    if blurred:
-                        tadd("blurred_price", (prefix, side_key, ms_key, "main"))
-                    else:
-                        pts = price.points
-                        a = price.americanPrice
-                        if (pts.__class__ is not float and not _is_num(pts)) or not (0 <= pts < _INF):
-                            tadd("missing_line", (prefix, side_key, ms_key, "points", pts))
-                        elif ((a.__class__ is not int and not _is_int_like(a)) or -100 < a < 100
-                              or a > MAX_AMERICAN or a < -MAX_AMERICAN):
-                            tadd("bad_price", (prefix, side_key, ms_key, "americanPrice", a))
-                        else:
-                            add_line(pts)
-                            add_side(side)
-                            add_book(book)
-                            add_amer(a)
-                            add_alt(None)
-                            main_line = pts
-                    # ---- alternate lines
-                    alts = price.alternateLines
-                    if not alts:
-                        continue
-                    if alts.__class__ is not list:
-                        items += 1
-                        tadd("malformed", f"{side_key}/{ms_key} alternateLines is {type(alts).__name__}")
-                        continue
-                    items += len(alts)
-                    alt_seen: set[float] = set()
-                    for alt in alts:
-                        if alt.__class__ is not _Alt:
-                            tadd("malformed", f"{side_key}/{ms_key} alternate {alt!r}")
-                            continue
-                        ab = alt.isBlurred
-                        if ab is True or (ab is None and blurred):
-                            tadd("blurred_price", (prefix, side_key, ms_key, "alt"))
-                            continue
-                        pts = alt.points
-                        if (pts.__class__ is not float and not _is_num(pts)) or not (0 <= pts < _INF):
-                            tadd("missing_line", (prefix, side_key, ms_key, "alt points", pts))
-                            continue
-                        a = alt.americanPrice
-                        if ((a.__class__ is not int and not _is_int_like(a)) or -100 < a < 100
-                                or a > MAX_AMERICAN or a < -MAX_AMERICAN):
-                            tadd("bad_price", (prefix, side_key, ms_key, "alt americanPrice", a))
-                            continue
-                        if pts == main_line or pts in alt_seen:
-                            tadd("duplicate_outcome", (prefix, side_key, ms_key, "alternate repeats line", pts))
-                            continue
-                        alt_seen.add(pts)
-                        add_line(pts)
-                        add_side(side)
-                        add_book(book)
-                        add_amer(a)
-                        add_alt(f"alt:{pts:g}")
-
-            emitted = len(r_line) - before
-            if emitted:
-                event_id, start_us, home, away, event_name = ev
-                p_event.append(event_id)
-                p_event_name.append(event_name)
-                p_start.append(start_us)
-                p_home.append(home)
-                p_away.append(away)
-                p_pid.append(str(pid))
-                p_name.append(pname)
-                tid = prop.teamId
-                p_team.append(team_codes.get(str(tid)) if tid is not None else None)
-                p_market.append(market)
-                p_live.append(prop.live is True)
-                p_bt.append(str(bt))
-                p_prefix.append(prefix)
-                p_rows.append(emitted)
-
-    n = len(r_line)
-    prop_idx = np.repeat(np.arange(len(p_rows), dtype=np.int64), np.asarray(p_rows, dtype=np.int64))
-    book_idx = np.asarray(r_book, dtype=np.int64)
-    amer = np.asarray(r_amer, dtype=np.float64).astype(np.int64)
-    raw_text = {v: str(v) for v in set(r_amer)}
-    # vendor_outcome_key = "e<eventId>:bt<betTypeId>:si<0|1>:pid<personId>:ms<id>[:alt:<line>]",
-    # assembled in C. The side key and ms key are not stored per row: a kept side key is exactly
-    # "si<side>:pid<personId>" (checked above) and a kept ms key is the book's "ms<id>".
-    side_idx = np.asarray(r_side, dtype=np.int64)
-    outcome_key = pc.binary_join_element_wise(
-        str_take(p_prefix, prop_idx),
-        str_take(list(SIDE_INDEX), side_idx),
-        str_take([f"pid{p}" for p in p_pid], prop_idx),
-        str_take([f"ms{b}" for b in book_ids], book_idx),
-        pa.array(r_alt, type=LARGE_STR, memory_pool=ARROW_POOL),
-        pa.scalar(":", type=LARGE_STR),
-        null_handling="skip",
-        memory_pool=ARROW_POOL,
-    )
-    frame = build_odds_frame(
-        n,
-        {
-            "source_vendor": VENDOR,
-            "capture_ts_utc": capture_naive_utc(raw),
-            "event_id_vendor": Indexed(p_event, prop_idx),
-            "event_id_vendor_raw": Indexed(p_event, prop_idx),
-            "event_name_raw": Indexed(p_event_name, prop_idx),
-            "event_start_ts_utc": Indexed(p_start, prop_idx),
-            "home_team": Indexed(p_home, prop_idx),
-            "away_team": Indexed(p_away, prop_idx),
-            "player_id_vendor": Indexed(p_pid, prop_idx),
-            "player_name_raw": Indexed(p_name, prop_idx),
-            "player_team": Indexed(p_team, prop_idx),
-            "market_type": Indexed(p_market, prop_idx),
-            "line": np.asarray(r_line, dtype=np.float64),
-            "side": Indexed(_SIDES, side_idx),
-            "book_id_vendor": Indexed(book_ids, book_idx),
-            "book_name_raw": Indexed(book_names, book_idx),
-            "book_type": Indexed(book_types, book_idx),
-            "odds_american": amer,
-            "odds_decimal": american_to_decimal(amer) if n else np.empty(0),
-            "odds_quoted_raw": [raw_text[v] for v in r_amer],
-            "odds_quoted_format": "AMERICAN",
-            "odds_american_derived": False,
-            "odds_decimal_derived": True,
-            "is_live": Indexed(p_live, prop_idx),
-            "raw_payload_path": raw.path,
-            "raw_payload_hash": raw.sha256,
-            "vendor_market_id": Indexed(p_bt, prop_idx),
-            "vendor_outcome_key": outcome_key,
-            "parser_version": PARSER_VERSION,
-        },
-    )
-    stats["rows"] = n
-    return ParseResult(
-        rows=frame,
-        rejections=tally.to_rejections(),
-        items=items,
-        parser_version=PARSER_VERSION,
-        stats=stats,
-    )
+                self.index[key] = -1
+                self.status[key] = status
+                self.inactive += 1
 
 
-def _is_num(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _is_int_like(x: Any) -> bool:
-    """An American price given as a float with an integral value (e.g. -110.0)."""
-    return isinstance(x, float) and x.is_integer()
+def _team_codes(teams: dict[str, Any] | None) -> dict[str, str | None]:
+    """teamId (as text) -> canonical NHL code, or None when its abbreviation is unknown."""
+    codes: dict[str, str | None] = {}
+    for tid, team in (teams or {}).items():
+        abbr = team.get("abbreviation") if isinstance(team, dict) else None
+        codes[str(tid)] = team_code(abbr) if isinstance(abbr, str) else None
+    return codes
 
 
 def _person_name(person: Any) -> str | None:
@@ -511,14 +247,14 @@ def _person_name(person: Any) -> str | None:
     return " ".join(parts)
 
 
-def _resolve_event(prop: _Prop, team_codes: dict[str, str | None]) -> tuple:
-    """(event_id, start_us, home, away, event_name) or (reason, example) for a rejection."""
+def _resolve_event(prop: _Prop, team_codes: dict[str, str | None]) -> EventOrRejection:
+    """The prop's event, or why none of its prices can be placed in a game."""
     eid = prop.eventId
     if eid is None or eid == "":
-        return ("missing_event", "prop without eventId")
+        return Rejection("missing_event", "prop without eventId")
     start = parse_iso_utc(prop.eventStart)
     if start is None:
-        return ("missing_event", f"eventId={eid} eventStart={prop.eventStart!r}")
+        return Rejection("missing_event", f"eventId={eid} eventStart={prop.eventStart!r}")
     et = prop.eventTeams
     home_id = away_id = None
     if isinstance(et, dict):
@@ -528,12 +264,412 @@ def _resolve_event(prop: _Prop, team_codes: dict[str, str | None]) -> tuple:
     home = team_codes.get(str(home_id)) if home_id is not None else None
     away = team_codes.get(str(away_id)) if away_id is not None else None
     if home is None or away is None:
-        return (
+        return Rejection(
             "unknown_team",
             f"eventId={eid} eventTeams home={home_id!r}->{home} away={away_id!r}->{away}",
         )
     name = prop.eventName
-    return (str(eid), datetime_to_us(start), home, away, name if isinstance(name, str) else None)
+    return Event(str(eid), name if isinstance(name, str) else None, datetime_to_us(start),
+                 home, away)
+
+
+# --------------------------------------------------------------------------- prop checks
+
+
+def _skipped_group(group_key: str) -> Rejection | None:
+    """Why a whole ``odds`` group is not read (only full-game groups are), or None."""
+    parts = str(group_key).split(":")
+    if len(parts) < 3 or not parts[1].startswith("pt"):
+        return Rejection("unknown_market", f"odds group {group_key!r}")
+    if parts[1] != FULL_GAME_PERIOD:
+        return Rejection("ignored_market", f"period group {group_key!r} (only pt1 = full game)")
+    return None
+
+
+def _bet_type_id(bt: Any) -> Any:
+    """betTypeId as an int when the payload quotes it ("86" for 86); anything else as is."""
+    if bt.__class__ is str and bt.isdigit():
+        return int(bt)
+    return bt
+
+
+def _prop_rejection(prop: _Prop, bt: Any, market: str | None) -> Rejection | None:
+    """The first prop-level rule the prop breaks, judged on its own fields; None if none.
+
+    The order matters: one prop counts under one reason, the first that applies.
+    """
+    if market is None:
+        return Rejection("unknown_market", f"betTypeId={bt!r}")
+    if prop.betSubType is not None:
+        return Rejection("bet_subtype_variant", f"betTypeId={bt} betSubType={prop.betSubType!r}")
+    st = prop.statusId
+    if st is not None and not (st.__class__ is int and st in USABLE_PROP_STATUS):
+        return Rejection("prop_inactive", f"prop statusId={st!r}")
+    if prop.eventId.__class__ not in _KEY_TYPES:
+        return Rejection("missing_event", f"eventId={prop.eventId!r}")
+    if prop.personId.__class__ not in _KEY_TYPES:
+        return Rejection("missing_player", f"personId={prop.personId!r}")
+    return None
+
+
+def _is_num(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_int_like(x: Any) -> bool:
+    """An American price given as a float with an integral value (e.g. -110.0)."""
+    return isinstance(x, float) and x.is_integer()
+
+
+# --------------------------------------------------------------------------- parse
+
+
+class _PropColumns:
+    """The values a prop's rows share, one entry per prop that emitted rows, plus its row
+    count: stored once per prop instead of once per row, and expanded to rows in C when the
+    frame is built (``Indexed``)."""
+
+    __slots__ = ("away", "bet_type", "event", "event_name", "home", "key_prefix", "live",
+                 "market", "name", "pid", "rows", "start", "team")
+
+    def __init__(self) -> None:
+        self.event: list[str] = []
+        self.event_name: list[str | None] = []
+        self.start: list[int] = []
+        self.home: list[str] = []
+        self.away: list[str] = []
+        self.pid: list[str] = []
+        self.name: list[str] = []
+        self.team: list[str | None] = []
+        self.market: list[str] = []
+        self.live: list[bool] = []
+        self.bet_type: list[str] = []
+        self.key_prefix: list[str] = []  # "e<eventId>:bt<betTypeId>", the outcome key's start
+        self.rows: list[int] = []
+
+    def add(self, event: Event, bt: int, pid: Any, name: str, team: str | None, market: str,
+            live: bool, key_prefix: str, rows: int) -> None:
+        self.event.append(event.event_id)
+        self.event_name.append(event.name)
+        self.start.append(event.start_us)
+        self.home.append(event.home)
+        self.away.append(event.away)
+        self.pid.append(str(pid))
+        self.name.append(name)
+        self.team.append(team)
+        self.market.append(market)
+        self.live.append(live)
+        self.bet_type.append(str(bt))
+        self.key_prefix.append(key_prefix)
+        self.rows.append(rows)
+
+
+class _RowColumns:
+    """The values that differ per row, appended in the hot loop as plain Python scalars:
+    line, side code (0 = si0, 1 = si1), book position in ``_Books``, American price, and the
+    outcome-key suffix of an alternate ("alt:<line>"; None for a main line)."""
+
+    __slots__ = ("alt", "american", "book", "line", "side")
+
+    def __init__(self) -> None:
+        self.line: list[float] = []
+        self.side: list[int] = []
+        self.book: list[int] = []
+        self.american: list[Any] = []  # int, or a float with an integral value
+        self.alt: list[str | None] = []
+
+
+class _Parser:
+    """One parse of a payload: the lookups built once, the tally, and the rows as they grow.
+
+    Every priced item read is added to ``items`` exactly once, either as a row or through a
+    tally of one rejection, so ``items == rows + rejections`` (parsing's accounting contract).
+    """
+
+    def __init__(self, doc: _Doc) -> None:
+        self.people: dict[str, Any] = doc.people
+        self.books = _Books(doc.marketSources)
+        self.team_codes = _team_codes(doc.teams)
+        self.tally = Tally()
+        self.items = 0
+        self.stats = {"props": 0, "events": 0, "books_usable": len(self.books.ids),
+                      "books_inactive": self.books.inactive}
+        self.props = _PropColumns()
+        self.rows = _RowColumns()
+        rows = self.rows  # bound once here, not per side: measurably cheaper on ~6k sides
+        self.row_appenders = (rows.line.append, rows.side.append, rows.book.append,
+                              rows.american.append, rows.alt.append)
+        # A payload repeats each event and person across many props: resolve each once.
+        self.events: dict[Any, EventOrRejection] = {}
+        self.names: dict[Any, str | None] = {}
+        self.seen_props: set[tuple[str, Any, Any]] = set()
+
+    # ---- groups and props
+
+    def read_group(self, group_key: str, props: Any) -> None:
+        """The props of one ``odds`` group, or all their items counted when it is skipped."""
+        if not isinstance(props, list):
+            raise drift(VENDOR, f"odds[{group_key!r}] is {type(props).__name__}, expected a list")
+        skipped = _skipped_group(group_key)
+        if skipped is not None:
+            n = sum(_count_prop_items(p) for p in props)
+            self.items += n
+            self.tally.add(skipped.reason, skipped.example, n)
+            return
+        for prop in props:
+            self.read_prop(group_key, prop)
+
+    def read_prop(self, group_key: str, prop: Any) -> None:
+        """The rows of one prop; a prop that breaks a prop-level rule counts every priced item
+        it holds under that one reason, so a bad prop is as visible as its prices."""
+        self.stats["props"] += 1
+        sides = prop.sides if prop.__class__ is _Prop else None
+        if sides.__class__ is not dict:
+            self.items += 1
+            self.tally.add("malformed",
+                           f"prop without a sides object in {group_key}: {str(prop)[:200]}")
+            return
+        bt = _bet_type_id(prop.betTypeId)
+        market = BET_TYPES.get(bt) if bt.__class__ is int else None
+        accepted = self._accept_prop(prop, bt, market)
+        if accepted.__class__ is Rejection:
+            n = _count_prop_items(prop)
+            self.items += n
+            self.tally.add(accepted.reason, accepted.example, n)
+            return
+        event, name = accepted
+        pid = prop.personId
+        key_prefix = f"e{event.event_id}:bt{bt}"
+        pid_suffix = f":pid{pid}"
+        before = len(self.rows.line)
+        for side_key, books in sides.items():
+            side = _SIDE_CODE.get(side_key[:3])
+            if side is None or side_key[3:] != pid_suffix:
+                self._reject_side(side_key, books, bt, pid)
+            elif not isinstance(books, dict):
+                self.items += 1
+                self.tally.add("malformed", f"sides[{side_key!r}] is {type(books).__name__}")
+            else:
+                self._read_prices(key_prefix, side, side_key, books)
+        emitted = len(self.rows.line) - before
+        if emitted:
+            tid = prop.teamId
+            team = self.team_codes.get(str(tid)) if tid is not None else None
+            self.props.add(event, bt, pid, name, team, market, prop.live is True, key_prefix,
+                           emitted)
+
+    def _accept_prop(self, prop: _Prop, bt: Any, market: str | None
+                     ) -> tuple[Event, str] | Rejection:
+        """The prop's event and player name, or the first reason none of its prices count."""
+        rejected = _prop_rejection(prop, bt, market)
+        if rejected is not None:
+            return rejected
+        event = self._event(prop)
+        if event.__class__ is Rejection:
+            return event
+        pid = prop.personId
+        name = self._player_name(pid)
+        if name is None:
+            return Rejection("missing_player", f"personId={pid!r} not in people")
+        # The same prop can be listed twice (e.g. in a pregame and a live group): keep the first.
+        ident = (event.event_id, bt, pid)
+        if ident in self.seen_props:
+            return Rejection("duplicate_outcome", f"second prop for event/betType/person {ident}")
+        self.seen_props.add(ident)
+        return event, name
+
+    def _event(self, prop: _Prop) -> EventOrRejection:
+        event = self.events.get(prop.eventId)
+        if event is None:
+            event = _resolve_event(prop, self.team_codes)
+            self.events[prop.eventId] = event
+            self.stats["events"] += event.__class__ is Event
+        return event
+
+    def _player_name(self, pid: Any) -> str | None:
+        name = self.names.get(pid, False)
+        if name is False:
+            name = _person_name(self.people.get(str(pid)))
+            self.names[pid] = name
+        return name
+
+    # ---- sides and prices
+
+    def _reject_side(self, side_key: str, books: Any, bt: Any, pid: Any) -> None:
+        """A side key that is not si0 / si1 of the prop's own person: its prices cannot be
+        given a side (or belong to someone else), so all of them are unknown_side."""
+        n = sum(_count_book_items(p) for p in books.values()) if isinstance(books, dict) else 1
+        self.items += n
+        self.tally.add("unknown_side",
+                       f"side key {side_key!r} (betTypeId={bt}, personId={pid!r})", n)
+
+    def _read_prices(self, key_prefix: str, side: int, side_key: str,
+                     books: dict[str, Any]) -> None:
+        """The rows of every book's price object on one side of a prop: its main line, then its
+        alternate lines.
+
+        This is the hot loop: it runs once per price object (~115k in a large payload) and
+        once per alternate, so that work stays inline — no function call on the way to a row,
+        list appenders bound once per parse and held in locals, type checks by class identity.
+        Only a rare path (a book we cannot use) calls out. Splitting at the side, not the price,
+        keeps the calls to ~2 per prop; moving the alternates into a method of their own was
+        measured at +3% instructions for this loop.
+        """
+        book_index = self.books.index
+        tadd = self.tally.add
+        add_line, add_side, add_book, add_amer, add_alt = self.row_appenders
+        items = 0
+        for ms_key, price in books.items():
+            book = book_index.get(ms_key)
+            if book is None or book < 0:
+                items += self._reject_book(ms_key, book, price)
+                continue
+            if price.__class__ is not _Price:
+                items += 1
+                tadd("malformed", f"{side_key}/{ms_key} price is {type(price).__name__}")
+                continue
+            items += 1
+            blurred = price.isBlurred is True
+            main_line = None  # the main line's points once emitted: an alternate may repeat it
+            if blurred:
+                tadd("blurred_price", (key_prefix, side_key, ms_key, "main"))
+            else:
+                pts = price.points
+                a = price.americanPrice
+                # A line is a finite number >= 0; a price an integral |A| in [100, MAX_AMERICAN].
+                if (pts.__class__ is not float and not _is_num(pts)) or not (0 <= pts < _INF):
+                    tadd("missing_line", (key_prefix, side_key, ms_key, "points", pts))
+                elif ((a.__class__ is not int and not _is_int_like(a)) or -100 < a < 100
+                      or a > MAX_AMERICAN or a < -MAX_AMERICAN):
+                    tadd("bad_price", (key_prefix, side_key, ms_key, "americanPrice", a))
+                else:
+                    add_line(pts)
+                    add_side(side)
+                    add_book(book)
+                    add_amer(a)
+                    add_alt(None)
+                    main_line = pts
+
+            alts = price.alternateLines
+            if not alts:
+                continue
+            if alts.__class__ is not list:
+                items += 1
+                tadd("malformed", f"{side_key}/{ms_key} alternateLines is {type(alts).__name__}")
+                continue
+            items += len(alts)
+            alt_seen: set[float] = set()
+            for alt in alts:
+                if alt.__class__ is not _Alt:
+                    tadd("malformed", f"{side_key}/{ms_key} alternate {alt!r}")
+                    continue
+                # An alternate without its own isBlurred is as hidden as its main line.
+                ab = alt.isBlurred
+                if ab is True or (ab is None and blurred):
+                    tadd("blurred_price", (key_prefix, side_key, ms_key, "alt"))
+                    continue
+                pts = alt.points
+                if (pts.__class__ is not float and not _is_num(pts)) or not (0 <= pts < _INF):
+                    tadd("missing_line", (key_prefix, side_key, ms_key, "alt points", pts))
+                    continue
+                a = alt.americanPrice
+                if ((a.__class__ is not int and not _is_int_like(a)) or -100 < a < 100
+                        or a > MAX_AMERICAN or a < -MAX_AMERICAN):
+                    tadd("bad_price", (key_prefix, side_key, ms_key, "alt americanPrice", a))
+                    continue
+                if pts == main_line or pts in alt_seen:
+                    tadd("duplicate_outcome",
+                         (key_prefix, side_key, ms_key, "alternate repeats line", pts))
+                    continue
+                alt_seen.add(pts)
+                add_line(pts)
+                add_side(side)
+                add_book(book)
+                add_amer(a)
+                add_alt(f"alt:{pts:g}")
+        self.items += items
+
+    def _reject_book(self, ms_key: str, book: int | None, price: Any) -> int:
+        """Count a price object of a book that is unknown or inactive; returns its items."""
+        n = _count_book_items(price)
+        if book is None:
+            self.tally.add("unknown_book", f"{ms_key} not in marketSources", n)
+        else:
+            status = self.books.status.get(ms_key)
+            self.tally.add("inactive_book", f"{ms_key} statusId={status!r}", n)
+        return n
+
+    # ---- result
+
+    def result(self, raw: RawPayload) -> ParseResult:
+        n = len(self.rows.line)
+        american = np.asarray(self.rows.american, dtype=np.float64).astype(np.int64)
+        frame = odds_frame(raw, VENDOR, PARSER_VERSION, n, self._columns(american),
+                           quoted_format="AMERICAN", prices=american)
+        self.stats["rows"] = n
+        return ParseResult(rows=frame, rejections=self.tally.to_rejections(), items=self.items,
+                           parser_version=PARSER_VERSION, stats=self.stats)
+
+    def _columns(self, american: np.ndarray) -> dict[str, Any]:
+        """The vendor's columns of the frame (odds_frame adds the shared ones)."""
+        props, rows, books = self.props, self.rows, self.books
+        prop_idx = np.repeat(np.arange(len(props.rows), dtype=np.int64),
+                             np.asarray(props.rows, dtype=np.int64))
+        book_idx = np.asarray(rows.book, dtype=np.int64)
+        side_idx = np.asarray(rows.side, dtype=np.int64)
+        # odds_quoted_raw is the price's text as decoded. A payload has a few hundred distinct
+        # prices: text each once and expand in C rather than per row in Python. Each distinct
+        # price gets the text of its first occurrence (-110 and -110.0 are one price).
+        _, first, price_idx = np.unique(american, return_index=True, return_inverse=True)
+        quoted_text = [str(rows.american[i]) for i in first]
+        return {
+            "event_id_vendor": Indexed(props.event, prop_idx),
+            "event_id_vendor_raw": Indexed(props.event, prop_idx),
+            "event_name_raw": Indexed(props.event_name, prop_idx),
+            "event_start_ts_utc": Indexed(props.start, prop_idx),
+            "home_team": Indexed(props.home, prop_idx),
+            "away_team": Indexed(props.away, prop_idx),
+            "player_id_vendor": Indexed(props.pid, prop_idx),
+            "player_name_raw": Indexed(props.name, prop_idx),
+            "player_team": Indexed(props.team, prop_idx),
+            "market_type": Indexed(props.market, prop_idx),
+            "line": np.asarray(rows.line, dtype=np.float64),
+            "side": Indexed(_SIDES, side_idx),
+            "book_id_vendor": Indexed(books.ids, book_idx),
+            "book_name_raw": Indexed(books.names, book_idx),
+            "book_type": Indexed(books.types, book_idx),
+            "odds_quoted_raw": Indexed(quoted_text, price_idx),
+            "is_live": Indexed(props.live, prop_idx),
+            "vendor_market_id": Indexed(props.bet_type, prop_idx),
+            "vendor_outcome_key": self._outcome_keys(prop_idx, side_idx, book_idx),
+        }
+
+    def _outcome_keys(self, prop_idx: np.ndarray, side_idx: np.ndarray,
+                      book_idx: np.ndarray) -> Any:
+        """vendor_outcome_key per row, "e<eventId>:bt<betTypeId>:si<0|1>:pid<personId>:ms<id>"
+        plus ":alt:<line>" for an alternate, joined in C (pyarrow). The side key and ms key are
+        not stored per row: a kept side key is exactly "si<side>:pid<personId>" and a kept ms
+        key is the book's "ms<id>" (both checked while reading)."""
+        return pc.binary_join_element_wise(
+            str_take(self.props.key_prefix, prop_idx),
+            str_take(list(SIDE_INDEX), side_idx),
+            str_take([f"pid{p}" for p in self.props.pid], prop_idx),
+            str_take([f"ms{b}" for b in self.books.ids], book_idx),
+            pa.array(self.rows.alt, type=LARGE_STR, memory_pool=ARROW_POOL),
+            pa.scalar(":", type=LARGE_STR),
+            null_handling="skip",
+            memory_pool=ARROW_POOL,
+        )
+
+
+@gc_paused
+def parse(raw: RawPayload) -> ParseResult:
+    """Canonical odds rows + counted rejections from one propodds.json payload."""
+    doc = _decode(raw)
+    parser = _Parser(doc)
+    for group_key, props in doc.odds.items():
+        parser.read_group(group_key, props)
+    return parser.result(raw)
 
 
 # --------------------------------------------------------------------------- network
