@@ -57,3 +57,20 @@ def test_the_rule_can_fail(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from helpers.odds import capture\n")
     assert "helpers.odds" in imports_of(module)
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """The repository stands alone: no code, test or doc cites the planning documents."""
+    root = HELPERS.parents[1]
+    needles = ("../shared", "/work/shared", "DOMAIN.md", "DESIGN.md", "DOMAIN §", "DESIGN §")
+    offenders = []
+    for folder in ("src", "runner", "tests", "docs", "benchmarks", "notebooks"):
+        for path in (root / folder).rglob("*"):
+            if path.suffix not in {".py", ".md", ".ipynb", ".sql", ".html", ".toml"}:
+                continue
+            text = path.read_text(errors="replace")
+            offenders += [f"{path.relative_to(root)}: {n}" for n in needles
+                          if n in text and path.name != "test_layout.py"]
+    readme = (root / "README.md").read_text()
+    offenders += [f"README.md: {n}" for n in needles if n in readme]
+    assert offenders == []
