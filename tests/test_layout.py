@@ -74,3 +74,16 @@ def test_nothing_points_outside_the_repository() -> None:
     readme = (root / "README.md").read_text()
     offenders += [f"README.md: {n}" for n in needles if n in readme]
     assert offenders == []
+
+
+def test_every_package_is_listed_in_pyproject() -> None:
+    """A package missing from pyproject.toml imports in an editable checkout but not from a
+    normal install."""
+    import tomllib
+
+    root = HELPERS.parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root / "src").parts)
+             for p in HELPERS.rglob("__init__.py")} | {"runner"}
+    assert found == listed
