@@ -24,6 +24,9 @@ G_SLOTS = 3
 P_PRIMARY = 0.92
 P_SECONDARY = 0.75
 LEAGUE_SAVE_PCT = 0.906
+# Scratch weights by slot: the 13th forward and the 7th/8th defensemen sit most nights,
+# anybody else occasionally (injuries). simulate.py draws each game's lineup from these.
+SCRATCH_WEIGHT = np.array([0.15] * 10 + [1.0, 2.0, 8.0] + [0.2] * 6 + [6.0, 8.0])
 
 # NHL team ids as api-web uses them.
 NHL_TEAM_IDS: dict[str, int] = {
@@ -189,14 +192,34 @@ def _skater_rates(rng: np.random.Generator, n_teams: int) -> dict[str, np.ndarra
     }
 
 
-def _typical_assists60(rates: dict[str, np.ndarray]) -> np.ndarray:
-    """Assists per 60 with the usual 18 dressed (slots 12, 19, 20 out), neutral factors."""
+def dressed_lineup(slot: int) -> np.ndarray:
+    """The lineup (a mask over the 21 skater slots) a player in `slot` is rated with: the
+    most likely 18 with him dressed. For a regular that is the usual lineup (slots 12, 19
+    and 20 out); a usual scratch takes the place of the most likely scratch among the
+    others of his group (ties: the deepest slot), e.g. slot 12 in means slot 11 out."""
     dressed = np.ones(SKATER_SLOTS, dtype=bool)
-    dressed[[12, 19, 20]] = False
-    goal_mu = rates["sog60"] * rates["shooting_pct"] * rates["toi_min"] / 60 * dressed
-    share = assist_probabilities(rates["assist_weight"] * dressed, goal_mu)
-    team_goals = goal_mu.sum(-1, keepdims=True)
-    return share * team_goals / rates["toi_min"] * 60
+    for lo, hi, n_out in ((0, F_SLOTS, 1), (F_SLOTS, SKATER_SLOTS, 2)):
+        others = [s for s in range(lo, hi) if s != slot]
+        # Stable sort on (-weight, -slot): heaviest scratch weight first, deepest on ties.
+        out = sorted(others, key=lambda s: (-SCRATCH_WEIGHT[s], -s))[:n_out]
+        dressed[out] = False
+    return dressed
+
+
+def _typical_assists60(rates: dict[str, np.ndarray]) -> np.ndarray:
+    """Assists per 60 in each player's `dressed_lineup`, neutral factors -- what the game
+    truth gives him in that lineup (before overtime and the game multipliers)."""
+    out = np.zeros(rates["toi_min"].shape)
+    lineups = [dressed_lineup(slot) for slot in range(SKATER_SLOTS)]
+    for dressed in {tuple(d) for d in lineups}:
+        mask = np.array(dressed)
+        goal_mu = rates["sog60"] * rates["shooting_pct"] * rates["toi_min"] / 60 * mask
+        share = assist_probabilities(rates["assist_weight"] * mask, goal_mu)
+        team_goals = goal_mu.sum(-1, keepdims=True)
+        per60 = share * team_goals / rates["toi_min"] * 60
+        cols = [s for s in range(SKATER_SLOTS) if tuple(lineups[s]) == dressed]
+        out[:, cols] = per60[:, cols]
+    return out
 
 
 def build_teams(rng: np.random.Generator) -> tuple[Team, ...]:

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.demo import dists, rand
-from helpers.demo.roster import F_SLOTS, LEAGUE_SAVE_PCT, P_PRIMARY, P_SECONDARY, SKATER_SLOTS
+from helpers.demo.roster import (
+    F_SLOTS,
+    LEAGUE_SAVE_PCT,
+    P_PRIMARY,
+    P_SECONDARY,
+    SCRATCH_WEIGHT,
+    SKATER_SLOTS,
+)
 
 HOME_EDGE = 1.02
 BACK_TO_BACK = float(np.exp(-0.05))
@@ -26,9 +33,6 @@ SH_SHARE = 0.03
 # Goals happen in the first 95% of the wall-clock game window; the OT goal after that.
 REGULATION_END_FRAC = 0.95
 
-# Scratch weights by slot: the 13th forward and the 7th/8th defensemen sit most nights,
-# anybody else occasionally (injuries).
-_SCRATCH_WEIGHT = np.array([0.15] * 10 + [1.0, 2.0, 8.0] + [0.2] * 6 + [6.0, 8.0])
 LATE_SCRATCH_SHARE = 0.3  # of scratches, announced too late for the books
 
 
@@ -108,7 +112,7 @@ def simulate(seed: int, numbers: np.ndarray, roster: np.ndarray, goalie_roster: 
     keys = (num, side_ix, slot_ix)
 
     # Lineups: one forward and two defensemen out per team-game.
-    score = np.log(_SCRATCH_WEIGHT) + rand.gumbel(seed, "scratch", *keys)
+    score = np.log(SCRATCH_WEIGHT) + rand.gumbel(seed, "scratch", *keys)
     out = np.zeros((n_games, 2, SKATER_SLOTS), dtype=bool)
     f_out = np.argmax(score[..., :F_SLOTS], axis=-1)
     d_out = F_SLOTS + np.argsort(-score[..., F_SLOTS:], axis=-1)[..., :2]
