@@ -12,8 +12,7 @@ import duckdb
 import pytest
 
 from helpers.core import db
-from helpers.core.http import FetchAttempt
-from helpers.odds.capture import FETCH_LOG_COLUMNS
+from helpers.core.http import FETCH_LOG_COLUMNS, FetchAttempt
 from helpers.odds.load import rejections_frame
 from helpers.odds.vendors.base import ODDS_COLUMNS, ODDS_KEY, RawPayload, Rejections
 from runner.registry import StepRecord

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import duckdb
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -177,3 +178,16 @@ class VendorClient:
         self.attempts.append(record)
         if self.on_attempt is not None:
             self.on_attempt(record)
+
+
+FETCH_LOG_COLUMNS = ("run_id", "vendor", "endpoint", "url_redacted", "request_ts_utc",
+                     "attempt", "status_code", "elapsed_ms", "bytes", "error")
+
+
+def write_fetch_attempt(con: duckdb.DuckDBPyConnection, attempt: FetchAttempt) -> None:
+    """One row of fact_vendor_fetch_log, committed at once: pass it as a client's
+    `on_attempt` so that every request is logged as it happens, even if the process dies."""
+    values = vars(attempt)
+    con.execute(f"INSERT INTO fact_vendor_fetch_log ({', '.join(FETCH_LOG_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(FETCH_LOG_COLUMNS))})",
+                [values[c] for c in FETCH_LOG_COLUMNS]).fetchall()

@@ -23,7 +23,7 @@ import pandas as pd
 
 from helpers.core import rawstore
 from helpers.core.errors import SchemaDriftError, VendorError
-from helpers.core.http import FetchAttempt, VendorClient
+from helpers.core.http import VendorClient, write_fetch_attempt
 from helpers.core.settings import Settings, redact
 from helpers.odds.load import (
     PayloadOutcome,
@@ -36,10 +36,6 @@ from helpers.odds.vendors import vendor_module
 from helpers.odds.vendors.base import Fetched, RawPayload, Rejections
 
 log = logging.getLogger(__name__)
-
-FETCH_LOG_COLUMNS = ("run_id", "vendor", "endpoint", "url_redacted", "request_ts_utc",
-                     "attempt", "status_code", "elapsed_ms", "bytes", "error")
-
 
 @dataclass
 class VendorReport:
@@ -211,11 +207,3 @@ def resume_pending(con: duckdb.DuckDBPyConnection, settings: Settings, module: M
         log.info("%s: finished interrupted payload %s (%s)", module.VENDOR, path, outcome.status)
         outcomes.append(outcome)
     return outcomes
-
-
-def write_fetch_attempt(con: duckdb.DuckDBPyConnection, attempt: FetchAttempt) -> None:
-    """One row of fact_vendor_fetch_log, committed at once."""
-    values = vars(attempt)
-    con.execute(f"INSERT INTO fact_vendor_fetch_log ({', '.join(FETCH_LOG_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(FETCH_LOG_COLUMNS))})",
-                [values[c] for c in FETCH_LOG_COLUMNS]).fetchall()

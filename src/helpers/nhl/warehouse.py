@@ -1,0 +1,198 @@
+"""The stats warehouse: final NHL games into dim_games, dim_players, fact_skater_games and
+fact_goalie_games, incrementally, raw first.
+
+`refresh_stats` walks the schedule week by week from the day after the last stored final
+game (on an empty database: the regular season's first day, which the schedule names) up
+to the slate, and loads every game that is final and not stored yet:
+- its boxscore is saved raw first (file + .sha256 under outputs/nhl/raw/) and registered in
+  raw_payloads, so the warehouse can be rebuilt from the archive;
+- a boxscore that is not final (FUT, PRE, LIVE, CRIT) is never stored as final: the game
+  stays pending and is tried again next time;
+- one transaction per game upserts its rows keyed by (game_id, player_id).
+Every request counts toward `max_requests`; at the cap it stops cleanly and says how many
+games remain. A failing source ends the refresh with an error in the report (the step is
+partial); `stats_through` says how fresh the warehouse is, so nothing continues silently
+on old data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import orjson
+import pandas as pd
+
+from helpers.core import db, rawstore
+from helpers.core.clock import utcnow
+from helpers.core.errors import SchemaDriftError, VendorError
+from helpers.core.http import VendorClient, write_fetch_attempt
+from helpers.core.settings import Settings
+from helpers.core.vendors import NHL_API
+from helpers.nhl.api import (
+    Boxscore,
+    fetch_boxscore,
+    fetch_schedule,
+    open_client,
+    parse_boxscore,
+    parse_schedule,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_REQUESTS = 2_000
+PROGRESS_EVERY = 25  # games between progress lines
+WEEK = timedelta(days=7)
+
+
+@dataclass
+class RefreshReport:
+    """What one refresh did; `error` set means the source failed part-way (step partial)."""
+
+    requests: int = 0
+    games_loaded: int = 0
+    games_pending: int = 0       # final games seen but not loaded (cap or failure)
+    games_not_final: int = 0     # boxscores that said final in the schedule but were not
+    skater_rows: int = 0
+    goalie_rows: int = 0
+    stopped_at_cap: bool = False
+    error: str | None = None
+    stats_through: date | None = None  # slate date of the latest final game stored
+    loaded_game_ids: list[int] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.error or self.stopped_at_cap else "success"
+
+    def summary(self) -> str:
+        text = (f"{self.games_loaded} games loaded ({self.skater_rows} skater rows, "
+                f"{self.goalie_rows} goalie rows) in {self.requests} requests; stats through "
+                f"{self.stats_through or 'nothing'}")
+        if self.stopped_at_cap:
+            text += f"; stopped at the request cap with {self.games_pending} games to go"
+        if self.error:
+            text += f"; stats source failed: {self.error}"
+        return text
+
+
+def season_start_of(schedule_body: bytes) -> date:
+    """The regular season's first day, as a schedule payload names it."""
+    try:
+        return date.fromisoformat(orjson.loads(schedule_body)["regularSeasonStartDate"])
+    except (KeyError, TypeError, ValueError, orjson.JSONDecodeError) as exc:
+        raise SchemaDriftError(f"NHL api-web schedule: no usable regularSeasonStartDate "
+                               f"({exc})") from None
+
+
+def stats_through(con: duckdb.DuckDBPyConnection) -> date | None:
+    """Slate date of the latest final game in the warehouse."""
+    return con.execute("SELECT max(slate_date) FROM dim_games WHERE state IN ('OFF', 'FINAL')"
+                       ).fetchall()[0][0]
+
+
+def _stored_final_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
+    return {r[0] for r in con.execute(
+        "SELECT game_id FROM dim_games WHERE state IN ('OFF', 'FINAL')").fetchall()}
+
+
+def refresh_stats(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
+                  as_of: datetime, run_id: str | None = None,
+                  max_requests: int = DEFAULT_MAX_REQUESTS) -> RefreshReport:
+    """Load every final game before `slate_date` that is not stored yet (see the module)."""
+    report = RefreshReport()
+    client = open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))
+    try:
+        _refresh(con, settings, client, slate_date, as_of, max_requests, report)
+    except (VendorError, SchemaDriftError, OSError) as exc:
+        report.error = str(exc)
+        log.warning("stats refresh stopped: %s", exc)
+    finally:
+        client.close()
+        report.requests = len(client.attempts)
+    report.stats_through = stats_through(con)
+    return report
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorClient,
+             slate_date: date, as_of: datetime, max_requests: int,
+             report: RefreshReport) -> None:
+    last = stats_through(con)
+    if last is None:
+        first_week = fetch_schedule(client, slate_date)
+        start = season_start_of(first_week)
+        log.info("empty warehouse: loading the season from %s", start)
+    else:
+        start = last  # its games may not all have been final yet: re-read that day
+    stored = _stored_final_ids(con)
+    todo: list[int] = []
+    day = start
+    while day < slate_date:
+        if len(client.attempts) >= max_requests:
+            report.stopped_at_cap = True
+            break
+        games = parse_schedule(fetch_schedule(client, day))
+        final = games[games["state"].isin(["OFF", "FINAL"]) & (games["slate_date"] < slate_date)
+                      & ~games["game_id"].isin(stored)]
+        todo += [int(g) for g in final["game_id"] if int(g) not in todo]
+        day += WEEK
+    for n, game_id in enumerate(todo, start=1):
+        if len(client.attempts) >= max_requests:
+            report.stopped_at_cap = True
+            report.games_pending = len(todo) - n + 1
+            break
+        body = fetch_boxscore(client, game_id)
+        box = parse_boxscore(body)
+        if not box.is_final:
+            report.games_not_final += 1
+            continue
+        store_boxscore(con, settings, box, body, as_of, client.run_id)
+        report.games_loaded += 1
+        report.skater_rows += len(box.skaters)
+        report.goalie_rows += len(box.goalies)
+        report.loaded_game_ids.append(game_id)
+        if n % PROGRESS_EVERY == 0 or n == len(todo):
+            log.info("stats refresh: %d of %d games loaded (%d requests)", n, len(todo),
+                     len(client.attempts))
+
+
+def store_boxscore(con: duckdb.DuckDBPyConnection, settings: Settings, box: Boxscore,
+                   body: bytes, as_of: datetime, run_id: str | None) -> None:
+    """Save the final boxscore raw first, then upsert its game, players and stat rows and
+    register the payload, in one transaction."""
+    if not box.is_final:
+        raise ValueError(f"game {box.game.game_id} is {box.game.state}, not final")
+    digest = rawstore.sha256_hex(body)
+    saved = rawstore.save_payload(settings.paths.ops_home, settings.paths.outputs_dir / "nhl"
+                                  / "raw", NHL_API, f"boxscore_{box.game.game_id}", body,
+                                  as_of, "json", sha256=digest)
+    game = pd.DataFrame([vars(box.game)]).assign(updated_ts_utc=as_of)
+    players = box.players.assign(updated_ts_utc=as_of)
+    with db.transaction(con):
+        _upsert(con, "dim_games", game)
+        _upsert(con, "dim_players", players)
+        _upsert(con, "fact_skater_games", box.skaters)
+        _upsert(con, "fact_goalie_games", box.goalies)
+        con.execute(
+            "INSERT OR REPLACE INTO raw_payloads (payload_hash, vendor, kind, capture_ts_utc, "
+            "path, bytes, parser_version, rows_parsed, rows_inserted, rows_rejected, run_id, "
+            "registered_ts_utc, last_seen_ts_utc, times_seen, load_state) "
+            "VALUES (?, ?, 'boxscore', ?, ?, ?, 'nhl-api-1', ?, ?, 0, ?, ?, ?, 1, 'loaded')",
+            [digest, NHL_API, as_of, saved.relative_path, len(body),
+             len(box.skaters) + len(box.goalies), len(box.skaters) + len(box.goalies), run_id,
+             utcnow(), as_of]).fetchall()
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert or replace by the table's primary key (a stat correction replaces the row)."""
+    if frame.empty:
+        return
+    columns = ", ".join(frame.columns)
+    con.register("_upsert_rows", frame)
+    try:
+        con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) "
+                    f"SELECT {columns} FROM _upsert_rows").fetchall()
+    finally:
+        con.unregister("_upsert_rows")
+
