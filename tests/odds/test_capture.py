@@ -323,7 +323,8 @@ if moment == "before_raw_write":
 else:  # after the raw file is complete, while the parser runs
     def parse(raw):
         path = Path(os.environ["OPS_HOME"]) / raw.path
-        while not (path.exists() and rawstore.verify_payload(path)):
+        sidecar = path.with_name(path.name + ".sha256")  # written last, atomically
+        while not (sidecar.exists() and rawstore.verify_payload(path)):
             time.sleep(0.01)
         os._exit(9)
     unabated.parse = parse
