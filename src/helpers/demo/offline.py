@@ -33,9 +33,21 @@ def _seed_odds(settings: Settings, as_of: datetime) -> None:
         con.close()
 
 
+def _seed_production(settings: Settings, as_of: datetime) -> None:
+    from helpers.core.clock import et_date
+    from helpers.model.production import run_production
+
+    con = db.connect(settings.paths.db_path)
+    try:
+        run_production(con, settings, et_date(as_of), as_of, run_id="offline-seed")
+    finally:
+        con.close()
+
+
 # step name -> the function that does its work offline. Each step adds itself when it lands.
 SEEDERS: dict[str, Callable[[Settings, datetime], None]] = {
     "odds_ingestion": _seed_odds,
+    "production": _seed_production,
 }
 
 

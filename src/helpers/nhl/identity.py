@@ -1,4 +1,5 @@
-"""Vendor events -> NHL game_id (the event half of the identity map; players come next).
+"""Vendor events -> NHL game_id (`map_events`) and vendor players -> NHL player_id
+(`map_players`, documented on the function).
 
 A vendor event is matched on its two teams, in either orientation (vendors disagree on who
 is home), to an NHL game whose ET slate date is within a day of the event's ET start date
@@ -10,10 +11,12 @@ stay unmapped with their reason, never a guess. Pure: frames in, a frame out, wr
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from helpers.core.clock import ET
-from helpers.core.teams import team_code
+from helpers.core.teams import _fold, team_code
 
 DATE_WINDOW_DAYS = 1
 EVENT_MAP_COLUMNS = ("source_vendor", "event_id_vendor", "game_id", "method", "confidence",
@@ -71,3 +74,196 @@ def map_events(events: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     out["confidence"] = confidences
     out["reason"] = reasons
     return out.reset_index(drop=True)[list(EVENT_MAP_COLUMNS)]
+
+
+# ---- players: vendor players -> NHL player_id (see `map_players`) ---------------------------
+
+PLAYER_MAP_COLUMNS = ("source_vendor", "player_key_vendor", "player_id", "method", "confidence",
+                      "reason")
+# Reasons a vendor player stays unmapped (NO_GAME and AMBIGUOUS as for events).
+NO_SUCH_PLAYER, TEAM_MISMATCH = "no_such_player", "team_mismatch"
+# Methods, best first, and the confidence of a unique match by each.
+EXACT_NAME, ALIAS_NAME, INITIAL_NAME, UNMAPPED = ("exact_name", "alias_name", "initial_name",
+                                                   "unmapped")
+METHOD_CONFIDENCE = {EXACT_NAME: 1.0, ALIAS_NAME: 0.95, INITIAL_NAME: 0.9}
+
+# Given-name spellings treated as the same person (folded, lowercase). Every group shares its
+# first letter, so a boxscore initial ("M. Beckett") never contradicts an alias.
+NAME_ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("alexander", "alex", "aleksander", "alexandre", "aleksandr", "alexandr"),
+    ("matthew", "matt", "mathew", "matty"),
+    ("michael", "mike", "mikhail"),
+    ("nicholas", "nick", "nicolas", "nikolas", "nico"),
+    ("joshua", "josh"),
+    ("zachary", "zach", "zack", "zackary", "zachery"),
+    ("jacob", "jake", "jakob"),
+    ("william", "will", "willie"),
+    ("christopher", "chris"),
+    ("daniel", "dan", "danny", "daniil"),
+    ("thomas", "tom", "tommy"),
+    ("anthony", "tony"),
+    ("samuel", "sam"),
+    ("benjamin", "ben"),
+    ("joseph", "joe"),
+    ("jonathan", "jon"),
+    ("nathan", "nate"),
+    ("mitchell", "mitch"),
+    ("maxim", "max", "maxime", "maksim"),
+    ("arseny", "arseni", "arseniy"),
+    ("artemi", "artemy", "artem", "artyom"),
+    ("dmitri", "dmitry", "dmitrii"),
+    ("evgeni", "evgeny", "evgenii"),
+    ("yegor", "egor"),
+    ("semyon", "semen"),
+    ("vladislav", "vlad"),
+)
+_ALIAS_OF = {name: group[0] for group in NAME_ALIAS_GROUPS for name in group}
+
+_TEAM_SUFFIX = re.compile(r"^(?P<name>.*?)\s*\((?P<team>[^()]*)\)\s*$")
+_INITIAL_FORM = re.compile(r"^\s*(?P<initial>[^\W\d_])\.\s*(?P<last>\S.*)$")
+_MOJIBAKE_MARKS = ("Ã", "Â", "Ä", "Å")
+
+
+def _repair_mojibake(text: str) -> str:
+    """'JÃ©rÃ©my' (UTF-8 bytes read as Latin-1/cp1252) -> 'Jérémy'; anything that does not
+    round-trip cleanly (a genuine 'Åberg') is returned unchanged."""
+    if not any(mark in text for mark in _MOJIBAKE_MARKS):
+        return text
+    for codec in ("latin-1", "cp1252"):
+        try:
+            return text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
+
+
+def fold_name(text: str) -> str:
+    """Accent- and case-folded name tokens joined by one space: 'Tomáš Hertl' -> 'tomas
+    hertl', "O'Brien" -> 'o brien', 'Ekman-Larsson' -> 'ekman larsson' (core.teams._fold)."""
+    return _fold(_repair_mojibake(text))
+
+
+def split_team_hint(name: str) -> tuple[str, str | None]:
+    """'Sebastian Aho (CAR)' -> ('Sebastian Aho', 'CAR'); an unknown suffix stays in the name."""
+    m = _TEAM_SUFFIX.match(name)
+    if m:
+        code = team_code(m.group("team").strip())
+        if code is not None and m.group("name").strip():
+            return m.group("name").strip(), code
+    return name.strip(), None
+
+
+def _alias_key(tokens: list[str]) -> str:
+    return " ".join([_ALIAS_OF.get(tokens[0], tokens[0]), *tokens[1:]])
+
+
+class _RosterIndex:
+    """Name keys -> candidates (player_id, team). A player with a full name in the roster
+    matches by full name (exact or alias) only; a player known only by a boxscore name
+    ('S. Aho') matches on initial + last name."""
+
+    def __init__(self, roster: pd.DataFrame):
+        self.exact: dict[str, set[tuple[int, str | None]]] = {}
+        self.alias: dict[str, set[tuple[int, str | None]]] = {}
+        self.initial: dict[str, set[tuple[str, int, str | None]]] = {}
+        rows = [(int(r.player_id), str(r.name), r.team if isinstance(r.team, str) else None)
+                for r in roster[["player_id", "name", "team"]].itertuples(index=False)
+                if isinstance(r.name, str) and not pd.isna(r.player_id)]
+        full_known = set()
+        for pid, name, team in rows:
+            if _INITIAL_FORM.match(name) is None:
+                tokens = fold_name(name).split()
+                if len(tokens) >= 2:
+                    full_known.add(pid)
+                    self.exact.setdefault(" ".join(tokens), set()).add((pid, team))
+                    self.alias.setdefault(_alias_key(tokens), set()).add((pid, team))
+        for pid, name, team in rows:
+            m = _INITIAL_FORM.match(name)
+            if m is not None and pid not in full_known:
+                initial = fold_name(m.group("initial"))
+                last = fold_name(m.group("last"))
+                if initial and last:
+                    self.initial.setdefault(last, set()).add((initial[0], pid, team))
+
+    def candidates(self, name: str) -> dict[tuple[int, str | None], str]:
+        """(player_id, team) -> the best method that found it."""
+        tokens = fold_name(name).split()
+        found: dict[tuple[int, str | None], str] = {}
+        if len(tokens) < 2:
+            return found
+        for cand in self.exact.get(" ".join(tokens), ()):
+            found.setdefault(cand, EXACT_NAME)
+        for cand in self.alias.get(_alias_key(tokens), ()):
+            found.setdefault(cand, ALIAS_NAME)
+        for i in range(1, len(tokens)):  # any split: middle names, 'Pierre-Luc' dropped
+            for initial, pid, team in self.initial.get(" ".join(tokens[i:]), ()):
+                if tokens[0][0] == initial:
+                    found.setdefault((pid, team), INITIAL_NAME)
+        return found
+
+
+def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: pd.DataFrame,
+                games: pd.DataFrame) -> pd.DataFrame:
+    """Vendor players -> NHL player_id. Pure: frames in, one output row per input row (same
+    order) with PLAYER_MAP_COLUMNS.
+
+    - `vendor_players`: source_vendor, player_key_vendor, player_name_raw, player_team (code
+      or NULL), player_id_vendor (informational; Unabated personIds are not NHL ids),
+      event_id_vendor. The caller keys name-only vendors by `name|team`; a key without a team
+      that occurs in two games should be given one row per event.
+    - `roster`: player_id, name, team — one row per (player, name variant). `name` is a full
+      name ('Sebastian Aho') or a boxscore name ('S. Aho', as in dim_players); `team` is the
+      player's team at the game date (the team of his latest game before the slate).
+    - `event_map`: the output of `map_events` (source_vendor, event_id_vendor, game_id).
+    - `games`: game_id, home_team, away_team (e.g. dim_games or parse_schedule).
+
+    Rules: names are mojibake-repaired, accent-folded and case-insensitive; the team hint is
+    `player_team` or else a known "(TEAM)" suffix of the name. Candidates by full name
+    (`exact_name` 1.0, or `alias_name` 0.95 through NAME_ALIAS_GROUPS on the first name), or
+    for players known only as 'F. Last' by initial + last name (`initial_name` 0.9). The
+    candidates are kept to the game's two teams (none left: `team_mismatch`), then to the
+    hinted team (a hint outside the game or matching no candidate: `team_mismatch`). One
+    player left maps; several stay unmapped as `ambiguous` (same-named players are never
+    merged); no name match at all is `no_such_player`; an event without a game `no_game`.
+    """
+    game_of = {(v, str(e)): int(g) for v, e, g in
+               event_map[["source_vendor", "event_id_vendor", "game_id"]].itertuples(index=False)
+               if not pd.isna(g)}
+    teams_of = {int(g.game_id): {g.home_team, g.away_team}
+                for g in games[["game_id", "home_team", "away_team"]].itertuples(index=False)}
+    index = _RosterIndex(roster)
+    player_ids, methods, confidences, reasons = [], [], [], []
+    for row in vendor_players.itertuples(index=False):
+        pid, method, reason = None, UNMAPPED, None
+        game_id = game_of.get((row.source_vendor, str(row.event_id_vendor)))
+        raw = row.player_name_raw if isinstance(row.player_name_raw, str) else ""
+        name, suffix_team = split_team_hint(raw)
+        hint = _code(row.player_team) or suffix_team
+        game_teams = teams_of.get(game_id) if game_id is not None else None
+        if game_teams is None:
+            reason = NO_GAME
+        else:
+            found = index.candidates(name)
+            in_game = {c: m for c, m in found.items() if c[1] in game_teams}
+            if hint is not None:
+                in_game = {c: m for c, m in in_game.items() if c[1] == hint}
+            ids = {c[0] for c in in_game}
+            if not found:
+                reason = NO_SUCH_PLAYER
+            elif not ids:
+                reason = TEAM_MISMATCH
+            elif len(ids) > 1:
+                reason = AMBIGUOUS
+            else:
+                pid = ids.pop()
+                method = max(in_game.values(), key=METHOD_CONFIDENCE.__getitem__)
+        player_ids.append(pid)
+        methods.append(method)
+        confidences.append(METHOD_CONFIDENCE.get(method))
+        reasons.append(reason)
+    out = vendor_players[["source_vendor", "player_key_vendor"]].copy().reset_index(drop=True)
+    out["player_id"] = pd.array(player_ids, dtype="Int64")
+    out["method"] = methods
+    out["confidence"] = pd.array(confidences, dtype="Float64").astype(float)
+    out["reason"] = reasons
+    return out[list(PLAYER_MAP_COLUMNS)]

@@ -1,0 +1,196 @@
+"""Step 2, production: the stats refresh, the identity map and the snapshot of one slate.
+
+The IO edge of the model stage: it reads the warehouse and the odds tables, calls the pure
+pieces (`nhl.identity`, `model.features`, `model.snapshot`) and writes `map_events`,
+`map_players` and `fact_prob_snapshot`. The snapshot is keyed by run and model version, so
+a rerun of the same run adds nothing, and every number traces back to the tables it read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from helpers.core import db
+from helpers.core.clock import ET, utcnow
+from helpers.core.settings import Settings
+from helpers.model.features import MODEL_VERSION, skater_mu
+from helpers.model.snapshot import SNAPSHOT_KEY, Snapshot, build_snapshot
+from helpers.nhl import api
+from helpers.nhl.identity import map_events, map_players
+from helpers.nhl.warehouse import RefreshReport, refresh_stats
+
+log = logging.getLogger(__name__)
+
+# Vendor events whose start is within this window of the slate are candidates for it.
+EVENT_WINDOW = timedelta(days=2)
+
+
+@dataclass
+class ProductionResult:
+    slate_games: pd.DataFrame
+    refresh: RefreshReport
+    event_map: pd.DataFrame
+    vendor_players: pd.DataFrame
+    player_map: pd.DataFrame
+    mus: pd.DataFrame
+    snapshot: Snapshot
+    snapshot_id: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.refresh.status != "success" or self.warnings else "success"
+
+    def summary(self) -> str:
+        text = (f"{len(self.slate_games)} games, {self.snapshot.rows['player_id'].nunique()} "
+                f"skaters priced, {len(self.snapshot.rows)} snapshot rows "
+                f"({self.snapshot_id}); stats: {self.refresh.summary()}")
+        return text + "".join(f"; {w}" for w in self.warnings)
+
+
+def slate_schedule(settings: Settings, slate_date: date, run_id: str | None,
+                   con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The slate's games from the schedule (any state), also upserted into dim_games."""
+    from helpers.core.http import write_fetch_attempt
+
+    client = api.open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))
+    try:
+        games = api.parse_schedule(api.fetch_schedule(client, slate_date))
+    finally:
+        client.close()
+    return games[games["slate_date"] == slate_date].reset_index(drop=True)
+
+
+def _history(con: duckdb.DuckDBPyConnection, slate_date: date) -> tuple[pd.DataFrame,
+                                                                        pd.DataFrame]:
+    skaters = con.execute(
+        "SELECT s.*, g.slate_date, g.start_ts_utc FROM fact_skater_games s JOIN dim_games g "
+        "USING (game_id) WHERE g.state IN ('OFF', 'FINAL') AND g.slate_date < ? "
+        "ORDER BY g.start_ts_utc, s.game_id, s.player_id", [slate_date]).df()
+    goalies = con.execute(
+        "SELECT s.*, g.slate_date, g.start_ts_utc FROM fact_goalie_games s JOIN dim_games g "
+        "USING (game_id) WHERE g.state IN ('OFF', 'FINAL') AND g.slate_date < ? "
+        "ORDER BY g.start_ts_utc, s.game_id, s.player_id", [slate_date]).df()
+    return skaters, goalies
+
+
+def _vendor_events(con: duckdb.DuckDBPyConnection, slate_date: date,
+                   as_of: datetime) -> pd.DataFrame:
+    """The vendor events of the slate: captured by `as_of`, starting on the slate's ET date
+    (an event of the next day belongs to the next slate, not to this one's unmapped)."""
+    day = datetime.combine(slate_date, datetime.min.time())
+    events = con.execute(
+        "SELECT source_vendor, event_id_vendor, any_value(home_team) AS home_team, "
+        "any_value(away_team) AS away_team, min(event_start_ts_utc) AS event_start_ts_utc "
+        "FROM fact_prop_odds WHERE capture_ts_utc <= ? AND event_start_ts_utc BETWEEN ? AND ? "
+        "AND event_id_vendor IS NOT NULL GROUP BY ALL",
+        [as_of, day - EVENT_WINDOW, day + EVENT_WINDOW]).df()
+    start_day = (pd.to_datetime(events["event_start_ts_utc"]).dt.tz_localize("UTC")
+                 .dt.tz_convert(ET).dt.date)
+    return events[start_day == slate_date].reset_index(drop=True)
+
+
+def _vendor_players(con: duckdb.DuckDBPyConnection, events: pd.DataFrame,
+                    as_of: datetime) -> pd.DataFrame:
+    con.register("_events", events[["source_vendor", "event_id_vendor"]])
+    try:
+        return con.execute(
+            "SELECT o.source_vendor, coalesce(o.player_id_vendor, o.player_name_raw || '|' || "
+            "coalesce(o.player_team, '')) AS player_key_vendor, any_value(o.player_name_raw) "
+            "AS player_name_raw, any_value(o.player_team) AS player_team, "
+            "any_value(o.player_id_vendor) AS player_id_vendor, o.event_id_vendor "
+            "FROM fact_prop_odds o JOIN _events e USING (source_vendor, event_id_vendor) "
+            "WHERE o.capture_ts_utc <= ? GROUP BY o.source_vendor, 2, o.event_id_vendor",
+            [as_of]).df()
+    finally:
+        con.unregister("_events")
+
+
+def _priced_lines(con: duckdb.DuckDBPyConnection, event_map: pd.DataFrame,
+                  player_map: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """(game_id, player_id, market_type, line) of every mapped priced prop."""
+    con.register("_ev", event_map[event_map["game_id"].notna()][["source_vendor",
+                                                                  "event_id_vendor",
+                                                                  "game_id"]])
+    con.register("_pl", player_map[player_map["player_id"].notna()][["source_vendor",
+                                                                     "event_id_vendor",
+                                                                     "player_key_vendor",
+                                                                     "player_id"]])
+    try:
+        return con.execute(
+            "SELECT DISTINCT e.game_id, p.player_id, o.market_type, o.line "
+            "FROM fact_prop_odds o JOIN _ev e USING (source_vendor, event_id_vendor) "
+            "JOIN _pl p ON p.source_vendor = o.source_vendor AND p.event_id_vendor = "
+            "o.event_id_vendor AND p.player_key_vendor = "
+            "coalesce(o.player_id_vendor, o.player_name_raw || '|' || coalesce(o.player_team, "
+            "'')) WHERE o.capture_ts_utc <= ? AND o.line IS NOT NULL", [as_of]).df()
+    finally:
+        con.unregister("_ev")
+        con.unregister("_pl")
+
+
+def _write_map(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
+               key_column: str, now: datetime) -> None:
+    target = "game_id" if table == "map_events" else "player_id"
+    # the table keeps one row per vendor key: a mapped row wins over an unmapped one
+    frame = (frame.assign(_unmapped=frame[target].isna())
+             .sort_values("_unmapped", kind="stable")
+             .drop_duplicates(["source_vendor", key_column]))
+    rows = pd.DataFrame({"source_vendor": frame["source_vendor"],
+                         key_column: frame[key_column], target: frame[target],
+                         "method": frame["method"], "confidence": frame["confidence"],
+                         "updated_ts_utc": now})
+    con.register("_map_rows", rows)
+    try:
+        con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(rows.columns)}) "
+                    f"SELECT {', '.join(rows.columns)} FROM _map_rows").fetchall()
+    finally:
+        con.unregister("_map_rows")
+
+
+def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
+                   as_of: datetime, run_id: str) -> ProductionResult:
+    """Refresh the warehouse, map the slate's vendor events and players, and write the
+    production snapshot."""
+    refresh = refresh_stats(con, settings, slate_date, as_of, run_id)
+    slate = slate_schedule(settings, slate_date, run_id, con)
+    skaters, goalies = _history(con, slate_date)
+    events = _vendor_events(con, slate_date, as_of)
+    event_map = map_events(events, slate)
+    players = _vendor_players(con, events, as_of)
+    roster = roster_from_warehouse(con, slate_date)
+    player_map = map_players(players, roster, event_map, slate)
+    # one row per (vendor, event, player key): a name-only key can recur in two games
+    player_map = player_map.assign(event_id_vendor=players["event_id_vendor"].to_numpy())
+    mus = skater_mu(skaters, goalies, slate, slate_date)
+    priced = _priced_lines(con, event_map, player_map, as_of)
+    snapshot_id = f"{run_id}:{MODEL_VERSION}"
+    snapshot = build_snapshot(mus, priced, snapshot_id=snapshot_id, snapshot_ts_utc=as_of,
+                              slate_date=slate_date, run_id=run_id)
+    now = utcnow()
+    with db.transaction(con):
+        _write_map(con, "map_events", event_map, "event_id_vendor", now)
+        _write_map(con, "map_players", player_map, "player_key_vendor", now)
+        db.insert_new_rows(con, "fact_prob_snapshot", snapshot.rows, SNAPSHOT_KEY)
+    result = ProductionResult(slate, refresh, event_map, players, player_map, mus, snapshot,
+                              snapshot_id)
+    if slate.empty:
+        result.warnings.append(f"no games on {slate_date}")
+    log.info("production: %s", result.summary())
+    return result
+
+
+def roster_from_warehouse(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Every skater with a game before the slate: player_id, name (as the boxscores give
+    it, 'F. Last'), and team - the team of his latest game, so a traded player is on his new
+    team."""
+    return con.execute(
+        "SELECT s.player_id, any_value(p.name) AS name, arg_max(s.team, g.start_ts_utc) "
+        "AS team FROM fact_skater_games s JOIN dim_games g USING (game_id) "
+        "JOIN dim_players p USING (player_id) WHERE g.slate_date < ? AND g.state IN "
+        "('OFF', 'FINAL') GROUP BY s.player_id ORDER BY s.player_id", [slate_date]).df()

@@ -1,0 +1,63 @@
+"""What the production notebook shows: mapping rates, the mu distribution, a walkthrough of
+the highest mus, and the players left unpriced. Pure functions of the step's frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TOP_UNMAPPED = 5
+
+
+def mapping_rates(event_map: pd.DataFrame, player_map: pd.DataFrame) -> pd.DataFrame:
+    """Per vendor and entity: total, mapped, rate."""
+    frames = []
+    for entity, frame, target in (("event", event_map, "game_id"),
+                                  ("player", player_map, "player_id")):
+        if frame.empty:
+            continue
+        grouped = frame.assign(mapped=frame[target].notna()).groupby("source_vendor")
+        stats = grouped["mapped"].agg(total="size", mapped="sum").reset_index()
+        frames.append(stats.assign(entity=entity))
+    if not frames:
+        return pd.DataFrame(columns=["source_vendor", "entity", "total", "mapped", "rate"])
+    out = pd.concat(frames, ignore_index=True)
+    out["rate"] = (out["mapped"] / out["total"]).round(4)
+    return out[["source_vendor", "entity", "total", "mapped", "rate"]]
+
+
+def top_unmapped(player_map: pd.DataFrame, vendor_players: pd.DataFrame,
+                 n: int = TOP_UNMAPPED) -> pd.DataFrame:
+    """The first `n` unmapped players per vendor, with their reason."""
+    unmapped = player_map[player_map["player_id"].isna()]
+    named = unmapped.merge(vendor_players[["source_vendor", "player_key_vendor",
+                                           "player_name_raw", "player_team"]]
+                           .drop_duplicates(["source_vendor", "player_key_vendor"]),
+                           on=["source_vendor", "player_key_vendor"], how="left")
+    return (named.sort_values(["source_vendor", "reason", "player_name_raw"])
+            .groupby("source_vendor").head(n)
+            [["source_vendor", "player_name_raw", "player_team", "reason"]]
+            .reset_index(drop=True))
+
+
+def mu_summary(mus: pd.DataFrame) -> pd.DataFrame:
+    """Per market: players priced, mu quantiles, and players left unpriced."""
+    priced = mus[mus["reason"].isna()]
+    summary = priced.groupby("market_type")["mu"].describe(percentiles=[0.1, 0.5, 0.9])
+    summary = summary.rename(columns={"count": "priced"})
+    unpriced = mus[mus["reason"].notna()].groupby("market_type").size().rename("unpriced")
+    return summary.join(unpriced).fillna({"unpriced": 0}).round(3).reset_index()
+
+
+def walkthrough(mus: pd.DataFrame, snapshot_rows: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The `n` highest-mu players per market with every input of their number, and their
+    probability at the market's first standard line, so an analyst can audit any mu."""
+    priced = mus[mus["reason"].isna()]
+    top = priced.sort_values("mu", ascending=False).groupby("market_type").head(n)
+    first_line = (snapshot_rows.sort_values("line")
+                  .groupby(["game_id", "player_id", "market_type"]).head(1)
+                  [["game_id", "player_id", "market_type", "line", "p_over"]])
+    columns = [c for c in top.columns if c not in ("model_version", "reason")]
+    return (top[columns].merge(first_line, on=["game_id", "player_id", "market_type"],
+                               how="left")
+            .sort_values(["market_type", "mu"], ascending=[True, False])
+            .reset_index(drop=True))

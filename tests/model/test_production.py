@@ -1,0 +1,95 @@
+"""Step 2 end to end in-process against the demo emulator: warehouse, identity, snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+
+from helpers.core import db
+from helpers.core.settings import Settings, load_settings
+from helpers.demo.server import Emulator
+from helpers.model.production import run_production
+from helpers.model.snapshot import SNAPSHOT_KEY
+from helpers.nhl.warehouse import refresh_stats
+from helpers.odds.capture import capture
+
+pytestmark = pytest.mark.slow  # the loopback emulator, real HTTP
+
+SLATE = date(2025, 12, 1)
+MORNING = datetime(2025, 12, 1, 15, 0)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator(season_start=date(2025, 11, 1), days=40) as emu:
+        emu.set_clock(MORNING)
+        yield emu
+
+
+def settings_for(emulator: Emulator, home: Path) -> Settings:
+    return load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
+                          **{f"{v}_BASE_URL": emulator.base_url
+                             for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+
+
+def snapshot_rows(con, run_id: str) -> pd.DataFrame:
+    return con.execute("SELECT * EXCLUDE (snapshot_id, run_id) FROM fact_prob_snapshot "
+                       "WHERE run_id = ? ORDER BY game_id, player_id, market_type, line",
+                       [run_id]).df()
+
+
+def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(
+        emulator: Emulator, tmp_path: Path) -> None:
+    emulator.set_clock(MORNING)
+    settings = settings_for(emulator, tmp_path)
+    con = db.connect(settings.paths.db_path)
+    capture(con, settings, MORNING, run_id="r0")
+    result = run_production(con, settings, SLATE, MORNING, "r1")
+    assert result.status == "success", result.summary()
+    rows = snapshot_rows(con, "r1")
+    assert len(rows) == len(result.snapshot.rows) > 1000
+    assert not rows.duplicated([k for k in SNAPSHOT_KEY if k != "snapshot_id"]).any()
+    assert set(rows["game_id"]) == set(result.slate_games["game_id"])
+    # every priced (game, player, market, line) the vendors offered is in the snapshot
+    mapped = result.player_map["player_id"].notna()
+    assert mapped.mean() > 0.95
+    total = (rows["p_over"] + rows["p_under"] + rows["p_push"] - 1).abs().max()
+    assert total < 1e-9
+    # a rerun of the same run adds nothing
+    again = run_production(con, settings, SLATE, MORNING, "r1")
+    assert len(snapshot_rows(con, "r1")) == len(rows) and again.refresh.games_loaded == 0
+
+    # No leakage: fill the warehouse with the next days' games, then snapshot the same
+    # slate again: every number is the same, byte for byte.
+    later = datetime(2025, 12, 5, 15, 0)
+    emulator.set_clock(later)
+    loaded = refresh_stats(con, settings, date(2025, 12, 5), later)
+    assert loaded.games_loaded > 10
+    emulator.set_clock(MORNING)
+    run_production(con, settings, SLATE, MORNING, "r2")
+    pd.testing.assert_frame_equal(snapshot_rows(con, "r2"), rows)
+    con.close()
+
+
+def test_a_failing_stats_source_is_partial_and_says_how_stale(emulator: Emulator,
+                                                              tmp_path: Path) -> None:
+    emulator.set_clock(MORNING)
+    settings = settings_for(emulator, tmp_path)
+    con = db.connect(settings.paths.db_path)
+    capture(con, settings, MORNING, run_id="r0")
+    requests.post(f"{emulator.base_url}/_emulator/faults",
+                  json={"route": "nhl_boxscore", "kind": "status", "status": 403},
+                  timeout=5).raise_for_status()
+    try:
+        result = run_production(con, settings, SLATE, MORNING, "r1")
+    finally:
+        requests.delete(f"{emulator.base_url}/_emulator/faults", timeout=5)
+    assert result.status == "partial"
+    assert "stats source failed" in result.summary() and "403" in result.summary()
+    assert "stats through nothing" in result.summary()
+    con.close()
