@@ -34,6 +34,17 @@ def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
             ("2025-12-02", "2025-12-02 15:00:00", "success"),
             ("2025-12-02", "2025-12-02 22:30:00", "success"),
         ]
+        production = con.execute(
+            "SELECT slate_date, status FROM fact_run_registry WHERE step = 'production' "
+            "ORDER BY as_of_ts_utc").fetchall()
+        # the morning runs produce a snapshot; the pre-game captures skip the step
+        assert [(str(d), s) for d, s in production] == [
+            ("2025-12-01", "success"), ("2025-12-01", "skipped"),
+            ("2025-12-02", "success"), ("2025-12-02", "skipped")]
+        snapshots = con.execute("SELECT slate_date, count(*) FROM fact_prob_snapshot "
+                                "GROUP BY 1 ORDER BY 1").fetchall()
+        assert [str(d) for d, _ in snapshots] == ["2025-12-01", "2025-12-02"]
+        assert all(n > 1000 for _, n in snapshots)
         per_vendor = dict(con.execute(
             "SELECT source_vendor, count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
             "GROUP BY 1").fetchall())
