@@ -19,7 +19,7 @@ def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
     home = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
     proc = subprocess.run([sys.executable, "-m", "runner", "demo", "--days", "2",
-                           "--start-date", "2025-12-01", "--home", str(home)],
+                           "--start-date", "2025-10-28", "--home", str(home)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"Database {home / 'data' / 'ops.duckdb'}" in proc.stderr
@@ -29,21 +29,22 @@ def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
             "SELECT slate_date, as_of_ts_utc, status FROM fact_run_registry "
             "WHERE step = 'odds_ingestion' ORDER BY as_of_ts_utc").fetchall()
         assert [(str(d), str(t), s) for d, t, s in runs] == [
-            ("2025-12-01", "2025-12-01 15:00:00", "success"),   # 10:00 ET morning run
-            ("2025-12-01", "2025-12-01 22:30:00", "success"),   # 17:30 ET pre-game capture
-            ("2025-12-02", "2025-12-02 15:00:00", "success"),
-            ("2025-12-02", "2025-12-02 22:30:00", "success"),
+            # three weeks into the season: a short first stats refresh keeps the test quick
+            ("2025-10-28", "2025-10-28 14:00:00", "success"),   # 10:00 EDT morning run
+            ("2025-10-28", "2025-10-28 21:30:00", "success"),   # 17:30 EDT pre-game capture
+            ("2025-10-29", "2025-10-29 14:00:00", "success"),
+            ("2025-10-29", "2025-10-29 21:30:00", "success"),
         ]
         production = con.execute(
             "SELECT slate_date, status FROM fact_run_registry WHERE step = 'production' "
             "ORDER BY as_of_ts_utc").fetchall()
         # the morning runs produce a snapshot; the pre-game captures skip the step
         assert [(str(d), s) for d, s in production] == [
-            ("2025-12-01", "success"), ("2025-12-01", "skipped"),
-            ("2025-12-02", "success"), ("2025-12-02", "skipped")]
+            ("2025-10-28", "success"), ("2025-10-28", "skipped"),
+            ("2025-10-29", "success"), ("2025-10-29", "skipped")]
         snapshots = con.execute("SELECT slate_date, count(*) FROM fact_prob_snapshot "
                                 "GROUP BY 1 ORDER BY 1").fetchall()
-        assert [str(d) for d, _ in snapshots] == ["2025-12-01", "2025-12-02"]
+        assert [str(d) for d, _ in snapshots] == ["2025-10-28", "2025-10-29"]
         assert all(n > 1000 for _, n in snapshots)
         per_vendor = dict(con.execute(
             "SELECT source_vendor, count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
