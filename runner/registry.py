@@ -69,14 +69,7 @@ def write_records(db_path: Path, records: list[StepRecord], wait_seconds: float 
 
 
 def upsert_records(con: duckdb.DuckDBPyConnection, records: list[StepRecord]) -> None:
-    frame = pd.DataFrame([asdict(r) for r in records])
-    columns = ", ".join(frame.columns)
-    con.register("_registry_rows", frame)
-    try:
-        con.execute(f"INSERT OR REPLACE INTO fact_run_registry ({columns}) "
-                    f"SELECT {columns} FROM _registry_rows").fetchall()
-    finally:
-        con.unregister("_registry_rows")
+    db.upsert_rows(con, "fact_run_registry", pd.DataFrame([asdict(r) for r in records]))
 
 
 def mark_interrupted(con: duckdb.DuckDBPyConnection, found_by: str) -> list[tuple[str, str]]:

@@ -262,3 +262,20 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFr
     finally:
         con.unregister(view)
     return int(inserted)
+
+
+def upsert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    """Insert the rows of `frame`, each replacing the row with the same primary key (a
+    registry row finishing its 'running' row, a stat correction, a refreshed mapping).
+    For the append-only fact tables use `insert_new_rows`. Returns the rows written."""
+    if frame.empty:
+        return 0
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    view = f"_upsert_{table}"
+    con.register(view, frame)
+    try:
+        con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) "
+                    f"SELECT {columns} FROM {view}").fetchall()
+    finally:
+        con.unregister(view)
+    return len(frame)

@@ -145,12 +145,7 @@ def _write_map(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
                          key_column: frame[key_column], target: frame[target],
                          "method": frame["method"], "confidence": frame["confidence"],
                          "updated_ts_utc": now})
-    con.register("_map_rows", rows)
-    try:
-        con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(rows.columns)}) "
-                    f"SELECT {', '.join(rows.columns)} FROM _map_rows").fetchall()
-    finally:
-        con.unregister("_map_rows")
+    db.upsert_rows(con, table, rows)
 
 
 def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,

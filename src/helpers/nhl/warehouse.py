@@ -170,10 +170,10 @@ def store_boxscore(con: duckdb.DuckDBPyConnection, settings: Settings, box: Boxs
     game = pd.DataFrame([vars(box.game)]).assign(updated_ts_utc=as_of)
     players = box.players.assign(updated_ts_utc=as_of)
     with db.transaction(con):
-        _upsert(con, "dim_games", game)
-        _upsert(con, "dim_players", players)
-        _upsert(con, "fact_skater_games", box.skaters)
-        _upsert(con, "fact_goalie_games", box.goalies)
+        db.upsert_rows(con, "dim_games", game)
+        db.upsert_rows(con, "dim_players", players)
+        db.upsert_rows(con, "fact_skater_games", box.skaters)
+        db.upsert_rows(con, "fact_goalie_games", box.goalies)
         con.execute(
             "INSERT OR REPLACE INTO raw_payloads (payload_hash, vendor, kind, capture_ts_utc, "
             "path, bytes, parser_version, rows_parsed, rows_inserted, rows_rejected, run_id, "
@@ -182,17 +182,3 @@ def store_boxscore(con: duckdb.DuckDBPyConnection, settings: Settings, box: Boxs
             [digest, NHL_API, as_of, saved.relative_path, len(body),
              len(box.skaters) + len(box.goalies), len(box.skaters) + len(box.goalies), run_id,
              utcnow(), as_of]).fetchall()
-
-
-def _upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Insert or replace by the table's primary key (a stat correction replaces the row)."""
-    if frame.empty:
-        return
-    columns = ", ".join(frame.columns)
-    con.register("_upsert_rows", frame)
-    try:
-        con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) "
-                    f"SELECT {columns} FROM _upsert_rows").fetchall()
-    finally:
-        con.unregister("_upsert_rows")
-
