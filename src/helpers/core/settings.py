@@ -1,7 +1,7 @@
 """Every environment variable of the pipeline, parsed and validated in one place.
 
 `load_settings()` reads the environment once and returns a frozen `Settings` made of
-sections (paths, run, http, vendors, ev, outcomes). An invalid value raises `SettingsError`
+sections (paths, run, http, vendors, model, ev, outcomes). An invalid value raises `SettingsError`
 naming the variable (a secret's value is never shown). Nothing else in the project reads
 `os.environ` for configuration. Step and vendor names come from their registries
 (`core.steps`, `core.vendors`).
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.core.errors import SettingsError
+from helpers.core.models import CHALLENGER_MODELS
 from helpers.core.steps import STEPS
 from helpers.core.vendors import NHL_API, NHL_API_DEFAULT_BASE_URL, VENDOR_SPECS, VENDORS
 
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, str] = {
     **{spec.base_url_var: spec.default_base_url for spec in VENDOR_SPECS},
     f"{NHL_API}_BASE_URL": NHL_API_DEFAULT_BASE_URL,
     **dict.fromkeys(SECRET_VARS, ""),
+    "MODEL_CHALLENGERS": "",
     "EV_ODDS_FRESHNESS_MINUTES": "90",
     "EV_EVENT_START_GRACE_MINUTES": "0",
     "EV_MIN_EDGE": "0.02",
@@ -145,6 +147,11 @@ class VendorSettings:
 
 
 @dataclass(frozen=True)
+class ModelSettings:
+    challengers: tuple[str, ...]  # model versions written beside the production model
+
+
+@dataclass(frozen=True)
 class EvSettings:
     odds_freshness_minutes: float
     event_start_grace_minutes: float
@@ -163,6 +170,7 @@ class Settings:
     run: RunSettings
     http: HttpSettings
     vendors: VendorSettings
+    model: ModelSettings
     ev: EvSettings
     outcomes: OutcomesSettings
     explicit: frozenset[str] = frozenset()  # variables set (non-empty) in the environment
@@ -193,6 +201,7 @@ class Settings:
                for spec in VENDOR_SPECS},
             **{f"{name}_BASE_URL": url for name, url in self.vendors.base_urls.items()},
             **{var: "***" if value else "" for var, value in self.vendors.secrets.items()},
+            "MODEL_CHALLENGERS": ",".join(self.model.challengers),
             "EV_ODDS_FRESHNESS_MINUTES": f"{self.ev.odds_freshness_minutes:g}",
             "EV_EVENT_START_GRACE_MINUTES": f"{self.ev.event_start_grace_minutes:g}",
             "EV_MIN_EDGE": f"{self.ev.min_edge:g}",
@@ -237,11 +246,12 @@ def parse_number(name: str, raw: str, rule: NumberRule | None = None) -> float:
 
 
 def parse_name_list(name: str, raw: str, allowed: frozenset[str] | tuple[str, ...],
-                    *, allow_all: bool = False) -> tuple[str, ...]:
-    """Comma list of upper-case names, each checked against `allowed`; order kept, no repeats."""
+                    *, allow_all: bool = False, upper: bool = True) -> tuple[str, ...]:
+    """Comma list of names (case-insensitive, compared upper-case unless `upper` is False),
+    each checked against `allowed`; order kept, no repeats."""
     names: list[str] = []
     for part in raw.split(","):
-        item = part.strip().upper()
+        item = part.strip().upper() if upper else part.strip().lower()
         if not item:
             continue
         if item == "ALL" and allow_all:
@@ -354,6 +364,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     source = _Env(os.environ if env is None else env)
     return Settings(
         paths=_paths(source), run=_run(source), http=_http(source), vendors=_vendors(source),
+        model=ModelSettings(challengers=parse_name_list(
+            "MODEL_CHALLENGERS", source.get("MODEL_CHALLENGERS"), CHALLENGER_MODELS,
+            upper=False)),
         ev=_ev(source),
         outcomes=OutcomesSettings(lookback_days=int(source.number("OUTCOMES_LOOKBACK_DAYS"))),
         explicit=frozenset(name for name in DEFAULTS if source.raw(name)),

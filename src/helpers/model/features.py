@@ -94,7 +94,7 @@ def _day(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).dt.normalize()
 
 
-def _slate(slate_date: date | str | pd.Timestamp) -> pd.Timestamp:
+def slate_day(slate_date: date | str | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(slate_date).normalize()
 
 
@@ -104,7 +104,7 @@ def position_group(position: pd.Series) -> pd.Series:
                      index=position.index)
 
 
-def _prior_skaters(skater_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
+def prior_skaters(skater_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
     """Skater rows before the slate (filtered first), newest first per player, with `k`
     the recency rank (0 = his last game)."""
     day = _day(skater_games["slate_date"])
@@ -122,7 +122,7 @@ def _prior_skaters(skater_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFr
     return sk.reset_index(drop=True)
 
 
-def _prior_goalies(goalie_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
+def prior_goalies(goalie_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
     day = _day(goalie_games["slate_date"])
     gk = goalie_games.loc[day < slate].copy()
     gk["day"] = _day(gk["slate_date"])
@@ -135,7 +135,7 @@ def _prior_goalies(goalie_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFr
                           kind="mergesort").reset_index(drop=True)
 
 
-def _slate_games(slate_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
+def slate_teams(slate_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
     """The slate's games only (a schedule week may be passed whole), one row per team."""
     games = slate_games.loc[_day(slate_games["slate_date"]) == slate]
     games = games.sort_values("game_id", kind="mergesort")
@@ -151,7 +151,7 @@ def _slate_games(slate_games: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame
 
 # ---- roster -------------------------------------------------------------------------------
 
-def _roster(sk: pd.DataFrame, teams: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
+def slate_roster(sk: pd.DataFrame, teams: pd.DataFrame, slate: pd.Timestamp) -> pd.DataFrame:
     # A skater's team is that of his most recent game (a trade moves him at once); he must
     # have played within ACTIVE_DAYS so a long-injured or demoted player is not priced.
     last = sk.loc[sk["k"] == 0, ["player_id", "team", "position", "group", "day"]]
@@ -168,8 +168,8 @@ def slate_skaters(skater_games: pd.DataFrame, slate_games: pd.DataFrame,
                   slate_date: date | str | pd.Timestamp) -> pd.DataFrame:
     """The slate's skaters: game_id, team, opponent, player_id, position, group, n_total
     (his games before the slate). See the module docstring for the roster rule."""
-    slate = _slate(slate_date)
-    return _roster(_prior_skaters(skater_games, slate), _slate_games(slate_games, slate),
+    slate = slate_day(slate_date)
+    return slate_roster(prior_skaters(skater_games, slate), slate_teams(slate_games, slate),
                    slate)
 
 
@@ -226,7 +226,7 @@ def _player_rates(sk: pd.DataFrame, roster: pd.DataFrame,
 
 # ---- team multipliers ---------------------------------------------------------------------
 
-def _team_games(sk: pd.DataFrame, gk: pd.DataFrame) -> pd.DataFrame:
+def team_games(sk: pd.DataFrame, gk: pd.DataFrame) -> pd.DataFrame:
     """One row per (game, team): shots / goals for and against and the minutes played
     (the team's goalie TOI, at least 60: a pulled goalie does not shorten the game)."""
     tg = sk.sort_values(["game_id", "team", "player_id"], kind="mergesort").groupby(
@@ -267,7 +267,7 @@ def _opponent_multipliers(tg: pd.DataFrame) -> pd.DataFrame:
                          "m_goals": ratio("ga", lg_gf60)})   # GOALS/ASSISTS/POINTS
 
 
-def _played_on(tg: pd.DataFrame, day: pd.Timestamp) -> set[str]:
+def teams_played_on(tg: pd.DataFrame, day: pd.Timestamp) -> set[str]:
     return set(tg.loc[tg["day"] == day, "team"])
 
 
@@ -298,8 +298,8 @@ def _likely_goalie(gk: pd.DataFrame, team: str, slate: pd.Timestamp) -> int | No
 def likely_goalie(goalie_games: pd.DataFrame, team: str,
                   slate_date: date | str | pd.Timestamp) -> int | None:
     """The player_id of `team`'s likely starter on the slate (None if none is known)."""
-    slate = _slate(slate_date)
-    return _likely_goalie(_prior_goalies(goalie_games, slate), team, slate)
+    slate = slate_day(slate_date)
+    return _likely_goalie(prior_goalies(goalie_games, slate), team, slate)
 
 
 def _goalie_multiplier(gk: pd.DataFrame, goalie: int | None) -> float:
@@ -343,19 +343,19 @@ def skater_mu(skater_games: pd.DataFrame, goalie_games: pd.DataFrame,
     """One row per (game_id, player_id, market_type) of the slate's skaters with mu
     (NaN when not priced, `reason` says why) and its parts (OUTPUT_COLUMNS). Only games with
     slate_date before `slate_date` are used."""
-    slate = _slate(slate_date)
-    sk = _prior_skaters(skater_games, slate)        # filtered first: no leakage
-    gk = _prior_goalies(goalie_games, slate)
-    teams = _slate_games(slate_games, slate)
-    roster = _roster(sk, teams, slate)
+    slate = slate_day(slate_date)
+    sk = prior_skaters(skater_games, slate)        # filtered first: no leakage
+    gk = prior_goalies(goalie_games, slate)
+    teams = slate_teams(slate_games, slate)
+    roster = slate_roster(sk, teams, slate)
     if roster.empty:
         return _empty()
 
     league = _league_rates(sk)
     rates = _player_rates(sk, roster, league)
-    tg = _team_games(sk, gk)
+    tg = team_games(sk, gk)
     opp = _opponent_multipliers(tg)
-    b2b_teams = _played_on(tg, slate - pd.Timedelta(days=1))
+    b2b_teams = teams_played_on(tg, slate - pd.Timedelta(days=1))
     m_goalie = {t: _goalie_multiplier(gk, _likely_goalie(gk, t, slate))
                 for t in sorted(set(teams["team"]))}
 

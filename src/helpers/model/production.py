@@ -18,8 +18,9 @@ import pandas as pd
 from helpers.core import db
 from helpers.core.clock import ET, utcnow
 from helpers.core.settings import Settings
-from helpers.model.features import MODEL_VERSION, skater_mu
+from helpers.core.models import PRODUCTION_MODEL
 from helpers.model.snapshot import SNAPSHOT_KEY, Snapshot, build_snapshot
+from helpers.model.versions import ESTIMATORS
 from helpers.nhl import api
 from helpers.nhl.identity import map_events, map_players
 from helpers.nhl.warehouse import RefreshReport, refresh_stats
@@ -40,6 +41,8 @@ class ProductionResult:
     mus: pd.DataFrame
     snapshot: Snapshot
     snapshot_id: str
+    # challenger version -> (its mus, its snapshot), written beside production's
+    challengers: dict[str, tuple[pd.DataFrame, Snapshot]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -50,6 +53,8 @@ class ProductionResult:
         text = (f"{len(self.slate_games)} games, {self.snapshot.rows['player_id'].nunique()} "
                 f"skaters priced, {len(self.snapshot.rows)} snapshot rows "
                 f"({self.snapshot_id}); stats: {self.refresh.summary()}")
+        for version, (_, snap) in self.challengers.items():
+            text += f"; challenger {version}: {len(snap.rows)} rows"
         return text + "".join(f"; {w}" for w in self.warnings)
 
 
@@ -162,22 +167,31 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
     player_map = map_players(players, roster, event_map, slate)
     # one row per (vendor, event, player key): a name-only key can recur in two games
     player_map = player_map.assign(event_id_vendor=players["event_id_vendor"].to_numpy())
-    mus = skater_mu(skaters, goalies, slate, slate_date)
     priced = _priced_lines(con, event_map, player_map, as_of)
-    snapshot_id = f"{run_id}:{MODEL_VERSION}"
-    snapshot = build_snapshot(mus, priced, snapshot_id=snapshot_id, snapshot_ts_utc=as_of,
-                              slate_date=slate_date, run_id=run_id)
+    snapshots: dict[str, tuple[pd.DataFrame, Snapshot]] = {}
+    for version in (PRODUCTION_MODEL, *settings.model.challengers):
+        mus = ESTIMATORS[version](skaters, goalies, slate, slate_date)
+        snapshots[version] = (mus, build_snapshot(
+            mus, priced, snapshot_id=snapshot_id_of(run_id, version), snapshot_ts_utc=as_of,
+            slate_date=slate_date, run_id=run_id))
     now = utcnow()
     with db.transaction(con):
         _write_map(con, "map_events", event_map, "event_id_vendor", now)
         _write_map(con, "map_players", player_map, "player_key_vendor", now)
-        db.insert_new_rows(con, "fact_prob_snapshot", snapshot.rows, SNAPSHOT_KEY)
+        for _, snapshot in snapshots.values():
+            db.insert_new_rows(con, "fact_prob_snapshot", snapshot.rows, SNAPSHOT_KEY)
+    mus, snapshot = snapshots.pop(PRODUCTION_MODEL)
     result = ProductionResult(slate, refresh, event_map, players, player_map, mus, snapshot,
-                              snapshot_id)
+                              snapshot_id_of(run_id, PRODUCTION_MODEL), snapshots)
     if slate.empty:
         result.warnings.append(f"no games on {slate_date}")
     log.info("production: %s", result.summary())
     return result
+
+
+def snapshot_id_of(run_id: str, model_version: str) -> str:
+    """One snapshot per run and model version: a rerun of the run adds nothing."""
+    return f"{run_id}:{model_version}"
 
 
 def roster_from_warehouse(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:

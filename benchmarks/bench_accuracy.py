@@ -1,0 +1,49 @@
+"""Model accuracy against the demo world's truth, over a month of slates.
+
+Run:  .venv/bin/python benchmarks/bench_accuracy.py [--start 2025-12-01] [--days 31]
+
+For every slate, each model version (`helpers.model.versions.ESTIMATORS`) estimates mu from
+the boxscores before the slate only, and its P(over) on every dressed skater's standard
+lines is compared with the truth the game was drawn from (`helpers.demo.referee`, the
+numbers of /_emulator/truth/probabilities). Prints, per market and version, the expected
+log-loss gap (cross-entropy - entropy) / entropy over all lines and over the upper line alone,
+next to a constant per-(market, line) baseline learnt from the same boxscores, and the time
+taken. No outcome noise is involved: a gap is the model's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date, timedelta
+
+import pandas as pd
+
+from helpers.demo.league import build_league
+from helpers.demo.referee import log_loss_gaps, score_slates
+from helpers.model.versions import ESTIMATORS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--start", type=date.fromisoformat, default=date(2025, 12, 1))
+    parser.add_argument("--days", type=int, default=31)
+    args = parser.parse_args()
+    slates = [args.start + timedelta(days=i) for i in range(args.days)]
+    league = build_league()
+    t0 = time.perf_counter()
+    scored = score_slates(league, slates, ESTIMATORS)
+    elapsed = time.perf_counter() - t0
+    table = log_loss_gaps(scored, [*ESTIMATORS, "baseline"])
+    pct = table.copy()
+    for col in (*ESTIMATORS, "baseline"):
+        pct[col] = (100 * pct[col]).map(lambda v: f"{v:.2f} %")
+    print(f"slates {slates[0]} .. {slates[-1]}: {scored['game_id'].nunique()} games, "
+          f"{scored[['game_id', 'player_id']].drop_duplicates().shape[0]} skater-games, "
+          f"{len(scored)} props; {elapsed:.1f} s")
+    with pd.option_context("display.width", 200):
+        print(pct.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
