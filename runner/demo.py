@@ -18,6 +18,7 @@ from typing import TextIO
 
 from helpers.core.clock import ET
 from helpers.core.errors import UsageError
+from helpers.core.models import CHALLENGER_MODELS
 from helpers.core.steps import STEPS, Step, step_named
 from helpers.core.vendors import NHL_API, VENDOR_SPECS, VENDORS
 from runner.daily import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
@@ -80,13 +81,17 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
 
 def _demo_env(home: Path, base_url: str) -> dict[str, str]:
     """The user's environment minus anything that would steer the demo away from its own
-    world: step flags, forced failures, a vendor subset, another database."""
+    world: step flags, forced failures, a vendor subset, another database. The challenger
+    models run beside production unless MODEL_CHALLENGERS is set."""
     env = dict(os.environ)
     cleared = [*(s.env_var for s in STEPS), *(v.force_failure_var for v in VENDOR_SPECS),
                "OPS_DB_PATH", "FORCE_VENDOR_FAILURE", "VENDORS"]
     for var in cleared:
         env.pop(var, None)
     env["OPS_HOME"] = str(home)
+    # The demo world is where the challenger is measured: run it beside production unless
+    # the user chose otherwise.
+    env.setdefault("MODEL_CHALLENGERS", ",".join(CHALLENGER_MODELS))
     for source in (*VENDORS, NHL_API):
         env[f"{source}_BASE_URL"] = base_url
     return env

@@ -29,6 +29,8 @@ def test_defaults_are_documented_values(tmp_path: Path) -> None:
     ("FORCE_VENDOR_FAILURE", "DRAFTKINGS"),
     ("UNABATED_BASE_URL", "ftp://x"),
     ("EV_EXCLUDE_BOOK_TYPES", "CASINO"),
+    ("MODEL_CHALLENGERS", "p10-nhlapi"),  # production is not a challenger
+    ("MODEL_CHALLENGERS", "eb-seasn"),
 ])
 def test_invalid_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as info:
@@ -50,6 +52,13 @@ def test_forced_failures_combine_list_and_single_flags() -> None:
     assert settings.vendors.forced_failures == {"PLAYNOW", "ODDSSHARK"}
     assert load_settings({"FORCE_VENDOR_FAILURE": "ALL"}).vendors.forced_failures == {
         "PLAYNOW", "UNABATED", "ODDSSHARK"}
+
+
+def test_model_challengers_are_optional_and_case_insensitive() -> None:
+    assert load_settings({}).model.challengers == ()
+    settings = load_settings({"MODEL_CHALLENGERS": " EB-Season, eb-season "})
+    assert settings.model.challengers == ("eb-season",)
+    assert settings.effective()["MODEL_CHALLENGERS"] == "eb-season"
 
 
 def test_vendor_subset_and_secret_redaction() -> None:

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from helpers.core import db
+from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.settings import Settings, load_settings
 from helpers.demo.server import Emulator
 from helpers.model.production import run_production
@@ -31,27 +32,36 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def settings_for(emulator: Emulator, home: Path) -> Settings:
+def settings_for(emulator: Emulator, home: Path, **extra: str) -> Settings:
     return load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
                           **{f"{v}_BASE_URL": emulator.base_url
-                             for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+                             for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")},
+                          **extra})
 
 
-def snapshot_rows(con, run_id: str) -> pd.DataFrame:
+def snapshot_rows(con, run_id: str, version: str = PRODUCTION_MODEL) -> pd.DataFrame:
     return con.execute("SELECT * EXCLUDE (snapshot_id, run_id) FROM fact_prob_snapshot "
-                       "WHERE run_id = ? ORDER BY game_id, player_id, market_type, line",
-                       [run_id]).df()
+                       "WHERE run_id = ? AND model_version = ? "
+                       "ORDER BY game_id, player_id, market_type, line",
+                       [run_id, version]).df()
 
 
 def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(
         emulator: Emulator, tmp_path: Path) -> None:
     emulator.set_clock(MORNING)
-    settings = settings_for(emulator, tmp_path)
+    settings = settings_for(emulator, tmp_path, MODEL_CHALLENGERS="eb-season")
     con = db.connect(settings.paths.db_path)
     capture(con, settings, MORNING, run_id="r0")
     result = run_production(con, settings, SLATE, MORNING, "r1")
     assert result.status == "success", result.summary()
     rows = snapshot_rows(con, "r1")
+    # the challenger's snapshot sits beside production's, on the same props
+    challenger = snapshot_rows(con, "r1", "eb-season")
+    key = ["game_id", "player_id", "market_type", "line"]
+    pd.testing.assert_frame_equal(challenger[key], rows[key])
+    assert (challenger["mu"] != rows["mu"]).mean() > 0.9
+    assert con.execute("SELECT count(DISTINCT snapshot_id) FROM fact_prob_snapshot WHERE "
+                       "run_id = 'r1'").fetchone()[0] == 2
     assert len(rows) == len(result.snapshot.rows) > 1000
     assert not rows.duplicated([k for k in SNAPSHOT_KEY if k != "snapshot_id"]).any()
     assert set(rows["game_id"]) == set(result.slate_games["game_id"])
@@ -63,6 +73,7 @@ def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(
     # a rerun of the same run adds nothing
     again = run_production(con, settings, SLATE, MORNING, "r1")
     assert len(snapshot_rows(con, "r1")) == len(rows) and again.refresh.games_loaded == 0
+    assert len(snapshot_rows(con, "r1", "eb-season")) == len(challenger)
 
     # No leakage: fill the warehouse with the next days' games, then snapshot the same
     # slate again: every number is the same, byte for byte.
@@ -73,6 +84,7 @@ def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(
     emulator.set_clock(MORNING)
     run_production(con, settings, SLATE, MORNING, "r2")
     pd.testing.assert_frame_equal(snapshot_rows(con, "r2"), rows)
+    pd.testing.assert_frame_equal(snapshot_rows(con, "r2", "eb-season"), challenger)
     con.close()
 
 

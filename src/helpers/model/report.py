@@ -61,3 +61,26 @@ def walkthrough(mus: pd.DataFrame, snapshot_rows: pd.DataFrame, n: int = 3) -> p
                                how="left")
             .sort_values(["market_type", "mu"], ascending=[True, False])
             .reset_index(drop=True))
+
+
+def versions_side_by_side(production: pd.DataFrame,
+                          challengers: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per challenger and market, on the skaters both priced: how many, the mean mu of each,
+    and the mean and largest relative difference (challenger / production - 1)."""
+    base = production.loc[production["reason"].isna(),
+                          ["game_id", "player_id", "market_type", "mu"]]
+    rows = []
+    for version, mus in challengers.items():
+        other = mus.loc[mus["reason"].isna(), ["game_id", "player_id", "market_type", "mu"]]
+        both = base.merge(other, on=["game_id", "player_id", "market_type"],
+                          suffixes=("_production", "_challenger"))
+        ratio = both["mu_challenger"] / both["mu_production"] - 1.0
+        for market, part in both.assign(ratio=ratio).groupby("market_type"):
+            rows.append({"challenger": version, "market_type": market, "skaters": len(part),
+                         "mean_mu_production": part["mu_production"].mean(),
+                         "mean_mu_challenger": part["mu_challenger"].mean(),
+                         "mean_abs_rel_diff": part["ratio"].abs().mean(),
+                         "max_abs_rel_diff": part["ratio"].abs().max()})
+    columns = ["challenger", "market_type", "skaters", "mean_mu_production",
+               "mean_mu_challenger", "mean_abs_rel_diff", "max_abs_rel_diff"]
+    return pd.DataFrame(rows, columns=columns).round(4)
