@@ -82,10 +82,11 @@ PLAYER_MAP_COLUMNS = ("source_vendor", "player_key_vendor", "player_id", "method
                       "reason")
 # Reasons a vendor player stays unmapped (NO_GAME and AMBIGUOUS as for events).
 NO_SUCH_PLAYER, TEAM_MISMATCH = "no_such_player", "team_mismatch"
-# Methods, best first, and the confidence of a unique match by each.
-EXACT_NAME, ALIAS_NAME, INITIAL_NAME, UNMAPPED = ("exact_name", "alias_name", "initial_name",
-                                                   "unmapped")
-METHOD_CONFIDENCE = {EXACT_NAME: 1.0, ALIAS_NAME: 0.95, INITIAL_NAME: 0.9}
+# Methods, best first, and the confidence of a unique match by each. VENDOR_ID: the vendor's
+# own stable person id (Unabated personId) seen mapped before, in `known`.
+VENDOR_ID, EXACT_NAME, ALIAS_NAME, INITIAL_NAME, UNMAPPED = (
+    "vendor_id", "exact_name", "alias_name", "initial_name", "unmapped")
+METHOD_CONFIDENCE = {VENDOR_ID: 1.0, EXACT_NAME: 1.0, ALIAS_NAME: 0.95, INITIAL_NAME: 0.9}
 
 # Given-name spellings treated as the same person (folded, lowercase). Every group shares its
 # first letter, so a boxscore initial ("M. Beckett") never contradicts an alias.
@@ -202,20 +203,47 @@ class _RosterIndex:
         return found
 
 
+def _vendor_id(row: object) -> str | None:
+    """The row's stable vendor id when its key is that id (Unabated personId), else None."""
+    vid = getattr(row, "player_id_vendor", None)
+    if vid is None or (not isinstance(vid, str) and pd.isna(vid)):
+        return None
+    return str(vid) if str(row.player_key_vendor) == str(vid) else None
+
+
+def _trusted_known(known: pd.DataFrame | None) -> dict[tuple[str, str], int]:
+    """(source_vendor, player_key_vendor) -> player_id of the mapped `known` rows, without
+    any player_id that two keys of one vendor point at (one of them is a wrong map, and
+    following both would merge two vendor players)."""
+    if known is None or known.empty:
+        return {}
+    rows = known.loc[known["player_id"].notna(), ["source_vendor", "player_key_vendor",
+                                                  "player_id"]]
+    pairs = {(str(v), str(k)): int(p) for v, k, p in rows.itertuples(index=False)}
+    keys_of: dict[tuple[str, int], int] = {}
+    for (vendor, _), pid in pairs.items():
+        keys_of[(vendor, pid)] = keys_of.get((vendor, pid), 0) + 1
+    return {key: pid for key, pid in pairs.items() if keys_of[(key[0], pid)] == 1}
+
+
 def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: pd.DataFrame,
-                games: pd.DataFrame) -> pd.DataFrame:
+                games: pd.DataFrame, *, known: pd.DataFrame | None = None) -> pd.DataFrame:
     """Vendor players -> NHL player_id. Pure: frames in, one output row per input row (same
     order) with PLAYER_MAP_COLUMNS.
 
     - `vendor_players`: source_vendor, player_key_vendor, player_name_raw, player_team (code
-      or NULL), player_id_vendor (informational; Unabated personIds are not NHL ids),
-      event_id_vendor. The caller keys name-only vendors by `name|team`; a key without a team
-      that occurs in two games should be given one row per event.
+      or NULL), player_id_vendor (the vendor's own person id, e.g. Unabated personId - not an
+      NHL id - or NULL), event_id_vendor. The caller keys a row by its player_id_vendor when
+      it has one, else by `name|team`; a key without a team that occurs in two games should
+      be given one row per event.
     - `roster`: player_id, name, team — one row per (player, name variant). `name` is a full
       name ('Sebastian Aho') or a boxscore name ('S. Aho', as in dim_players); `team` is the
       player's team at the game date (the team of his latest game before the slate).
     - `event_map`: the output of `map_events` (source_vendor, event_id_vendor, game_id).
     - `games`: game_id, home_team, away_team (e.g. dim_games or parse_schedule).
+    - `known` (optional): source_vendor, player_key_vendor, player_id — `map_players` rows
+      mapped earlier (other rows are ignored). Only rows keyed by a vendor id are looked up
+      in it: a name is not an identity, so a `name|team` key never is.
 
     Rules: names are mojibake-repaired, accent-folded and case-insensitive; the team hint is
     `player_team` or else a known "(TEAM)" suffix of the name. Candidates by full name
@@ -225,6 +253,20 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
     hinted team (a hint outside the game or matching no candidate: `team_mismatch`). One
     player left maps; several stay unmapped as `ambiguous` (same-named players are never
     merged); no name match at all is `no_such_player`; an event without a game `no_game`.
+
+    Vendor ids first: a row keyed by its vendor id that `known` maps to player P maps to P
+    (`vendor_id` 1.0) when P passes the same team rules as a name candidate (on the roster,
+    his roster team one of the game's teams and equal to the hint if any) and the name does
+    not contradict it (the name matches nobody, or matches P). Two namesakes of one team
+    in the game stay `ambiguous` even then: on the day a known id was first mapped they can
+    only have been told apart by the roster team, and that is stale the first day after a
+    trade. A P failing the team rules is not used: the name rules decide, except that they
+    never map the row to another of P's namesakes (`team_mismatch`: P, whom the vendor id
+    names, is not in this game) - the first day after a trade the roster still has P on his
+    old team while a namesake plays for the new one. A P that two vendor keys point at in
+    `known` is not trusted. Finally, two different vendor players of one vendor and game
+    (another vendor id, or another folded name) never map to the same NHL player: all such
+    rows stay unmapped as `ambiguous`.
     """
     game_of = {(v, str(e)): int(g) for v, e, g in
                event_map[["source_vendor", "event_id_vendor", "game_id"]].itertuples(index=False)
@@ -232,7 +274,14 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
     teams_of = {int(g.game_id): {g.home_team, g.away_team}
                 for g in games[["game_id", "home_team", "away_team"]].itertuples(index=False)}
     index = _RosterIndex(roster)
+    team_of_player: dict[int, set[str | None]] = {}
+    for r in roster[["player_id", "team"]].itertuples(index=False):
+        if not pd.isna(r.player_id):
+            team_of_player.setdefault(int(r.player_id), set()).add(
+                r.team if isinstance(r.team, str) else None)
+    trusted = _trusted_known(known)
     player_ids, methods, confidences, reasons = [], [], [], []
+    who: list[tuple[str, int | None, str]] = []  # (vendor, game, vendor identity) per row
     for row in vendor_players.itertuples(index=False):
         pid, method, reason = None, UNMAPPED, None
         game_id = game_of.get((row.source_vendor, str(row.event_id_vendor)))
@@ -240,6 +289,12 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
         name, suffix_team = split_team_hint(raw)
         hint = _code(row.player_team) or suffix_team
         game_teams = teams_of.get(game_id) if game_id is not None else None
+        vid = _vendor_id(row)
+        tokens = fold_name(name).split()
+        who.append((str(row.source_vendor), game_id,
+                    f"id:{vid}" if vid is not None
+                    else "name:" + (_alias_key(tokens) if tokens else "")))
+        known_pid = trusted.get((str(row.source_vendor), vid)) if vid is not None else None
         if game_teams is None:
             reason = NO_GAME
         else:
@@ -248,12 +303,26 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
             if hint is not None:
                 in_game = {c: m for c, m in in_game.items() if c[1] == hint}
             ids = {c[0] for c in in_game}
-            if not found:
+            named = known_pid is not None and any(c[0] == known_pid for c in found)
+            known_team_ok = known_pid is not None and any(
+                team in game_teams and hint in (None, team)
+                for team in team_of_player.get(known_pid, ()))
+            if known_team_ok and (not found or named):
+                known_teams = {c[1] for c in in_game if c[0] == known_pid}
+                namesake_teammate = any(c[0] != known_pid and c[1] in known_teams
+                                        for c in in_game)
+                if namesake_teammate:
+                    reason = AMBIGUOUS
+                else:
+                    pid, method = known_pid, VENDOR_ID
+            elif not found:
                 reason = NO_SUCH_PLAYER
             elif not ids:
                 reason = TEAM_MISMATCH
             elif len(ids) > 1:
                 reason = AMBIGUOUS
+            elif named and not known_team_ok:
+                reason = TEAM_MISMATCH  # the vendor id names a namesake outside this game
             else:
                 pid = ids.pop()
                 method = max(in_game.values(), key=METHOD_CONFIDENCE.__getitem__)
@@ -261,6 +330,15 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
         methods.append(method)
         confidences.append(METHOD_CONFIDENCE.get(method))
         reasons.append(reason)
+    # Never merge: one NHL player claimed by two vendor players of one vendor in one game.
+    claimed: dict[tuple[str, int | None, int], set[str]] = {}
+    for (vendor, game_id, identity), pid in zip(who, player_ids, strict=True):
+        if pid is not None:
+            claimed.setdefault((vendor, game_id, pid), set()).add(identity)
+    for i, ((vendor, game_id, _), pid) in enumerate(zip(who, player_ids, strict=True)):
+        if pid is not None and len(claimed[(vendor, game_id, pid)]) > 1:
+            player_ids[i], methods[i], confidences[i], reasons[i] = (None, UNMAPPED, None,
+                                                                     AMBIGUOUS)
     out = vendor_players[["source_vendor", "player_key_vendor"]].copy().reset_index(drop=True)
     out["player_id"] = pd.array(player_ids, dtype="Int64")
     out["method"] = methods
