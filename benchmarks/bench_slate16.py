@@ -34,7 +34,6 @@ import statistics
 import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -127,9 +126,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-slate16-"))
-    with Emulator() as emu:
-        settings = load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
+    # the warehouse (~80 MB) lives in a temporary OPS_HOME, removed at the end
+    with tempfile.TemporaryDirectory(prefix="bench-slate16-") as home, Emulator() as emu:
+        settings = load_settings({"OPS_HOME": home, "HTTP_BACKOFF_SECONDS": "0",
                                   **{f"{v}_BASE_URL": emu.base_url for v in
                                      ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
         con = db.connect(settings.paths.db_path)

@@ -179,7 +179,10 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
         _write_map(con, "map_events", event_map, "event_id_vendor", now)
         _write_map(con, "map_players", player_map, "player_key_vendor", now)
         for _, snapshot in snapshots.values():
-            db.insert_new_rows(con, "fact_prob_snapshot", snapshot.rows, SNAPSHOT_KEY)
+            # snapshot_ts_utc is the run's as_of: a rerun's rows share it, so the anti-join
+            # looks only at that time's rows, not the whole table
+            db.insert_new_rows(con, "fact_prob_snapshot", snapshot.rows, SNAPSHOT_KEY,
+                               prune_column="snapshot_ts_utc")
     mus, snapshot = snapshots.pop(PRODUCTION_MODEL)
     result = ProductionResult(slate, refresh, event_map, players, player_map, mus, snapshot,
                               snapshot_id_of(run_id, PRODUCTION_MODEL), snapshots)
