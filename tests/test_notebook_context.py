@@ -58,10 +58,10 @@ def test_an_offline_step_whose_earlier_step_has_no_seeding_says_so(
     from helpers.demo import offline
 
     seeded = []
-    for name in ("odds_ingestion", "production"):
+    for name in ("odds_ingestion", "production", "ev"):
         monkeypatch.setitem(offline.SEEDERS, name,
                             lambda s, t, name=name: seeded.append((name, t)))
-    with pytest.raises(StepNotImplementedError, match="step ev has no offline"):
-        step_context("outcomes", **PARAMS, db_path="", ops_home="", offline_demo=True)
+    with pytest.raises(StepNotImplementedError, match="step outcomes has no offline"):
+        step_context("diagnostics", **PARAMS, db_path="", ops_home="", offline_demo=True)
     at = datetime(2025, 12, 1, 15)
-    assert seeded == [("odds_ingestion", at), ("production", at)]  # in order
+    assert seeded == [("odds_ingestion", at), ("production", at), ("ev", at)]  # in order

@@ -70,7 +70,7 @@ def test_version_1_database_is_migrated_to_2_keeping_payloads_and_runs(tmp_path:
                 "step_order, status) VALUES ('r1', DATE '2025-12-01', now(), "
                 "'odds_ingestion', 1, 'partial')")
     con.close()
-    con = db.connect(path)
+    con = db.connect(path, migrations=db.MIGRATIONS[:2])
     assert db.schema_version(con) == 2
     assert con.execute("SELECT payload_hash, load_state FROM raw_payloads ORDER BY 1"
                        ).fetchall() == [("h1", "loaded"), ("h2", "parse_failed")]
@@ -237,3 +237,20 @@ def test_connect_waits_for_another_process_then_names_it(tmp_path: Path) -> None
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_version_2_database_is_migrated_to_3_with_the_new_ev_candidates(tmp_path: Path) -> None:
+    path = tmp_path / "ops.duckdb"
+    db.connect(path, migrations=db.MIGRATIONS[:2]).close()
+    con = db.connect(path)
+    assert db.schema_version(con) == 3
+    columns = {r[0] for r in con.execute("DESCRIBE fact_ev_candidates").fetchall()}
+    assert {"player_key_vendor", "p_push", "suspicious_reasons", "minutes_to_start"} <= columns
+    # eligibility and its reason cannot disagree
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO fact_ev_candidates (run_id, slate_date, as_of_ts_utc, "
+                    "source_vendor, player_key_vendor, market_type, line, side, "
+                    "capture_ts_utc, odds_decimal, is_eligible, exclusion_reason, "
+                    "is_suspicious) VALUES ('r', DATE '2025-12-01', now(), 'UNABATED', 'k', "
+                    "'SOG', 2.5, 'OVER', now(), 1.9, true, 'stale_odds', false)")
+    con.close()

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers.core.errors import DataCheckError
+from helpers.core.markets import MARKETS
 from helpers.model.distributions import (
     MARKET_DISTRIBUTIONS,
     MU_RANGES,
@@ -21,7 +22,6 @@ from helpers.model.distributions import (
     market_probabilities,
     mu_problems,
 )
-from helpers.odds.vendors.base import MARKETS
 
 
 def poisson_pmf(k: int, mu: float) -> float:

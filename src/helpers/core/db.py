@@ -43,6 +43,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _sql_file("schema.sql")),
     Migration(2, "payloads keyed per vendor and kind with a load state; registry statuses "
                  "running and interrupted", _sql_file("migration_0002.sql")),
+    Migration(3, "EV candidates keep their vendor keys, push, consensus size, timing and "
+                 "why they are suspicious", _sql_file("migration_0003.sql")),
 )
 
 

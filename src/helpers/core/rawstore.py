@@ -9,11 +9,11 @@ bytes as saved — never of re-serialized JSON — so identical responses hash i
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from helpers.core.files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -32,19 +32,6 @@ def payload_path(raw_dir: Path, vendor: str, kind: str | None, capture_ts_utc: d
                  ext: str) -> Path:
     name = f"{capture_ts_utc:%H%M%S}_{vendor.lower()}" + (f"_{kind}" if kind else "")
     return raw_dir / vendor.upper() / f"{capture_ts_utc:%Y/%m/%d}" / f"{name}.{ext}"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_payload(ops_home: Path, raw_dir: Path, vendor: str, kind: str | None, body: bytes,
@@ -87,8 +74,8 @@ def write_planned(planned: SavedPayload, body: bytes) -> None:
             sidecar.read_text().split(" ", 1)[0] == planned.sha256:
         return
     planned.path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(planned.path, body)
-    _atomic_write(sidecar, f"{planned.sha256}  {planned.path.name}\n".encode())
+    atomic_write(planned.path, body)
+    atomic_write(sidecar, f"{planned.sha256}  {planned.path.name}\n".encode())
 
 
 def verify_payload(path: Path) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.core.errors import SettingsError
+from helpers.core.markets import MARKETS
 from helpers.core.models import CHALLENGER_MODELS
 from helpers.core.steps import STEPS
 from helpers.core.vendors import NHL_API, NHL_API_DEFAULT_BASE_URL, VENDOR_SPECS, VENDORS
@@ -53,7 +54,9 @@ DEFAULTS: dict[str, str] = {
     "EV_ODDS_FRESHNESS_MINUTES": "90",
     "EV_EVENT_START_GRACE_MINUTES": "0",
     "EV_MIN_EDGE": "0.02",
-    "EV_EXCLUDE_BOOK_TYPES": "",
+    "EV_MIN_MARKET_EDGE": "0",
+    "EV_EXCLUDE_BOOK_TYPES": "DERIVED,DFS",
+    "EV_EXCLUDE_MARKETS": "",
     "OUTCOMES_LOOKBACK_DAYS": "3",
 }
 
@@ -86,6 +89,7 @@ NUMBER_RULES: dict[str, NumberRule] = {
     "EV_ODDS_FRESHNESS_MINUTES": NumberRule(0, 7 * 24 * 60),
     "EV_EVENT_START_GRACE_MINUTES": NumberRule(0, 24 * 60, allow_minimum=True),
     "EV_MIN_EDGE": NumberRule(-1, 10),
+    "EV_MIN_MARKET_EDGE": NumberRule(-1, 10, allow_minimum=True),
     "OUTCOMES_LOOKBACK_DAYS": NumberRule(1, 366, allow_minimum=True, integer=True),
 }
 
@@ -156,7 +160,9 @@ class EvSettings:
     odds_freshness_minutes: float
     event_start_grace_minutes: float
     min_edge: float
+    min_market_edge: float  # -1: off
     exclude_book_types: frozenset[str]
+    exclude_markets: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -205,7 +211,9 @@ class Settings:
             "EV_ODDS_FRESHNESS_MINUTES": f"{self.ev.odds_freshness_minutes:g}",
             "EV_EVENT_START_GRACE_MINUTES": f"{self.ev.event_start_grace_minutes:g}",
             "EV_MIN_EDGE": f"{self.ev.min_edge:g}",
+            "EV_MIN_MARKET_EDGE": f"{self.ev.min_market_edge:g}",
             "EV_EXCLUDE_BOOK_TYPES": ",".join(sorted(self.ev.exclude_book_types)),
+            "EV_EXCLUDE_MARKETS": ",".join(sorted(self.ev.exclude_markets)),
             "OUTCOMES_LOOKBACK_DAYS": str(self.outcomes.lookback_days),
         }
         return {name: values[name] for name in DEFAULTS}
@@ -355,8 +363,11 @@ def _ev(env: _Env) -> EvSettings:
         odds_freshness_minutes=env.number("EV_ODDS_FRESHNESS_MINUTES"),
         event_start_grace_minutes=env.number("EV_EVENT_START_GRACE_MINUTES"),
         min_edge=env.number("EV_MIN_EDGE"),
+        min_market_edge=env.number("EV_MIN_MARKET_EDGE"),
         exclude_book_types=frozenset(parse_name_list(
-            "EV_EXCLUDE_BOOK_TYPES", env.get("EV_EXCLUDE_BOOK_TYPES"), BOOK_TYPES)))
+            "EV_EXCLUDE_BOOK_TYPES", env.get("EV_EXCLUDE_BOOK_TYPES"), BOOK_TYPES)),
+        exclude_markets=frozenset(parse_name_list(
+            "EV_EXCLUDE_MARKETS", env.get("EV_EXCLUDE_MARKETS"), MARKETS)))
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -44,10 +44,22 @@ def _seed_production(settings: Settings, as_of: datetime) -> None:
         con.close()
 
 
+def _seed_ev(settings: Settings, as_of: datetime) -> None:
+    from helpers.core.clock import et_date
+    from helpers.ev.step import run_ev
+
+    con = db.connect(settings.paths.db_path)
+    try:
+        run_ev(con, settings, et_date(as_of), as_of, run_id="offline-seed")
+    finally:
+        con.close()
+
+
 # step name -> the function that does its work offline. Each step adds itself when it lands.
 SEEDERS: dict[str, Callable[[Settings, datetime], None]] = {
     "odds_ingestion": _seed_odds,
     "production": _seed_production,
+    "ev": _seed_ev,
 }
 
 

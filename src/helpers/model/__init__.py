@@ -1,2 +1,3 @@
-"""Stage 3, model: distributions (pure: mu and line -> P(over), P(under), P(push) per market,
-and the mu guardrails). Imports only core and odds."""
+"""Step 2's model: the mu estimators of each model version (`features` p10-nhlapi, `eb`
+eb-season, `versions`), the count distributions, the snapshot, the step's IO edge
+(`production`) and what its notebook shows (`report`). Imports core, odds and nhl."""

@@ -209,22 +209,22 @@ def _exposures(sk: pd.DataFrame, tg: pd.DataFrame) -> pd.DataFrame:
     return per
 
 
+def _group_rate(p: pd.DataFrame, stat: str, exposure: str, market: str,
+                extra: np.ndarray | None = None) -> np.ndarray:
+    """One position group's shrunk per-game rates of `stat` over `exposure`."""
+    count = p[stat].to_numpy(dtype=float)
+    e = p[exposure].to_numpy(dtype=float)
+    prior = toi_prior(count / np.maximum(e, 1e-9), p["toi"].to_numpy(),
+                      p["n"].to_numpy(dtype=float), extra)
+    return shrink_rates(count, e, prior, _ALPHA[market])
+
+
 def _neutral_rates(per: pd.DataFrame) -> pd.DataFrame:
     """Per player: shrunk per-game rates in a neutral game, per market."""
     out = pd.DataFrame(index=per.index)
     for _, p in per.groupby("group"):
         idx = p.index
-        toi = p["toi"].to_numpy()
-        n = p["n"].to_numpy(dtype=float)
-
-        def rate(stat: str, exposure: str, market: str,
-                 extra: np.ndarray | None = None) -> np.ndarray:
-            count = p[stat].to_numpy(dtype=float)
-            e = p[exposure].to_numpy(dtype=float)
-            prior = toi_prior(count / np.maximum(e, 1e-9), toi, n, extra)
-            return shrink_rates(count, e, prior, _ALPHA[market])
-
-        shots = rate("sog", "e_shots", "SOG")
+        shots = _group_rate(p, "sog", "e_shots", "SOG")
         out.loc[idx, "SOG"] = shots
         shooting = shrink_proportions(p["goals"].to_numpy(dtype=float),
                                       p["sog"].to_numpy(dtype=float))
@@ -232,8 +232,8 @@ def _neutral_rates(per: pd.DataFrame) -> pd.DataFrame:
         # shooting x e_goals / e_shots, so the neutral shooting % scales it back.
         faced = (p["e_goals"] / p["e_shots"]).to_numpy(dtype=float)
         out.loc[idx, "GOALS"] = shots * shooting / faced
-        out.loc[idx, "ASSISTS"] = rate("assists", "e_goals", "ASSISTS", extra=shots)
-        out.loc[idx, "BLOCKS"] = rate("blocked_shots", "e_blocks", "BLOCKS")
+        out.loc[idx, "ASSISTS"] = _group_rate(p, "assists", "e_goals", "ASSISTS", extra=shots)
+        out.loc[idx, "BLOCKS"] = _group_rate(p, "blocked_shots", "e_blocks", "BLOCKS")
     out["POINTS"] = out["GOALS"] + out["ASSISTS"]
     return out
 

@@ -43,6 +43,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from helpers.core.markets import MARKETS
+
 __all__ = [
     "ACTIVE_DAYS",
     "B2B_MULTIPLIER",
@@ -61,7 +63,6 @@ __all__ = [
 ]
 
 MODEL_VERSION = "p10-nhlapi"
-MARKETS = ("GOALS", "ASSISTS", "POINTS", "SOG", "BLOCKS")
 WINDOWS: Mapping[str, int] = MappingProxyType(
     {"GOALS": 10, "SOG": 20, "ASSISTS": 40, "POINTS": 40, "BLOCKS": 10})
 TOI_WINDOW = 10           # games behind the projected TOI

@@ -17,8 +17,8 @@ import pandas as pd
 
 from helpers.core import db
 from helpers.core.clock import ET, utcnow
-from helpers.core.settings import Settings
 from helpers.core.models import PRODUCTION_MODEL
+from helpers.core.settings import Settings
 from helpers.model.snapshot import SNAPSHOT_KEY, Snapshot, build_snapshot
 from helpers.model.versions import ESTIMATORS
 from helpers.nhl import api
@@ -140,16 +140,13 @@ def _priced_lines(con: duckdb.DuckDBPyConnection, event_map: pd.DataFrame,
 
 
 def _write_map(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
-               key_column: str, now: datetime) -> None:
-    target = "game_id" if table == "map_events" else "player_id"
-    # the table keeps one row per vendor key: a mapped row wins over an unmapped one
+               key: list[str], target: str, now: datetime) -> None:
+    """Upsert one row per `key` (a mapped row wins over an unmapped one) with its method,
+    confidence and, when unmapped, the reason."""
     frame = (frame.assign(_unmapped=frame[target].isna())
              .sort_values("_unmapped", kind="stable")
-             .drop_duplicates(["source_vendor", key_column]))
-    rows = pd.DataFrame({"source_vendor": frame["source_vendor"],
-                         key_column: frame[key_column], target: frame[target],
-                         "method": frame["method"], "confidence": frame["confidence"],
-                         "updated_ts_utc": now})
+             .drop_duplicates(key))
+    rows = frame[[*key, target, "method", "confidence", "reason"]].assign(updated_ts_utc=now)
     db.upsert_rows(con, table, rows)
 
 
@@ -176,8 +173,10 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
             slate_date=slate_date, run_id=run_id))
     now = utcnow()
     with db.transaction(con):
-        _write_map(con, "map_events", event_map, "event_id_vendor", now)
-        _write_map(con, "map_players", player_map, "player_key_vendor", now)
+        _write_map(con, "map_events", event_map, ["source_vendor", "event_id_vendor"],
+                   "game_id", now)
+        _write_map(con, "map_players", player_map,
+                   ["source_vendor", "event_id_vendor", "player_key_vendor"], "player_id", now)
         for _, snapshot in snapshots.values():
             # snapshot_ts_utc is the run's as_of: a rerun's rows share it, so the anti-join
             # looks only at that time's rows, not the whole table

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-MARKETS: tuple[str, ...] = ("GOALS", "ASSISTS", "POINTS", "SOG", "BLOCKS")
 SIDES: tuple[str, ...] = ("OVER", "UNDER")
 
 # The columns of fact_prop_odds, in table order (docs/domain.md).

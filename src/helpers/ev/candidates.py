@@ -1,0 +1,214 @@
+"""EV of every priced prop of a slate against the production snapshot, gated and explained.
+
+Pure: frames in, one frame out (the rows of `fact_ev_candidates`). The step's IO edge is
+`helpers.ev.step`. Join on NHL ids only (game_id, player_id): two players with one name
+never share a probability.
+
+Per priced row (the latest capture of a vendor/book/event/player/market/line/side):
+- p_model: the snapshot's p_over or p_under at that line, p_push beside it;
+- p_implied = 1 / decimal (vig included); p_fair: the same book's OVER/UNDER pair de-vigged
+  (multiplicative), when both sides are priced;
+- p_consensus: the median of the sportsbooks' fair p on the same prop and side (DFS and
+  derived prices left out; a book shown by two vendors counts once);
+- ev = p_win (d - 1) - p_loss, p_loss = 1 - p_win - p_push; kelly: full Kelly, floored at 0;
+- ev_market: the same EV with the consensus p in place of the model's (on an integer line
+  the consensus is P(win | no push), the push probability the model's);
+- odds_age_minutes: snapshot time - capture time; minutes_to_start: start - as_of.
+
+Gates, in funnel order; a row's reason is the first it fails (GATES). The last one asks the
+market to agree: a price that beats the model but not the sportsbooks' consensus is more
+often a model error than an edge (measured on the demo world: without it the eligible bets
+lose money; see docs/domain.md). Suspicion is not a gate: `is_suspicious` with
+`suspicious_reasons` says why a claimed edge deserves a look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from helpers.core.settings import EvSettings
+from helpers.odds.prices import devig_pair, ev_per_unit, implied_probability, kelly_fraction
+
+# Funnel order: (reason, what a row that passes has).
+GATES: tuple[tuple[str, str], ...] = (
+    ("unmapped_event", "vendor event mapped to an NHL game"),
+    ("unmapped_player", "vendor player mapped to an NHL player"),
+    ("no_probability", "a snapshot probability at that line"),
+    ("live", "not a live price, game not live"),
+    ("started", "game not started (with the grace)"),
+    ("stale_odds", "captured within the freshness window of the snapshot"),
+    ("bad_price", "decimal odds above 1"),
+    ("book_type_excluded", "book type not excluded"),
+    ("market_excluded", "market not excluded"),
+    ("below_min_edge", "EV at least the minimum edge"),
+    ("market_disagrees", "the price also beats the sportsbooks' consensus"),
+)
+SUSPICIOUS_EV = 0.25            # an edge this big is usually a data problem
+FAR_FROM_CONSENSUS = 0.10       # |fair p - consensus p| beyond this: an outlying price
+THIN_HISTORY_GAMES = 10         # fewer games behind the model's mu
+LOW_MAPPING_CONFIDENCE = 0.9
+LIVE_STATES = frozenset({"LIVE", "CRIT"})
+
+# Columns the odds frame must have (the step's query gives them).
+ODDS_COLUMNS = ("source_vendor", "event_id_vendor", "player_key_vendor", "player_name_raw",
+                "book_id_vendor", "book_name", "book_type", "market_type", "line", "side",
+                "capture_ts_utc", "odds_decimal", "odds_american", "is_live",
+                "vendor_outcome_key", "event_start_ts_utc", "game_id", "player_id",
+                "mapping_confidence")
+SNAPSHOT_COLUMNS = ("game_id", "player_id", "market_type", "line", "p_over", "p_under",
+                    "p_push", "games_used")
+GAME_COLUMNS = ("game_id", "start_ts_utc", "state")
+_PROP = ["game_id", "player_id", "market_type", "line"]
+_PAIR = ["source_vendor", "book_id_vendor", "book_name", "event_id_vendor",
+         "player_key_vendor", "market_type", "line"]
+
+
+@dataclass(frozen=True)
+class Gates:
+    freshness_minutes: float
+    start_grace_minutes: float
+    min_edge: float
+    min_market_edge: float          # -1 switches the market gate off
+    exclude_book_types: frozenset[str]
+    exclude_markets: frozenset[str]
+
+    @classmethod
+    def from_settings(cls, ev: EvSettings) -> Gates:
+        return cls(ev.odds_freshness_minutes, ev.event_start_grace_minutes, ev.min_edge,
+                   ev.min_market_edge, ev.exclude_book_types, ev.exclude_markets)
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"ev_candidates: {name} lacks columns {missing}")
+
+
+def _fair(odds: pd.DataFrame) -> pd.Series:
+    """The same book's pair de-vigged; NaN when the other side is not priced."""
+    keyed = odds[[*_PAIR, "side", "odds_decimal"]].copy()
+    keyed["book_id_vendor"] = keyed["book_id_vendor"].fillna("")
+    keyed["book_name"] = keyed["book_name"].fillna("")
+    wide = keyed.pivot_table(index=_PAIR, columns="side", values="odds_decimal",
+                             aggfunc="first")
+    for side in ("OVER", "UNDER"):
+        if side not in wide.columns:
+            wide[side] = np.nan
+    p_over, p_under = devig_pair(wide["OVER"].to_numpy(), wide["UNDER"].to_numpy())
+    fair = pd.DataFrame({"OVER": p_over, "UNDER": p_under}, index=wide.index).stack()
+    fair.index = fair.index.set_names([*_PAIR, "side"])
+    looked_up = keyed.set_index([*_PAIR, "side"]).index
+    return pd.Series(fair.reindex(looked_up).to_numpy(), index=odds.index)
+
+
+def _consensus(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (prop, side): median fair p of the sportsbooks, one vote per book name."""
+    books = rows.loc[(rows["book_type"] == "SPORTSBOOK") & rows["p_fair"].notna()
+                     & rows["game_id"].notna() & rows["player_id"].notna()]
+    books = books.assign(_book=books["book_name"].str.lower())
+    books = books.sort_values("capture_ts_utc", kind="mergesort").drop_duplicates(
+        [*_PROP, "side", "_book"], keep="last")
+    return books.groupby([*_PROP, "side"], as_index=False).agg(
+        p_consensus=("p_fair", "median"), n_consensus_books=("p_fair", "size"))
+
+
+def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
+    checks = {
+        "unmapped_event": rows["game_id"].isna(),
+        "unmapped_player": rows["player_id"].isna(),
+        "no_probability": rows["p_model"].isna(),
+        "live": rows["is_live"].fillna(False).astype(bool)
+                | rows["game_state"].isin(LIVE_STATES),
+        "started": rows["minutes_to_start"] < -gates.start_grace_minutes,
+        "stale_odds": rows["odds_age_minutes"].abs() > gates.freshness_minutes,
+        "bad_price": ~(rows["odds_decimal"] > 1.0),
+        "book_type_excluded": rows["book_type"].isin(gates.exclude_book_types),
+        "market_excluded": rows["market_type"].isin(gates.exclude_markets),
+        "below_min_edge": ~(rows["ev"] >= gates.min_edge),
+        "market_disagrees": (~(rows["ev_market"] >= gates.min_market_edge)
+                             if gates.min_market_edge > -1
+                             else pd.Series(False, index=rows.index)),
+    }
+    reason = pd.Series(None, index=rows.index, dtype=object)
+    for name, _ in reversed(GATES):  # the first failing gate wins: apply it last
+        reason = reason.mask(checks[name].fillna(False).to_numpy(), name)
+    return reason
+
+
+def _suspicion(rows: pd.DataFrame) -> pd.Series:
+    flags = {
+        "ev_over_25pct": rows["ev"] > SUSPICIOUS_EV,
+        "far_from_consensus": (rows["p_fair"].fillna(rows["p_implied"])
+                               - rows["p_consensus"]).abs() > FAR_FROM_CONSENSUS,
+        "thin_history": rows["games_used"] < THIN_HISTORY_GAMES,
+        "low_confidence_mapping": rows["mapping_confidence"] < LOW_MAPPING_CONFIDENCE,
+    }
+    parts = pd.DataFrame({k: v.fillna(False).astype(bool) for k, v in flags.items()})
+    joined = parts.apply(lambda r: ",".join(k for k, v in r.items() if v), axis=1) \
+        if len(parts) else pd.Series(dtype=object)
+    return joined.where(joined != "", None)
+
+
+def ev_candidates(odds: pd.DataFrame, snapshot: pd.DataFrame, games: pd.DataFrame, *,
+                  snapshot_ts_utc: datetime | None, as_of: datetime,
+                  gates: Gates) -> pd.DataFrame:
+    """One row per priced odds row, with every probability, EV, Kelly, timing, the
+    eligibility and its reason, and the suspicion flags (see the module docstring).
+    `snapshot` is one model version's rows (empty when there is none: every row then fails
+    `no_probability`)."""
+    _require(odds, ODDS_COLUMNS, "odds")
+    _require(snapshot, SNAPSHOT_COLUMNS, "snapshot")
+    _require(games, GAME_COLUMNS, "games")
+    rows = odds.reset_index(drop=True).copy()
+    for col in ("game_id", "player_id"):
+        rows[col] = rows[col].astype("Int64")
+    snap = snapshot[list(SNAPSHOT_COLUMNS)].astype({"game_id": "Int64", "player_id": "Int64"})
+    rows = rows.merge(snap, on=_PROP, how="left")
+    is_over = rows["side"].eq("OVER")
+    rows["p_model"] = np.where(is_over, rows["p_over"], rows["p_under"])
+    rows["p_push"] = rows["p_push"].where(rows["p_model"].notna())
+    decimal = rows["odds_decimal"].to_numpy(dtype=float)
+    rows["p_implied"] = implied_probability(decimal)
+    rows["p_fair"] = _fair(rows)
+    rows = rows.merge(_consensus(rows), on=[*_PROP, "side"], how="left")
+    p_win = rows["p_model"].to_numpy(dtype=float)
+    p_push = rows["p_push"].fillna(0.0).to_numpy(dtype=float)
+    rows["ev"] = ev_per_unit(p_win, decimal, p_push)
+    rows["kelly_fraction"] = kelly_fraction(p_win, decimal, p_push)
+    # A book's pair prices "no push": on an integer line the consensus is P(win | no push),
+    # so it wins with p_consensus x (1 - p_push), the push probability being the model's.
+    p_market = rows["p_consensus"].to_numpy(dtype=float) * (1.0 - p_push)
+    rows["ev_market"] = ev_per_unit(p_market, decimal, p_push)
+
+    g = games[list(GAME_COLUMNS)].astype({"game_id": "Int64"}).rename(
+        columns={"start_ts_utc": "game_start_ts_utc", "state": "game_state"})
+    rows = rows.merge(g, on="game_id", how="left")
+    start = pd.to_datetime(rows["game_start_ts_utc"]).fillna(
+        pd.to_datetime(rows["event_start_ts_utc"]))
+    rows["minutes_to_start"] = (start - pd.Timestamp(as_of)).dt.total_seconds() / 60.0
+    capture = pd.to_datetime(rows["capture_ts_utc"])
+    anchor = pd.Timestamp(snapshot_ts_utc) if snapshot_ts_utc is not None else pd.NaT
+    rows["odds_age_minutes"] = (anchor - capture).dt.total_seconds() / 60.0
+
+    rows["exclusion_reason"] = _reasons(rows, gates)
+    rows["is_eligible"] = rows["exclusion_reason"].isna()
+    rows["suspicious_reasons"] = _suspicion(rows)
+    rows["is_suspicious"] = rows["suspicious_reasons"].notna()
+    rows["games_used"] = rows["games_used"].astype("Int64")
+    return rows.drop(columns=["p_over", "p_under", "game_start_ts_utc", "game_state"])
+
+
+def funnel(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Rows left after each gate, in order, and how many each gate removed."""
+    left = len(candidates)
+    out = [{"gate": "priced rows", "removed": 0, "left": left}]
+    counts = candidates["exclusion_reason"].value_counts()
+    for reason, passing in GATES:
+        removed = int(counts.get(reason, 0))
+        left -= removed
+        out.append({"gate": passing, "removed": removed, "left": left})
+    return pd.DataFrame(out)

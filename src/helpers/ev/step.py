@@ -1,0 +1,187 @@
+"""Step 3, EV: the IO edge. Reads the slate's latest prices and the production snapshot,
+calls `ev.candidates`, writes `fact_ev_candidates` and the two output files.
+
+Outputs (written even when empty; the Markdown and the summary say why):
+- `outputs/ev/ev_candidates_<date>.csv`: every eligible row, best EV first;
+- `outputs/ev/best_bets_<date>.md`: the top bets per market, with their flags.
+Both are replaced atomically; the table insert is idempotent per run (a rerun adds nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from helpers.core import db
+from helpers.core.clock import ET
+from helpers.core.files import atomic_write
+from helpers.core.models import PRODUCTION_MODEL
+from helpers.core.settings import Settings
+from helpers.ev.candidates import Gates, ev_candidates, funnel
+from helpers.ev.report import best_bets_markdown, ranked_eligible
+
+log = logging.getLogger(__name__)
+
+# fact_ev_candidates, in table order.
+TABLE_COLUMNS = (
+    "run_id", "snapshot_id", "slate_date", "as_of_ts_utc", "game_id", "player_id",
+    "source_vendor", "event_id_vendor", "player_key_vendor", "player_name_raw",
+    "book_id_vendor", "book_name", "book_type", "market_type", "line", "side",
+    "capture_ts_utc", "odds_decimal", "odds_american", "p_model", "p_push", "p_implied",
+    "p_fair", "p_consensus", "n_consensus_books", "ev", "ev_market", "kelly_fraction", "odds_age_minutes",
+    "minutes_to_start", "mapping_confidence", "games_used", "is_eligible", "exclusion_reason",
+    "is_suspicious", "suspicious_reasons", "vendor_outcome_key")
+TABLE_KEY = ("run_id", "source_vendor", "book_id_vendor", "book_name", "event_id_vendor",
+             "player_key_vendor", "market_type", "line", "side")
+# Vendor events starting within this window of the slate are read, then cut to its ET date.
+EVENT_WINDOW = timedelta(days=2)
+
+
+@dataclass
+class EvResult:
+    slate_date: date
+    snapshot_id: str | None
+    snapshot_ts_utc: datetime | None
+    candidates: pd.DataFrame
+    funnel: pd.DataFrame
+    names: pd.DataFrame          # player_id -> NHL name, for display only
+    csv_path: Path
+    markdown_path: Path
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> pd.DataFrame:
+        return self.candidates[self.candidates["is_eligible"]]
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.warnings else "success"
+
+    def summary(self) -> str:
+        text = (f"{len(self.candidates)} priced rows, {len(self.eligible)} eligible, "
+                f"{int(self.eligible['is_suspicious'].sum())} of them flagged "
+                f"(snapshot {self.snapshot_id or 'none'})")
+        return text + "".join(f"; {w}" for w in self.warnings)
+
+
+def latest_snapshot(con: duckdb.DuckDBPyConnection, slate_date: date,
+                    as_of: datetime) -> tuple[str | None, datetime | None]:
+    """The production model's newest snapshot of the slate taken at or before `as_of`."""
+    row = con.execute(
+        "SELECT snapshot_id, max(snapshot_ts_utc) AS ts FROM fact_prob_snapshot "
+        "WHERE slate_date = ? AND model_version = ? AND snapshot_ts_utc <= ? "
+        "GROUP BY snapshot_id ORDER BY ts DESC, snapshot_id DESC LIMIT 1",
+        [slate_date, PRODUCTION_MODEL, as_of]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def slate_odds(con: duckdb.DuckDBPyConnection, slate_date: date,
+               as_of: datetime) -> pd.DataFrame:
+    """The latest capture at or before `as_of` of every priced (vendor, book, event, player,
+    market, line, side) of the slate's vendor events, with the NHL ids they map to."""
+    day = datetime.combine(slate_date, datetime.min.time())
+    odds = con.execute(
+        """
+        WITH priced AS (
+            SELECT *, coalesce(player_id_vendor, player_name_raw || '|' ||
+                               coalesce(player_team, '')) AS player_key_vendor
+            FROM fact_prop_odds
+            WHERE capture_ts_utc <= ? AND event_start_ts_utc BETWEEN ? AND ?
+              AND line IS NOT NULL AND event_id_vendor IS NOT NULL
+        ), latest AS (
+            SELECT * FROM priced
+            QUALIFY row_number() OVER (
+                PARTITION BY source_vendor, book_id_vendor, book_name_raw, event_id_vendor,
+                             player_key_vendor, market_type, line, side
+                ORDER BY capture_ts_utc DESC, raw_payload_hash) = 1
+        )
+        SELECT l.source_vendor, l.event_id_vendor, l.player_key_vendor, l.player_name_raw,
+               l.book_id_vendor, l.book_name_raw AS book_name, l.book_type, l.market_type,
+               l.line, l.side, l.capture_ts_utc, l.odds_decimal, l.odds_american, l.is_live,
+               l.vendor_outcome_key, l.event_start_ts_utc, e.game_id, p.player_id,
+               least(e.confidence, p.confidence) AS mapping_confidence
+        FROM latest l
+        LEFT JOIN map_events e USING (source_vendor, event_id_vendor)
+        LEFT JOIN map_players p USING (source_vendor, event_id_vendor, player_key_vendor)
+        ORDER BY ALL
+        """, [as_of, day - EVENT_WINDOW, day + EVENT_WINDOW]).df()
+    start_day = (pd.to_datetime(odds["event_start_ts_utc"]).dt.tz_localize("UTC")
+                 .dt.tz_convert(ET).dt.date)
+    return odds[start_day == slate_date].reset_index(drop=True)
+
+
+def _snapshot_rows(con: duckdb.DuckDBPyConnection, snapshot_id: str | None) -> pd.DataFrame:
+    return con.execute(
+        "SELECT game_id, player_id, market_type, line, p_over, p_under, p_push, games_used "
+        "FROM fact_prob_snapshot WHERE snapshot_id IS NOT DISTINCT FROM ?",
+        [snapshot_id]).df()
+
+
+def _games(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    return con.execute(
+        "SELECT game_id, start_ts_utc, state, home_team, away_team FROM dim_games "
+        "WHERE slate_date BETWEEN ? AND ?",
+        [slate_date - timedelta(days=1), slate_date + timedelta(days=1)]).df()
+
+
+def _names(con: duckdb.DuckDBPyConnection, player_ids: pd.Series) -> pd.DataFrame:
+    ids = pd.DataFrame({"player_id": player_ids.dropna().astype("int64").unique()})
+    con.register("_ids", ids)
+    try:
+        return con.execute("SELECT p.player_id, p.name AS player_name, p.team FROM dim_players "
+                           "p JOIN _ids USING (player_id)").df()
+    finally:
+        con.unregister("_ids")
+
+
+def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
+           as_of: datetime, run_id: str) -> EvResult:
+    """Price the slate against the production snapshot; write the table and the files."""
+    snapshot_id, snapshot_ts = latest_snapshot(con, slate_date, as_of)
+    odds = slate_odds(con, slate_date, as_of)
+    games = _games(con, slate_date)
+    candidates = ev_candidates(odds, _snapshot_rows(con, snapshot_id), games,
+                               snapshot_ts_utc=snapshot_ts, as_of=as_of,
+                               gates=Gates.from_settings(settings.ev))
+    candidates = candidates.assign(run_id=run_id, snapshot_id=snapshot_id,
+                                   slate_date=slate_date, as_of_ts_utc=as_of)
+    out_dir = settings.paths.outputs_dir / "ev"
+    result = EvResult(slate_date, snapshot_id, snapshot_ts, candidates, funnel(candidates),
+                      _names(con, candidates["player_id"]),
+                      out_dir / f"ev_candidates_{slate_date}.csv",
+                      out_dir / f"best_bets_{slate_date}.md")
+    if snapshot_id is None:
+        result.warnings.append(f"no production snapshot of {slate_date} at or before "
+                               f"{as_of:%Y-%m-%d %H:%M} UTC: nothing can be priced")
+    if odds.empty:
+        result.warnings.append(f"no vendor prices for {slate_date} captured by "
+                               f"{as_of:%Y-%m-%d %H:%M} UTC")
+    with db.transaction(con):
+        db.insert_new_rows(con, "fact_ev_candidates", candidates[list(TABLE_COLUMNS)],
+                           TABLE_KEY, prune_column="as_of_ts_utc")
+    _write_outputs(result)
+    log.info("ev: %s", result.summary())
+    return result
+
+
+def _write_outputs(result: EvResult) -> None:
+    # An empty CSV is its header alone (a comment line would break strict readers); the
+    # reason it is empty is in the Markdown and in the step's summary.
+    ranked = ranked_eligible(result.candidates, result.names)
+    atomic_write(result.csv_path, ranked.to_csv(index=False).encode())
+    atomic_write(result.markdown_path,
+                 best_bets_markdown(result, ranked, _why_empty(result)).encode())
+
+
+def _why_empty(result: EvResult) -> str:
+    if result.warnings:
+        return "; ".join(result.warnings)
+    last = result.funnel.iloc[-1]
+    removed = result.funnel.loc[result.funnel["removed"] > 0, ["gate", "removed"]]
+    detail = ", ".join(f"{r.removed} failed '{r.gate}'" for r in removed.itertuples())
+    return f"{len(result.candidates)} priced rows, {int(last['left'])} eligible ({detail})"
