@@ -136,7 +136,7 @@ def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
     reason = pd.Series(None, index=rows.index, dtype=object)
     for name, _ in reversed(GATES):  # the first failing gate wins: apply it last
         reason = reason.mask(checks[name].fillna(False).to_numpy(), name)
-    return reason
+    return reason.where(reason.notna(), None)  # None, not NaN, for an eligible row
 
 
 def _suspicion(rows: pd.DataFrame) -> pd.Series:

@@ -60,7 +60,8 @@ class ProductionResult:
 
 def slate_schedule(settings: Settings, slate_date: date, run_id: str | None,
                    con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The slate's games from the schedule (any state), also upserted into dim_games."""
+    """The slate's games from the schedule, in any state. Not written to dim_games: there a
+    final state means "boxscore stored" (the warehouse refresh relies on it)."""
     from helpers.core.http import write_fetch_attempt
 
     client = api.open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))

@@ -26,8 +26,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DEVIG_METHODS",
     "american_to_decimal",
     "decimal_to_american",
+    "devig",
     "devig_pair",
     "ev_per_unit",
     "implied_probability",
@@ -150,28 +152,142 @@ def parse_american_text(text: str | None) -> int | None:
     return value if abs(value) >= 100 else None
 
 
-# --------------------------------------------------------------------------- pricing
+# --------------------------------------------------------------------------- de-vig
+
+DEVIG_METHODS = ("multiplicative", "additive", "shin", "power")
+_SOLVE_TOL = 1e-12
+
+
+def _bisect_rows(excess: Any, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Root of a decreasing ``excess(x)`` per row, bracketed by excess(lo) >= 0 >= excess(hi).
+
+    Vectorised bisection: every step halves all rows' brackets at once, until each is narrower
+    than 1e-12 * max(1, |hi|) (relative for large roots, where doubles are coarser than 1e-12).
+    200 halvings shrink any bracket below double resolution, so the cap is never the stop.
+    """
+    lo, hi = lo.copy(), hi.copy()
+    for _ in range(200):
+        if not lo.size or np.max((hi - lo) / np.maximum(1.0, np.abs(hi))) <= _SOLVE_TOL:
+            break
+        mid = 0.5 * (lo + hi)
+        above = excess(mid) > 0
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _shin_probs(z: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Shin p_i(z) = (sqrt(z^2 + 4(1-z)c_i) - z) / (2(1-z)), c_i = q_i^2 / S, for z in (-1, 1).
+
+    For z > 0 the same value is computed as 2c_i / (sqrt(z^2 + 4(1-z)c_i) + z), which does not
+    cancel when c_i is small (long shots).
+    """
+    root = np.sqrt(z * z + 4.0 * (1.0 - z) * c)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the branch np.where drops
+        return np.where(z > 0, 2.0 * c / (root + z), (root - z) / (2.0 * (1.0 - z)))
+
+
+def _devig_rows(q: np.ndarray, method: str) -> np.ndarray:
+    """Fair probabilities from implied ones ``q`` (rows = markets, every q in (0, 1))."""
+    n = q.shape[1]
+    s = q.sum(axis=1, keepdims=True)
+    if method == "multiplicative":
+        return q / s
+    if method == "additive":
+        p = q - (s - 1.0) / n
+        return np.where((p >= 0).all(axis=1, keepdims=True), p, np.nan)
+    if method == "shin":
+        c = q * q / s
+        # sum p_i(z) falls from > 1 at z = -1 to sum c_i < 1 as z -> 1: one root in between.
+        z = _bisect_rows(
+            lambda z: _shin_probs(z, c).sum(axis=1, keepdims=True) - 1.0,
+            np.full_like(s, -1.0), np.full_like(s, 1.0),
+        )
+        p = _shin_probs(z, c)
+    elif method == "power":
+        # n * q_max^k <= 1 at k = ln n / -ln q_max, n * q_min^k >= 1 at k = ln n / -ln q_min.
+        log_q = np.log(q)
+        k = _bisect_rows(
+            lambda k: np.exp(k * log_q).sum(axis=1, keepdims=True) - 1.0,
+            np.minimum(1.0, math.log(n) / -log_q.min(axis=1, keepdims=True)),
+            np.maximum(1.0, math.log(n) / -log_q.max(axis=1, keepdims=True)),
+        )
+        p = np.exp(k * log_q)
+    else:
+        raise ValueError(f"unknown de-vig method {method!r}: use one of {DEVIG_METHODS}")
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def devig(decimals: Any, method: str = "multiplicative") -> np.ndarray:
+    """Fair probabilities of a market's n >= 2 outcomes from their decimal odds; they sum to 1.
+
+    With q_i = 1/d_i and S = sum q (S - 1 is the vig):
+    - ``multiplicative``: p_i = q_i / S.
+    - ``additive``: p_i = q_i - (S - 1)/n. A long shot with q_i < (S - 1)/n would get p_i < 0:
+      the method does not apply to that market (ValueError / NaN row), nothing is clipped.
+      Never happens with n = 2.
+    - ``shin`` (Shin 1993): p_i = (sqrt(z^2 + 4(1-z) q_i^2/S) - z) / (2(1-z)), z solving
+      sum p_i = 1 (bisection to 1e-12). z > 0 when S > 1, z = 0 when S = 1 (p = q) and z < 0
+      for an underround (S < 1). For n = 2 this equals ``additive``.
+    - ``power``: p_i = q_i^k, k solving sum q_i^k = 1 (bisection to 1e-12); k > 1 when S > 1.
+    Shin and power move probability from long shots to favourites (favourite-longshot bias);
+    ``shin`` and ``power`` are renormalised after solving, so every method sums to 1 to
+    rounding.
+
+    ``decimals`` is one market (a 1-D sequence: any invalid price raises ``ValueError``) or a
+    2-D array, rows = markets and columns = outcomes: a row with an invalid price (<= 1, NaN,
+    inf) is all NaN. Every column must be priced: a NaN is a missing price, not padding, because
+    de-vigging the remaining outcomes as if they were the whole market would overstate them.
+    Group markets by their number of outcomes instead.
+    """
+    if method not in DEVIG_METHODS:
+        raise ValueError(f"unknown de-vig method {method!r}: use one of {DEVIG_METHODS}")
+    if np.ndim(decimals) == 1:
+        prices = list(decimals)
+        if len(prices) < 2:
+            raise ValueError(f"a market needs at least 2 outcomes, got {len(prices)}")
+        for d in prices:
+            if not is_valid_decimal(d):
+                raise ValueError(f"invalid decimal odds {d!r}: need d > 1")
+        q = 1.0 / np.asarray(prices, dtype="float64")[None, :]
+        p = _devig_rows(q, method)[0]
+        if np.isnan(p).any():
+            raise ValueError(
+                f"additive de-vig of {prices} gives a negative probability (the vig share"
+                " exceeds a long shot's implied probability); use another method"
+            )
+        return p
+    arr = np.asarray(decimals, dtype="float64")
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise ValueError(f"need a 1-D market or a 2-D array with >= 2 columns, got shape {arr.shape}")
+    valid = is_valid_decimal(arr).all(axis=1, keepdims=True)
+    # invalid rows get a fair placeholder market (d_i = n) so the solvers see only valid rows
+    safe = np.where(valid, arr, float(arr.shape[1]))
+    return np.where(valid, _devig_rows(1.0 / safe, method), np.nan)
+
+
+def devig_pair(d_over: Any, d_under: Any, method: str = "multiplicative") -> tuple[Any, Any]:
+    """De-vig of a two-way market (``devig`` with n = 2); default multiplicative:
+    p_i = (1/d_i) / (1/d_over + 1/d_under).
+
+    Invalid scalar -> ValueError; arrays -> NaN in both outputs where either price is invalid.
+    """
+    if _is_scalar(d_over) and _is_scalar(d_under):
+        p_over, p_under = devig([d_over, d_under], method)
+        return float(p_over), float(p_under)
+    over, under = np.broadcast_arrays(
+        np.asarray(d_over, dtype="float64"), np.asarray(d_under, dtype="float64")
+    )
+    p = devig(np.stack([over.ravel(), under.ravel()], axis=1), method)
+    return p[:, 0].reshape(over.shape), p[:, 1].reshape(over.shape)
+
+
+# --------------------------------------------------------------------------- EV and Kelly
 
 
 def _check_prob(p: Any, name: str = "p") -> None:
     if not _is_number(p) or not (0.0 <= p <= 1.0):
         raise ValueError(f"{name}={p!r} is not a probability in [0, 1]")
-
-
-def devig_pair(d_over: Any, d_under: Any) -> tuple[Any, Any]:
-    """Multiplicative de-vig of a two-way market: p_i = (1/d_i) / (1/d_over + 1/d_under).
-
-    Invalid scalar -> ValueError; arrays -> NaN in both outputs where either price is invalid.
-    """
-    if _is_scalar(d_over) and _is_scalar(d_under):
-        io = implied_probability(d_over)
-        iu = implied_probability(d_under)
-        s = io + iu
-        return io / s, iu / s
-    io = implied_probability(np.asarray(d_over, dtype="float64"))
-    iu = implied_probability(np.asarray(d_under, dtype="float64"))
-    s = io + iu
-    return io / s, iu / s
 
 
 def _check_bet(p: float, decimal: float, p_push: float) -> None:
@@ -204,21 +320,24 @@ def ev_per_unit(p: Any, decimal: Any, p_push: Any = 0.0) -> Any:
     return np.where(valid, out, np.nan)
 
 
-def kelly_fraction(p: Any, decimal: Any, p_push: Any = 0.0) -> Any:
-    """Full-Kelly stake fraction, floored at 0.
+def kelly_fraction(p: Any, decimal: Any, p_push: Any = 0.0, *, fraction: float = 1.0) -> Any:
+    """Kelly stake fraction, floored at 0, scaled by ``fraction`` (0.25 = quarter Kelly).
 
     No push: f = (b*p - q) / b with b = d - 1, q = 1 - p (docs/domain.md). With a push probability
     (stake returned), maximising p*ln(1+bf) + q*ln(1-f) gives f = (b*p - q) / (b*(p + q)) with
-    q = 1 - p - p_push, which reduces to the classic formula when p_push = 0.
+    q = 1 - p - p_push, which reduces to the classic formula when p_push = 0. The result is
+    fraction * max(0, f); ``fraction`` must be in (0, 1] (ValueError otherwise, arrays included).
     Invalid scalar -> ValueError; arrays -> NaN.
     """
+    if not _is_number(fraction) or not (0.0 < fraction <= 1.0):
+        raise ValueError(f"fraction={fraction!r} must be in (0, 1]")
     if _is_scalar(p) and _is_scalar(decimal) and _is_scalar(p_push):
         _check_bet(p, decimal, p_push)
         b = float(decimal) - 1.0
         q = max(0.0, 1.0 - p - p_push)
         if p + q == 0.0:  # certain push: nothing to gain
             return 0.0
-        return max(0.0, (b * p - q) / (b * (p + q)))
+        return fraction * max(0.0, (b * p - q) / (b * (p + q)))
     p_a = np.asarray(p, dtype="float64")
     pp = np.asarray(p_push, dtype="float64")
     d = np.asarray(decimal, dtype="float64")
@@ -231,5 +350,5 @@ def kelly_fraction(p: Any, decimal: Any, p_push: Any = 0.0) -> Any:
         q = np.clip(1.0 - p_a - pp, 0.0, None)
         denom = b * (p_a + q)
         f = np.where(denom > 0, (b * p_a - q) / np.where(denom > 0, denom, 1.0), 0.0)
-        out = np.maximum(f, 0.0)
+        out = fraction * np.maximum(f, 0.0)
     return np.where(valid, out, np.nan)

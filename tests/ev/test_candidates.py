@@ -1,0 +1,176 @@
+"""helpers.ev.candidates on hand-built frames: every gate's reason, the funnel, fair and
+consensus probabilities, EV and Kelly by hand, same-name players, suspicion flags."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from helpers.ev.candidates import GATES, Gates, ev_candidates, funnel
+
+AS_OF = datetime(2025, 12, 1, 15, 0)
+START = datetime(2025, 12, 2, 0, 0)       # 9 hours after as_of
+GATES_DEFAULT = Gates(freshness_minutes=90, start_grace_minutes=0, min_edge=0.02,
+                      min_market_edge=0.0, exclude_book_types=frozenset({"DFS", "DERIVED"}),
+                      exclude_markets=frozenset())
+
+
+def odds_row(**over) -> dict:
+    row = {"source_vendor": "UNABATED", "event_id_vendor": "e1", "player_key_vendor": "p1",
+           "player_name_raw": "Sebastian Aho", "book_id_vendor": "1", "book_name": "DraftKings",
+           "book_type": "SPORTSBOOK", "market_type": "SOG", "line": 2.5, "side": "OVER",
+           "capture_ts_utc": AS_OF, "odds_decimal": 2.0, "odds_american": 100,
+           "is_live": False, "vendor_outcome_key": None, "event_start_ts_utc": START,
+           "game_id": 10, "player_id": 100, "mapping_confidence": 1.0}
+    row.update(over)
+    return row
+
+
+def snapshot(*rows) -> pd.DataFrame:
+    cols = ["game_id", "player_id", "market_type", "line", "p_over", "p_under", "p_push",
+            "games_used"]
+    return pd.DataFrame(list(rows), columns=cols)
+
+
+GAMES = pd.DataFrame({"game_id": [10], "start_ts_utc": [START], "state": ["FUT"]})
+SNAP = snapshot((10, 100, "SOG", 2.5, 0.60, 0.40, 0.0, 30),
+                (10, 101, "SOG", 2.5, 0.30, 0.70, 0.0, 30),
+                (10, 100, "SOG", 3.0, 0.40, 0.45, 0.15, 30))
+
+
+def run(rows, snap=SNAP, games=GAMES, gates=GATES_DEFAULT, snapshot_ts=AS_OF, as_of=AS_OF):
+    return ev_candidates(pd.DataFrame(rows), snap, games, snapshot_ts_utc=snapshot_ts,
+                         as_of=as_of, gates=gates)
+
+
+def test_ev_fair_consensus_and_kelly_by_hand() -> None:
+    rows = [odds_row(odds_decimal=2.0), odds_row(side="UNDER", odds_decimal=1.8),
+            odds_row(book_id_vendor="2", book_name="FanDuel", odds_decimal=1.7),
+            odds_row(book_id_vendor="2", book_name="FanDuel", side="UNDER", odds_decimal=2.2)]
+    out = run(rows)
+    dk_over = out.iloc[0]
+    dk_fair = (1 / 2.0) / (1 / 2.0 + 1 / 1.8)
+    fd_fair = (1 / 1.7) / (1 / 1.7 + 1 / 2.2)
+    assert dk_over["p_model"] == 0.60
+    assert dk_over["ev"] == pytest.approx(0.60 * 2.0 - 1)                    # 0.20
+    assert dk_over["p_implied"] == pytest.approx(0.5)
+    assert dk_over["p_fair"] == pytest.approx(dk_fair)
+    # consensus: median of the two books' fair over p (0.519: the price at 2.0 beats it)
+    assert dk_over["p_consensus"] == pytest.approx((dk_fair + fd_fair) / 2)
+    assert dk_over["n_consensus_books"] == 2
+    assert dk_over["kelly_fraction"] == pytest.approx((1.0 * 0.6 - 0.4) / 1.0)
+    assert dk_over["ev_market"] == pytest.approx(dk_over["p_consensus"] * 2.0 - 1)
+    assert bool(dk_over["is_eligible"]) and dk_over["exclusion_reason"] is None
+    # the under at 1.8 with p 0.4: negative EV, below the edge
+    assert out.iloc[1]["ev"] == pytest.approx(0.4 * 1.8 - 1)
+    assert out.iloc[1]["exclusion_reason"] == "below_min_edge"
+    assert out.iloc[1]["kelly_fraction"] == 0.0
+
+
+def test_a_push_on_an_integer_line_enters_ev_and_the_market_side() -> None:
+    out = run([odds_row(line=3.0, odds_decimal=2.6), odds_row(line=3.0, side="UNDER",
+                                                               odds_decimal=1.55)])
+    over = out.iloc[0]
+    assert over["p_push"] == 0.15
+    assert over["ev"] == pytest.approx(0.40 * 1.6 - 0.45)        # win 0.40, lose 0.45
+    fair = (1 / 2.6) / (1 / 2.6 + 1 / 1.55)
+    assert over["ev_market"] == pytest.approx(fair * 0.85 * 1.6 - (1 - fair) * 0.85)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"game_id": None}, "unmapped_event"),
+    ({"player_id": None}, "unmapped_player"),
+    ({"line": 5.5}, "no_probability"),
+    ({"is_live": True}, "live"),
+    ({"event_start_ts_utc": AS_OF - timedelta(minutes=5), "game_id": 11}, "started"),
+    ({"capture_ts_utc": AS_OF - timedelta(minutes=91)}, "stale_odds"),
+    ({"book_type": "DFS"}, "book_type_excluded"),
+    ({"odds_decimal": 1.5}, "below_min_edge"),
+])
+def test_each_gate_excludes_with_its_reason(change: dict, reason: str) -> None:
+    snap = pd.concat([SNAP, snapshot((11, 100, "SOG", 2.5, 0.60, 0.40, 0.0, 30))])
+    games = pd.concat([GAMES, pd.DataFrame({"game_id": [11], "start_ts_utc": [
+        AS_OF - timedelta(minutes=5)], "state": ["FUT"]})])
+    # a second book prices the prop so the market gate has a consensus that agrees
+    helper = odds_row(book_id_vendor="2", book_name="FanDuel", odds_decimal=1.6)
+    helper_under = odds_row(book_id_vendor="2", book_name="FanDuel", side="UNDER",
+                            odds_decimal=2.4)
+    out = run([odds_row(**change), helper, helper_under], snap=snap, games=games)
+    assert out.iloc[0]["exclusion_reason"] == reason
+    assert not out.iloc[0]["is_eligible"]
+
+
+def test_the_market_gate_needs_the_consensus_to_agree() -> None:
+    # the model says 0.60 at 2.0 (EV +20%) but both books' fair p is below 0.5
+    rows = [odds_row(odds_decimal=2.0), odds_row(side="UNDER", odds_decimal=1.7),
+            odds_row(book_id_vendor="2", book_name="FanDuel", odds_decimal=2.1),
+            odds_row(book_id_vendor="2", book_name="FanDuel", side="UNDER", odds_decimal=1.7)]
+    out = run(rows)
+    assert out.iloc[0]["ev"] > 0.02 and out.iloc[0]["ev_market"] < 0
+    assert out.iloc[0]["exclusion_reason"] == "market_disagrees"
+    off = Gates(**{**GATES_DEFAULT.__dict__, "min_market_edge": -1.0})
+    assert bool(run(rows, gates=off).iloc[0]["is_eligible"])
+
+
+def test_a_market_gate_with_no_consensus_excludes() -> None:
+    # an over-only price (no pair): no fair p, no consensus
+    out = run([odds_row(odds_decimal=2.0)])
+    assert out.iloc[0]["p_consensus"] != out.iloc[0]["p_consensus"]  # NaN
+    assert out.iloc[0]["exclusion_reason"] == "market_disagrees"
+
+
+def test_a_book_shown_by_two_vendors_votes_once_and_dfs_never() -> None:
+    rows = [odds_row(odds_decimal=2.0), odds_row(side="UNDER", odds_decimal=1.8),
+            odds_row(source_vendor="ODDSSHARK", odds_decimal=2.0, player_key_vendor="Aho|"),
+            odds_row(source_vendor="ODDSSHARK", side="UNDER", odds_decimal=1.8,
+                     player_key_vendor="Aho|"),
+            odds_row(book_id_vendor="73", book_name="Underdog", book_type="DFS",
+                     odds_decimal=1.82),
+            odds_row(book_id_vendor="73", book_name="Underdog", book_type="DFS",
+                     side="UNDER", odds_decimal=1.82)]
+    out = run(rows)
+    assert set(out["n_consensus_books"]) == {1}
+
+
+def test_same_name_players_keep_their_own_probability() -> None:
+    rows = [odds_row(player_key_vendor="a", player_id=100),
+            odds_row(player_key_vendor="b", player_id=101)]
+    out = run(rows)
+    assert list(out["player_name_raw"].unique()) == ["Sebastian Aho"]
+    assert list(out["p_model"]) == [0.60, 0.30]
+
+
+def test_the_funnel_ends_at_the_eligible_count_and_every_gate_is_listed() -> None:
+    rows = [odds_row(), odds_row(side="UNDER", odds_decimal=1.8), odds_row(player_id=None),
+            odds_row(is_live=True), odds_row(book_type="DERIVED")]
+    out = run(rows)
+    table = funnel(out)
+    assert int(table["left"].iloc[-1]) == int(out["is_eligible"].sum())
+    assert int(table["removed"].sum()) == len(out) - int(out["is_eligible"].sum())
+    assert list(table["gate"].iloc[1:]) == [passing for _, passing in GATES]
+
+
+def test_suspicion_flags_say_why() -> None:
+    snap = snapshot((10, 100, "SOG", 2.5, 0.60, 0.40, 0.0, 6))
+    rows = [odds_row(odds_decimal=2.5, mapping_confidence=0.8),
+            odds_row(side="UNDER", odds_decimal=1.5, mapping_confidence=0.8)]
+    out = run(rows, snap=snap)
+    over = out.iloc[0]
+    assert over["ev"] == pytest.approx(0.5)
+    assert set(over["suspicious_reasons"].split(",")) == {
+        "ev_over_25pct", "thin_history", "low_confidence_mapping"}
+    assert bool(over["is_suspicious"])
+
+
+def test_no_snapshot_means_no_probability_for_every_row() -> None:
+    out = run([odds_row(), odds_row(side="UNDER")], snap=snapshot(), snapshot_ts=None)
+    assert set(out["exclusion_reason"]) == {"no_probability"}
+    assert out["p_model"].isna().all()
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(ValueError, match="odds lacks columns"):
+        ev_candidates(pd.DataFrame({"x": [1]}), SNAP, GAMES, snapshot_ts_utc=AS_OF,
+                      as_of=AS_OF, gates=GATES_DEFAULT)

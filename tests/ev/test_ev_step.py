@@ -1,0 +1,123 @@
+"""Step 3 end to end in-process against the demo emulator: the table, the files, the gates
+on real captures (started, live, stale), idempotency, and EV recomputed from the CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.core import db
+from helpers.core.settings import Settings, load_settings
+from helpers.demo.league import build_league
+from helpers.demo.server import Emulator
+from helpers.ev.candidates import GATES
+from helpers.ev.step import run_ev
+from helpers.model.production import run_production
+from helpers.odds.capture import capture
+
+pytestmark = pytest.mark.slow  # the loopback emulator, real HTTP
+
+SEASON = (date(2025, 11, 1), 40)
+SLATE = date(2025, 12, 1)
+MORNING = datetime(2025, 12, 1, 15, 0)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[tuple[Emulator, Settings]]:
+    home = tmp_path_factory.mktemp("ev")
+    with Emulator(season_start=SEASON[0], days=SEASON[1]) as emu:
+        emu.set_clock(MORNING)
+        settings = load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
+                                  **{f"{v}_BASE_URL": emu.base_url
+                                     for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+        con = db.connect(settings.paths.db_path)
+        capture(con, settings, MORNING, run_id="cap")
+        run_production(con, settings, SLATE, MORNING, "morning")
+        con.close()
+        yield emu, settings
+
+
+def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -> None:
+    emu, settings = world
+    emu.set_clock(MORNING)
+    con = db.connect(settings.paths.db_path)
+    result = run_ev(con, settings, SLATE, MORNING, "morning")
+    assert result.status == "success", result.summary()
+    stored = con.execute("SELECT count(*), sum(is_eligible::INT) FROM fact_ev_candidates "
+                         "WHERE run_id = 'morning'").fetchone()
+    assert stored == (len(result.candidates), len(result.eligible))
+    assert len(result.candidates) > 5000 and len(result.eligible) > 50
+    # the funnel's last count is the eligible count
+    assert int(result.funnel["left"].iloc[-1]) == len(result.eligible)
+    # nothing has started or gone stale in the morning
+    reasons = set(result.candidates["exclusion_reason"].dropna())
+    assert reasons <= {r for r, _ in GATES} - {"started", "live", "stale_odds"}
+    # a rerun of the run adds nothing
+    run_ev(con, settings, SLATE, MORNING, "morning")
+    assert con.execute("SELECT count(*) FROM fact_ev_candidates WHERE run_id = 'morning'"
+                       ).fetchone()[0] == stored[0]
+    con.close()
+
+    # EV recomputed from the CSV's own columns, independently of helpers.odds.prices
+    csv = pd.read_csv(result.csv_path)
+    assert len(csv) == len(result.eligible)
+    p_loss = 1 - csv["p_model"] - csv["p_push"]
+    recomputed = csv["p_model"] * (csv["odds_decimal"] - 1) - p_loss
+    assert (recomputed - csv["ev"]).abs().max() < 1e-9
+    assert (csv["ev"] >= settings.ev.min_edge).all()
+    assert list(csv["rank"]) == list(range(1, len(csv) + 1))
+    assert csv["ev"].is_monotonic_decreasing
+    assert not csv["book_type"].isin(["DFS", "DERIVED"]).any()
+    markdown = result.markdown_path.read_text()
+    assert markdown.startswith(f"# Best bets {SLATE}") and "| # | player |" in markdown
+
+
+def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) -> None:
+    emu, settings = world
+    starts = sorted({g.start_utc.replace(tzinfo=None) for g in
+                     build_league(season_start=SEASON[0], days=SEASON[1]).games_on(SLATE)})
+    assert starts[0] < starts[-1], "the test needs games at two start times"
+    evening = starts[0] + timedelta(minutes=10)
+    con = db.connect(settings.paths.db_path)
+    # the morning's snapshot and schedule: the early games have started since
+    result = run_ev(con, settings, SLATE, evening, "evening-1")
+    early = pd.to_datetime(result.candidates["event_start_ts_utc"]) <= evening
+    mapped = result.candidates["p_model"].notna()
+    assert (result.candidates.loc[early & mapped, "exclusion_reason"] == "started").all()
+    assert not (result.candidates.loc[~early, "exclusion_reason"] == "started").any()
+    assert (early & mapped).sum() > 100
+
+    # a new snapshot in the evening: the early games have still started, and the morning's
+    # prices of the others are stale against it (the vendors serve no started game, so
+    # the "live" gate is held by the unit tests)
+    emu.set_clock(evening)
+    run_production(con, settings, SLATE, evening, "evening-2")
+    result = run_ev(con, settings, SLATE, evening, "evening-2")
+    reasons = result.candidates.loc[result.candidates["p_model"].notna(), "exclusion_reason"]
+    early = pd.to_datetime(result.candidates.loc[reasons.index, "event_start_ts_utc"]) <= evening
+    assert (reasons[early] == "started").all() and early.sum() > 100
+    assert (reasons[~early] == "stale_odds").all() and (~early).sum() > 100
+    assert len(result.eligible) == 0
+    assert "No eligible bets" in result.markdown_path.read_text()
+    con.close()
+
+
+def test_no_snapshot_gives_empty_outputs_that_say_why(tmp_path: Path, world) -> None:
+    emu, _ = world
+    settings = load_settings({"OPS_HOME": str(tmp_path), "HTTP_BACKOFF_SECONDS": "0",
+                              **{f"{v}_BASE_URL": emu.base_url
+                                 for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+    emu.set_clock(MORNING)
+    con = db.connect(settings.paths.db_path)
+    capture(con, settings, MORNING, run_id="cap")
+    result = run_ev(con, settings, SLATE, MORNING, "no-snapshot")
+    con.close()
+    assert result.status == "partial" and "no production snapshot" in result.summary()
+    assert set(result.candidates["exclusion_reason"]) <= {"unmapped_event", "unmapped_player",
+                                                          "no_probability"}
+    assert pd.read_csv(result.csv_path).empty
+    assert "no production snapshot" in result.markdown_path.read_text()
