@@ -158,3 +158,26 @@ def log_loss_gaps(scored: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
                 row[col] = (cross - entropy) / entropy if entropy > 0 else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def true_ev(league: League, bets: pd.DataFrame) -> pd.Series:
+    """The EV per unit each bet really had: p_win x (d - 1) - p_loss under the distribution
+    the game was drawn from (a push on an integer line returns the stake). NaN for a player
+    who did not dress (the bet is void) or who is not in the game's truth.
+    `bets`: game_id, player_id, market_type, line, side, odds_decimal."""
+    out = pd.Series(np.nan, index=bets.index)
+    for game_id, part in bets.groupby("game_id"):
+        truth = game_truth(league, league.game_by_id[int(game_id)].index)
+        row_of = {int(p): i for i, p in enumerate(truth.player_id) if truth.dressed[i]}
+        for idx, bet in part.iterrows():
+            i = row_of.get(int(bet["player_id"]))
+            if i is None:
+                continue
+            at_least = truth.at_least[bet["market_type"]][i]
+            line = float(bet["line"])
+            k = int(np.floor(line)) + 1
+            p_over = at_least[k]
+            p_push = at_least[int(line)] - at_least[k] if line == int(line) else 0.0
+            p_win = p_over if bet["side"] == "OVER" else 1.0 - p_over - p_push
+            out[idx] = p_win * (bet["odds_decimal"] - 1.0) - (1.0 - p_win - p_push)
+    return out

@@ -53,15 +53,18 @@ def best_bets_markdown(result: EvResult, ranked: pd.DataFrame, why_empty: str,
     lines = [f"# Best bets {result.slate_date}", "",
              f"Snapshot `{result.snapshot_id or 'none'}`; {len(result.candidates)} priced "
              f"rows, {len(ranked)} eligible. EV per unit staked against the production model; "
-             "fair p de-vigs the same book's pair, consensus p is the sportsbooks' median. "
-             "Flags are reasons to check a bet before trusting it.", ""]
+             "fair p de-vigs the same book's pair, consensus p is the sportsbooks' median and "
+             "market EV prices the bet at it. Measured on the demo world, the model's EV claims "
+             "ran several times the EV the bets really had and the market EV close to it "
+             "(benchmarks/README.md): read EV as a ranking, market EV as the size. Flags are reasons to check a bet before "
+             "trusting it.", ""]
     if ranked.empty:
         lines += [f"No eligible bets: {why_empty}.", ""]
         return "\n".join(lines)
     header = ("| # | player | game | book | line | side | odds | model p | fair p | "
-              "consensus p | EV | Kelly | odds age (min) | flags |")
+              "consensus p | EV | market EV | Kelly | odds age (min) | flags |")
     for market, part in ranked.groupby("market_type", sort=True):
-        lines += [f"## {market}", "", header, "|" + "---|" * 14]
+        lines += [f"## {market}", "", header, "|" + "---|" * 15]
         for r in part.head(per_market).itertuples(index=False):
             name = r.player_name if isinstance(r.player_name, str) else r.player_name_raw
             odds = f"{r.odds_decimal:.2f}" + (f" ({int(r.odds_american):+d})"
@@ -69,7 +72,8 @@ def best_bets_markdown(result: EvResult, ranked: pd.DataFrame, why_empty: str,
             lines.append(
                 f"| {r.rank} | {name} | {r.game_id} | {r.book_name} ({r.source_vendor}) | "
                 f"{r.line:g} | {r.side} | {odds} | {_prob(r.p_model)} | {_prob(r.p_fair)} | "
-                f"{_prob(r.p_consensus)} | {_pct(r.ev)} | {_pct(r.kelly_fraction)} | "
+                f"{_prob(r.p_consensus)} | {_pct(r.ev)} | {_pct(r.ev_market)} | "
+                f"{_pct(r.kelly_fraction)} | "
                 f"{r.odds_age_minutes:.0f} | {r.suspicious_reasons or ''} |")
         lines.append("")
     return "\n".join(lines)

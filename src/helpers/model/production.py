@@ -162,7 +162,8 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
     event_map = map_events(events, slate)
     players = _vendor_players(con, events, as_of)
     roster = roster_from_warehouse(con, slate_date)
-    player_map = map_players(players, roster, event_map, slate)
+    player_map = map_players(players, roster, event_map, slate,
+                             known=known_player_ids(con, slate_date))
     # one row per (vendor, event, player key): a name-only key can recur in two games
     player_map = player_map.assign(event_id_vendor=players["event_id_vendor"].to_numpy())
     priced = _priced_lines(con, event_map, player_map, as_of)
@@ -190,6 +191,16 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
         result.warnings.append(f"no games on {slate_date}")
     log.info("production: %s", result.summary())
     return result
+
+
+def known_player_ids(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Vendor players mapped on earlier slates (for `map_players`' vendor-id path). Only
+    earlier slates: a rerun of an old slate must not learn from later days."""
+    return con.execute(
+        "SELECT p.source_vendor, p.player_key_vendor, p.player_id FROM map_players p "
+        "JOIN map_events e USING (source_vendor, event_id_vendor) "
+        "JOIN dim_games g USING (game_id) "
+        "WHERE p.player_id IS NOT NULL AND g.slate_date < ?", [slate_date]).df()
 
 
 def snapshot_id_of(run_id: str, model_version: str) -> str:

@@ -204,26 +204,31 @@ class _RosterIndex:
 
 
 def _vendor_id(row: object) -> str | None:
-    """The row's stable vendor id when its key is that id (Unabated personId), else None."""
+    """The row's stable vendor person id (Unabated personId), or None."""
     vid = getattr(row, "player_id_vendor", None)
     if vid is None or (not isinstance(vid, str) and pd.isna(vid)):
         return None
-    return str(vid) if str(row.player_key_vendor) == str(vid) else None
+    return str(vid)
 
 
 def _trusted_known(known: pd.DataFrame | None) -> dict[tuple[str, str], int]:
-    """(source_vendor, player_key_vendor) -> player_id of the mapped `known` rows, without
-    any player_id that two keys of one vendor point at (one of them is a wrong map, and
-    following both would merge two vendor players)."""
+    """(source_vendor, player_key_vendor) -> player_id of the mapped `known` rows (several
+    rows of one key, e.g. one per event, must agree), without any player_id that two keys of
+    one vendor point at (one of them is a wrong map, and following both would merge two
+    vendor players)."""
     if known is None or known.empty:
         return {}
     rows = known.loc[known["player_id"].notna(), ["source_vendor", "player_key_vendor",
                                                   "player_id"]]
-    pairs = {(str(v), str(k)): int(p) for v, k, p in rows.itertuples(index=False)}
+    ids_of: dict[tuple[str, str], set[int]] = {}
+    for v, k, p in rows.itertuples(index=False):
+        ids_of.setdefault((str(v), str(k)), set()).add(int(p))
     keys_of: dict[tuple[str, int], int] = {}
-    for (vendor, _), pid in pairs.items():
-        keys_of[(vendor, pid)] = keys_of.get((vendor, pid), 0) + 1
-    return {key: pid for key, pid in pairs.items() if keys_of[(key[0], pid)] == 1}
+    for (vendor, _), pids in ids_of.items():
+        for pid in pids:
+            keys_of[(vendor, pid)] = keys_of.get((vendor, pid), 0) + 1
+    return {key: pid for key, (pid, *more) in ((k, sorted(p)) for k, p in ids_of.items())
+            if not more and keys_of[(key[0], pid)] == 1}
 
 
 def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: pd.DataFrame,
@@ -242,8 +247,8 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
     - `event_map`: the output of `map_events` (source_vendor, event_id_vendor, game_id).
     - `games`: game_id, home_team, away_team (e.g. dim_games or parse_schedule).
     - `known` (optional): source_vendor, player_key_vendor, player_id — `map_players` rows
-      mapped earlier (other rows are ignored). Only rows keyed by a vendor id are looked up
-      in it: a name is not an identity, so a `name|team` key never is.
+      mapped earlier (other rows are ignored). Only rows with a player_id_vendor (keyed by
+      it) are looked up in it: a name is not an identity, so a `name|team` key never is.
 
     Rules: names are mojibake-repaired, accent-folded and case-insensitive; the team hint is
     `player_team` or else a known "(TEAM)" suffix of the name. Candidates by full name
@@ -257,16 +262,17 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
     Vendor ids first: a row keyed by its vendor id that `known` maps to player P maps to P
     (`vendor_id` 1.0) when P passes the same team rules as a name candidate (on the roster,
     his roster team one of the game's teams and equal to the hint if any) and the name does
-    not contradict it (the name matches nobody, or matches P). Two namesakes of one team
-    in the game stay `ambiguous` even then: on the day a known id was first mapped they can
-    only have been told apart by the roster team, and that is stale the first day after a
-    trade. A P failing the team rules is not used: the name rules decide, except that they
-    never map the row to another of P's namesakes (`team_mismatch`: P, whom the vendor id
-    names, is not in this game) - the first day after a trade the roster still has P on his
-    old team while a namesake plays for the new one. A P that two vendor keys point at in
-    `known` is not trusted. Finally, two different vendor players of one vendor and game
-    (another vendor id, or another folded name) never map to the same NHL player: all such
-    rows stay unmapped as `ambiguous`.
+    not contradict it (the name matches nobody, or matches P). Two namesakes of one team in
+    the game stay `ambiguous` even then: on the day the id was first mapped only the roster
+    team could tell them apart, and the first day after a trade that team is stale. A P
+    failing the team rules is not used and the name rules decide, except that they never map
+    the row to a namesake of P (`team_mismatch`: P, whom the vendor id names, is not in this
+    game) - the first day after a trade the roster still has P on his old team while his
+    namesake plays for the new one. A key whose `known` rows disagree, or a P that two keys
+    of one vendor point at in `known`, is not trusted.
+
+    Finally, two different vendor players of one vendor and game (another vendor id, or
+    another folded name) never map to the same NHL player: all such rows stay `ambiguous`.
     """
     game_of = {(v, str(e)): int(g) for v, e, g in
                event_map[["source_vendor", "event_id_vendor", "game_id"]].itertuples(index=False)
@@ -294,7 +300,8 @@ def map_players(vendor_players: pd.DataFrame, roster: pd.DataFrame, event_map: p
         who.append((str(row.source_vendor), game_id,
                     f"id:{vid}" if vid is not None
                     else "name:" + (_alias_key(tokens) if tokens else "")))
-        known_pid = trusted.get((str(row.source_vendor), vid)) if vid is not None else None
+        known_pid = (trusted.get((str(row.source_vendor), str(row.player_key_vendor)))
+                     if vid is not None else None)
         if game_teams is None:
             reason = NO_GAME
         else:
