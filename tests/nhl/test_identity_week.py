@@ -1,8 +1,11 @@
 """A week of the demo world through capture + production: the vendor players map to the
 emulator's truth - at least 98% of them, and none to the wrong NHL player.
 
-Seven consecutive slates from 2025-10-28 (three weeks into the default demo season, whose
-mid-season trade is on 2025-11-11, after this week): each morning (15:00 UTC) a capture of
+Seven consecutive slates from 2025-10-25 in a 40-day demo season (seed 2025, from
+2025-10-07), whose mid-season trade is on 2025-10-27: the week spans it. The traded forward
+Andrei Morozov joins DET, which already has Artemi Morozov - both "A. Morozov" in the
+boxscores - and the first days after the trade the warehouse still has Andrei on his old
+team. Each morning (15:00 UTC) a capture of
 every vendor, then `run_production`, on one database. Each slate's vendor players - one per
 (vendor, player key, event), as production maps them - are compared with
 `/_emulator/truth/players`: Unabated rows by person id, the others by the vendor's name for
@@ -40,8 +43,9 @@ from helpers.odds.vendors import vendor_module
 
 pytestmark = pytest.mark.slow  # two loopback emulators, real HTTP, ~45 s
 
-FIRST_SLATE = date(2025, 10, 28)
+FIRST_SLATE = date(2025, 10, 25)
 DAYS = 7
+SEASON_DAYS = 40  # moves the trade to 2025-10-27, inside the week
 MORNING_UTC_HOUR = 15
 MIN_MAPPED_SHARE = 0.98
 MIN_CHECKED = 3000  # ~5,450 vendor players a week; an empty or truncated week fails
@@ -52,11 +56,12 @@ def morning(slate: date) -> datetime:
 
 
 class EmulatorProcess:
-    """`python -m helpers.demo.server` (default world, 127.0.0.1, ephemeral port)."""
+    """`python -m helpers.demo.server` (seed 2025, SEASON_DAYS, 127.0.0.1, ephemeral port)."""
 
     def __init__(self, now: datetime):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers.demo.server", "--now", now.isoformat()],
+            [sys.executable, "-m", "helpers.demo.server", "--days", str(SEASON_DAYS),
+             "--now", now.isoformat()],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.base_url = (self.proc.stdout.readline() if self.proc.stdout else "").strip()
         if not self.base_url.startswith("http://127.0.0.1:"):
@@ -216,3 +221,9 @@ def test_a_week_of_vendor_players_maps_to_the_truth(tmp_path: Path) -> None:
     assert wrong.empty, wrong[["slate", "source_vendor", "player_name_raw", "player_team",
                                "player_id", "true_id", "method"]].to_string()
     assert share >= MIN_MAPPED_SHARE, (share, dict(Counter(checked.loc[~is_mapped, "reason"])))
+    # the week spans the trade, and the traded player was priced after it
+    trade = truth["trade"]
+    assert FIRST_SLATE.isoformat() < trade["date"] <= results[-1][0].isoformat()
+    traded = checked[checked["true_id"].isin(trade["player_ids"])
+                     & (checked["slate"] >= date.fromisoformat(trade["date"]))]
+    assert len(traded) > 0

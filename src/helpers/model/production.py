@@ -209,11 +209,36 @@ def snapshot_id_of(run_id: str, model_version: str) -> str:
 
 
 def roster_from_warehouse(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
-    """Every skater with a game before the slate: player_id, name (as the boxscores give
-    it, 'F. Last'), and team - the team of his latest game, so a traded player is on his new
-    team."""
+    """Every skater with a game before the slate: player_id, name and team - the team of his
+    latest game, so a traded player is on his new team once he has played for it.
+
+    Names: the boxscore's ('F. Last'), plus the full names vendors gave him on earlier
+    slates where he was mapped (an Unabated person id's name, another vendor's name key). A player with a full name is matched by it, not by his
+    initial: two 'A. Morozov's are told apart by name, and the first day after a trade
+    (the warehouse still has him on his old team) a traded namesake is not mistaken for the
+    one already on the new team."""
     return con.execute(
-        "SELECT s.player_id, any_value(p.name) AS name, arg_max(s.team, g.start_ts_utc) "
-        "AS team FROM fact_skater_games s JOIN dim_games g USING (game_id) "
-        "JOIN dim_players p USING (player_id) WHERE g.slate_date < ? AND g.state IN "
-        "('OFF', 'FINAL') GROUP BY s.player_id ORDER BY s.player_id", [slate_date]).df()
+        """
+        WITH skaters AS (
+            SELECT s.player_id, arg_max(s.team, g.start_ts_utc) AS team
+            FROM fact_skater_games s JOIN dim_games g USING (game_id)
+            WHERE g.slate_date < ? AND g.state IN ('OFF', 'FINAL') GROUP BY s.player_id
+        ), learned AS (
+            -- vendor names of players mapped on earlier slates: an Unabated person id's
+            -- name from its prices, another vendor's from its name|team key
+            SELECT DISTINCT m.player_id,
+                   coalesce(o.player_name_raw, split_part(m.player_key_vendor, '|', 1)) AS name
+            FROM map_players m
+            JOIN map_events e USING (source_vendor, event_id_vendor)
+            JOIN dim_games g USING (game_id)
+            LEFT JOIN (SELECT DISTINCT player_id_vendor, player_name_raw FROM fact_prop_odds
+                       WHERE source_vendor = 'UNABATED' AND player_id_vendor IS NOT NULL) o
+              ON m.source_vendor = 'UNABATED' AND o.player_id_vendor = m.player_key_vendor
+            WHERE m.player_id IS NOT NULL AND g.slate_date < ?
+              AND (m.source_vendor = 'UNABATED') = (o.player_name_raw IS NOT NULL)
+        )
+        SELECT k.player_id, p.name, k.team FROM skaters k JOIN dim_players p USING (player_id)
+        UNION
+        SELECT k.player_id, l.name, k.team FROM skaters k JOIN learned l USING (player_id)
+        ORDER BY ALL
+        """, [slate_date, slate_date]).df()

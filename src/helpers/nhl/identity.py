@@ -161,7 +161,8 @@ def _alias_key(tokens: list[str]) -> str:
 class _RosterIndex:
     """Name keys -> candidates (player_id, team). A player with a full name in the roster
     matches by full name (exact or alias) only; a player known only by a boxscore name
-    ('S. Aho') matches on initial + last name."""
+    ('S. Aho') matches on initial + last name, and only when the full name belongs to no
+    one known by it."""
 
     def __init__(self, roster: pd.DataFrame):
         self.exact: dict[str, set[tuple[int, str | None]]] = {}
@@ -196,6 +197,13 @@ class _RosterIndex:
             found.setdefault(cand, EXACT_NAME)
         for cand in self.alias.get(_alias_key(tokens), ()):
             found.setdefault(cand, ALIAS_NAME)
+        if found:
+            # The full name is known, and it is theirs: a namesake known only as 'F. Last'
+            # is someone else (the day after a trade, 'Andrei Morozov' must not fall to
+            # 'A. Morozov' of his new team, Artemi, while the warehouse has Andrei on his
+            # old one). A second player of that full name is found once a vendor has
+            # named him by it.
+            return found
         for i in range(1, len(tokens)):  # any split: middle names, 'Pierre-Luc' dropped
             for initial, pid, team in self.initial.get(" ".join(tokens[i:]), ()):
                 if tokens[0][0] == initial:
