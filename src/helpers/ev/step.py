@@ -98,7 +98,10 @@ def slate_odds(con: duckdb.DuckDBPyConnection, slate_date: date,
             QUALIFY row_number() OVER (
                 PARTITION BY source_vendor, book_id_vendor, book_name_raw, event_id_vendor,
                              player_key_vendor, market_type, line, side
-                ORDER BY capture_ts_utc DESC, raw_payload_hash) = 1
+                -- a vendor may quote one key twice in a payload (PlayNow: the O/U market
+                -- and a ladder): the tie-break keeps the choice the same on every run
+                ORDER BY capture_ts_utc DESC, raw_payload_hash, vendor_outcome_key NULLS LAST,
+                         odds_decimal DESC) = 1
         )
         SELECT l.source_vendor, l.event_id_vendor, l.player_key_vendor, l.player_name_raw,
                l.book_id_vendor, l.book_name_raw AS book_name, l.book_type, l.market_type,
