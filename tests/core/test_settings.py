@@ -29,6 +29,10 @@ def test_defaults_are_documented_values(tmp_path: Path) -> None:
     ("FORCE_VENDOR_FAILURE", "DRAFTKINGS"),
     ("UNABATED_BASE_URL", "ftp://x"),
     ("EV_EXCLUDE_BOOK_TYPES", "CASINO"),
+    ("EV_MIN_MARKET_EDGE", "-1.5"),
+    ("EV_MIN_EDGE", "lots"),
+    ("EV_ODDS_FRESHNESS_MINUTES", "0"),
+    ("EV_EXCLUDE_MARKETS", "PPP"),
     ("MODEL_CHALLENGERS", "p10-nhlapi"),  # production is not a challenger
     ("MODEL_CHALLENGERS", "eb-seasn"),
 ])

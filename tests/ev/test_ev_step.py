@@ -13,6 +13,7 @@ import pytest
 from helpers.core import db
 from helpers.core.settings import Settings, load_settings
 from helpers.demo.league import build_league
+from helpers.demo.referee import true_ev
 from helpers.demo.server import Emulator
 from helpers.ev.candidates import GATES
 from helpers.ev.step import run_ev
@@ -74,6 +75,19 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     assert not csv["book_type"].isin(["DFS", "DERIVED"]).any()
     markdown = result.markdown_path.read_text()
     assert markdown.startswith(f"# Best bets {SLATE}") and "| # | player |" in markdown
+
+    # Against the truth: the eligible bets really had a positive EV, smaller than claimed
+    # (the week's figures: benchmarks/bench_ev_truth.py). This slate: claimed ~30 %, true
+    # ~+4 %, market ~+5 %.
+    bets = result.eligible.copy()
+    bets["true_ev"] = true_ev(build_league(season_start=SEASON[0], days=SEASON[1]), bets)
+    settled = bets[bets["true_ev"].notna()]
+    assert len(settled) > 0.95 * len(bets)
+    print(f"claimed {settled['ev'].mean():.4f}, market {settled['ev_market'].mean():.4f}, "
+          f"true {settled['true_ev'].mean():.4f} over {len(settled)} bets")
+    assert settled["true_ev"].mean() > 0.02
+    assert (settled["true_ev"] > 0).mean() > 0.6
+    assert settled["ev"].mean() > settled["true_ev"].mean()
 
 
 def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) -> None:
