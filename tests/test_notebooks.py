@@ -56,7 +56,23 @@ def test_production_runs_offline_with_default_parameters(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ev", "outcomes", "diagnostics"])
+def test_ev_runs_offline_with_default_parameters(tmp_path: Path) -> None:
+    out = tmp_path / "03.ipynb"
+    nb = papermill.execute_notebook(str(NOTEBOOKS / "03_ev_report.ipynb"), str(out),
+                                    kernel_name=ensure_kernel(DEFAULT_KERNEL),
+                                    progress_bar=False, cwd=str(tmp_path))
+    status, summary = read_step_status(nb)
+    assert status == "success", summary
+    assert "eligible" in summary and "p10-nhlapi" in summary
+    text = json.dumps([c.get("outputs", []) for c in nb.cells])
+    for needle in ("priced rows", "Best bets 2025-12-01", "ev = p_win (d - 1) - p_loss",
+                   "the price also beats"):
+        assert needle in text
+    assert list(tmp_path.iterdir()) == [out]  # the offline run wrote only to a temp folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["outcomes", "diagnostics"])
 def test_unbuilt_steps_fail_loudly(name: str, tmp_path: Path) -> None:
     step = next(s for s in STEPS if s.name == name)
     with pytest.raises(papermill.PapermillExecutionError) as info:

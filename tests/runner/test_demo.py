@@ -46,6 +46,26 @@ def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
                                 "GROUP BY 1 ORDER BY 1").fetchall()
         assert [str(d) for d, _ in snapshots] == ["2025-10-28", "2025-10-29"]
         assert all(n > 1000 for _, n in snapshots)
+        # the demo runs the challenger beside production
+        versions = {v for (v,) in con.execute(
+            "SELECT DISTINCT model_version FROM fact_prob_snapshot").fetchall()}
+        assert versions == {"p10-nhlapi", "eb-season"}
+        # EV in the morning runs, against production only, with eligible bets
+        ev = con.execute(
+            "SELECT r.slate_date, r.status, count(c.run_id), sum(c.is_eligible::INT), "
+            "count(DISTINCT c.snapshot_id) FROM fact_run_registry r LEFT JOIN "
+            "fact_ev_candidates c USING (run_id) WHERE r.step = 'ev' GROUP BY ALL "
+            "ORDER BY r.slate_date, r.status DESC").fetchall()
+        assert [(str(d), s) for d, s, *_ in ev] == [
+            ("2025-10-28", "success"), ("2025-10-28", "skipped"),
+            ("2025-10-29", "success"), ("2025-10-29", "skipped")]
+        for _, status, rows, eligible, snapshot_ids in ev:
+            if status == "success":
+                assert rows > 1000 and eligible > 10 and snapshot_ids == 1
+        assert {s for (s,) in con.execute("SELECT DISTINCT snapshot_id FROM "
+                                          "fact_ev_candidates").fetchall()} <= {
+            s for (s,) in con.execute("SELECT DISTINCT snapshot_id FROM fact_prob_snapshot "
+                                      "WHERE model_version = 'p10-nhlapi'").fetchall()}
         per_vendor = dict(con.execute(
             "SELECT source_vendor, count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
             "GROUP BY 1").fetchall())
@@ -53,6 +73,9 @@ def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
     finally:
         con.close()
     assert len(list((home / "outputs" / "runs").glob("*/*/01_odds_ingest.ipynb"))) == 4
+    for day in ("2025-10-28", "2025-10-29"):
+        assert (home / "outputs" / "ev" / f"best_bets_{day}.md").exists()
+        assert (home / "outputs" / "ev" / f"ev_candidates_{day}.csv").exists()
 
 
 def test_demo_rejects_a_start_before_the_season(tmp_path: Path) -> None:
