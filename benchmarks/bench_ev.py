@@ -45,7 +45,6 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import db
-from helpers.core.settings import load_settings
 from helpers.demo.books import EXTRA_UNABATED_BOOKS, UNABATED_BOOKS
 from helpers.demo.render_unabated import render_games
 from helpers.demo.server import Emulator
@@ -210,9 +209,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ev-") as home, Emulator() as emu:
-        settings = load_settings({"OPS_HOME": home, "HTTP_BACKOFF_SECONDS": "0",
-                                  **{f"{v}_BASE_URL": emu.base_url for v in
-                                     ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+        settings = emu.settings(home)
         con = db.connect(settings.paths.db_path)
 
         # 1) the warm warehouse

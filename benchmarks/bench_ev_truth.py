@@ -23,7 +23,6 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.core import db
-from helpers.core.settings import load_settings
 from helpers.demo.league import build_league
 from helpers.demo.referee import true_ev
 from helpers.demo.server import Emulator
@@ -39,10 +38,7 @@ def week_of_bets(start: date, days: int, env: dict[str, str] | None = None
     frames, seconds = [], []
     league = build_league()
     with Emulator() as emu:
-        settings = load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
-                                  **{f"{v}_BASE_URL": emu.base_url for v in
-                                     ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")},
-                                  **(env or {})})
+        settings = emu.settings(home, **(env or {}))
         con = db.connect(settings.paths.db_path)
         for day in (start + timedelta(days=i) for i in range(days)):
             morning = datetime(day.year, day.month, day.day, 15, 0)

@@ -20,7 +20,6 @@ from pathlib import Path
 from scipy import stats
 
 from helpers.core import db
-from helpers.core.settings import load_settings
 from helpers.demo.server import Emulator
 from helpers.model.distributions import MARKET_DISTRIBUTIONS, market_probabilities
 from helpers.model.production import run_production
@@ -47,9 +46,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-production-"))
     with Emulator() as emu:
         emu.set_clock(MORNING)
-        settings = load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
-                                  **{f"{v}_BASE_URL": emu.base_url for v in
-                                     ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+        settings = emu.settings(home)
         con = db.connect(settings.paths.db_path)
         capture(con, settings, MORNING, run_id="bench")
         t0 = time.perf_counter()

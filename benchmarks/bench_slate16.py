@@ -39,7 +39,6 @@ import duckdb
 import pandas as pd
 
 from helpers.core import db
-from helpers.core.settings import load_settings
 from helpers.demo.pricing import ALT_LINES, HALF_LINES, INTEGER_ALT_LINES
 from helpers.demo.server import Emulator
 from helpers.model.distributions import STANDARD_LINES
@@ -128,9 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     # the warehouse (~80 MB) lives in a temporary OPS_HOME, removed at the end
     with tempfile.TemporaryDirectory(prefix="bench-slate16-") as home, Emulator() as emu:
-        settings = load_settings({"OPS_HOME": home, "HTTP_BACKOFF_SECONDS": "0",
-                                  **{f"{v}_BASE_URL": emu.base_url for v in
-                                     ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+        settings = emu.settings(home)
         con = db.connect(settings.paths.db_path)
 
         # 1) warm the warehouse: the season to 2025-11-30, then up to the baseline day

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
+
+from helpers.demo.server import Emulator
 
 _real_connect = socket.socket.connect
 
@@ -31,3 +37,42 @@ def _guarded_connect(self: socket.socket, address: object) -> object:
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+# ---- a warm demo world, built once per session ---------------------------------------------
+# A 40-day demo season from 2025-11-01, the emulator's clock at the morning of 2025-12-01,
+# and a template OPS_HOME holding that morning's capture and the stats of the season so far.
+# Tests copy the template (`warm_home`), so none of them pays for the season refresh again
+# and none sees another's writes.
+
+WARM_SEASON = (date(2025, 11, 1), 40)
+WARM_SLATE = date(2025, 12, 1)
+WARM_MORNING = datetime(2025, 12, 1, 15, 0)
+
+
+@pytest.fixture(scope="session")
+def warm_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulator, Path]]:
+    from helpers.core import db
+    from helpers.nhl.warehouse import refresh_stats
+    from helpers.odds.capture import capture
+
+    template = tmp_path_factory.mktemp("warm-template")
+    with Emulator(season_start=WARM_SEASON[0], days=WARM_SEASON[1]) as emu:
+        emu.set_clock(WARM_MORNING)
+        settings = emu.settings(template)
+        con = db.connect(settings.paths.db_path)
+        capture(con, settings, WARM_MORNING, run_id="warm-capture")
+        report = refresh_stats(con, settings, WARM_SLATE, WARM_MORNING, run_id="warm-stats")
+        con.close()
+        assert report.error is None and report.games_loaded > 100, report.summary()
+        yield emu, template
+
+
+@pytest.fixture
+def warm_home(warm_world: tuple[Emulator, Path], tmp_path: Path) -> tuple[Emulator, Path]:
+    """The emulator (clock reset to the morning) and a fresh copy of the template home."""
+    emu, template = warm_world
+    emu.set_clock(WARM_MORNING)
+    home = tmp_path / "home"
+    shutil.copytree(template, home)
+    return emu, home

@@ -41,26 +41,13 @@ def test_odds_ingest_runs_offline_with_default_parameters(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-def test_production_runs_offline_with_default_parameters(tmp_path: Path) -> None:
-    out = tmp_path / "02.ipynb"
-    nb = papermill.execute_notebook(str(NOTEBOOKS / "02_production_snapshot.ipynb"), str(out),
-                                    kernel_name=ensure_kernel(DEFAULT_KERNEL),
-                                    progress_bar=False, cwd=str(tmp_path))
-    status, summary = read_step_status(nb)
-    assert status == "success", summary
-    assert "snapshot rows" in summary and "stats through 2025-11-30" in summary
-    text = json.dumps([c.get("outputs", []) for c in nb.cells])
-    for needle in ("p10-nhlapi", "rate60", "m_goalie", "ODDSSHARK"):
-        assert needle in text
-    assert list(tmp_path.iterdir()) == [out]  # the offline run wrote only to a temp folder
-
-
-@pytest.mark.slow
 def test_ev_runs_offline_with_default_parameters(tmp_path: Path) -> None:
     out = tmp_path / "03.ipynb"
     nb = papermill.execute_notebook(str(NOTEBOOKS / "03_ev_report.ipynb"), str(out),
                                     kernel_name=ensure_kernel(DEFAULT_KERNEL),
                                     progress_bar=False, cwd=str(tmp_path))
+    # Offline, the EV notebook seeds steps 1 and 2 in-process first (the production
+    # notebook itself runs in the demo test, through the driver).
     status, summary = read_step_status(nb)
     assert status == "success", summary
     assert "eligible" in summary and "p10-nhlapi" in summary

@@ -3,7 +3,7 @@ on real captures (started, live, stale), idempotency, and EV recomputed from the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers.core import db
-from helpers.core.settings import Settings, load_settings
-from helpers.demo.league import build_league
+from helpers.core.settings import Settings
 from helpers.demo.referee import true_ev
 from helpers.demo.server import Emulator
 from helpers.ev.candidates import GATES
@@ -22,24 +21,22 @@ from helpers.odds.capture import capture
 
 pytestmark = pytest.mark.slow  # the loopback emulator, real HTTP
 
-SEASON = (date(2025, 11, 1), 40)
 SLATE = date(2025, 12, 1)
 MORNING = datetime(2025, 12, 1, 15, 0)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Iterator[tuple[Emulator, Settings]]:
-    home = tmp_path_factory.mktemp("ev")
-    with Emulator(season_start=SEASON[0], days=SEASON[1]) as emu:
-        emu.set_clock(MORNING)
-        settings = load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
-                                  **{f"{v}_BASE_URL": emu.base_url
-                                     for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
-        con = db.connect(settings.paths.db_path)
-        capture(con, settings, MORNING, run_id="cap")
-        run_production(con, settings, SLATE, MORNING, "morning")
-        con.close()
-        yield emu, settings
+def world(warm_world, tmp_path_factory) -> tuple[Emulator, Settings]:
+    """The warm demo world (tests/conftest.py) with the morning's production snapshot."""
+    emu, template = warm_world
+    home = tmp_path_factory.mktemp("ev") / "home"
+    shutil.copytree(template, home)
+    emu.set_clock(MORNING)
+    settings = emu.settings(home)
+    con = db.connect(settings.paths.db_path)
+    run_production(con, settings, SLATE, MORNING, "morning")
+    con.close()
+    return emu, settings
 
 
 def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -> None:
@@ -80,7 +77,7 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     # (the week's figures: benchmarks/bench_ev_truth.py). This slate: claimed ~30 %, true
     # ~+4 %, market ~+5 %.
     bets = result.eligible.copy()
-    bets["true_ev"] = true_ev(build_league(season_start=SEASON[0], days=SEASON[1]), bets)
+    bets["true_ev"] = true_ev(emu.league, bets)
     settled = bets[bets["true_ev"].notna()]
     assert len(settled) > 0.95 * len(bets)
     print(f"claimed {settled['ev'].mean():.4f}, market {settled['ev_market'].mean():.4f}, "
@@ -92,8 +89,9 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
 
 def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) -> None:
     emu, settings = world
+    emu.set_clock(MORNING)
     starts = sorted({g.start_utc.replace(tzinfo=None) for g in
-                     build_league(season_start=SEASON[0], days=SEASON[1]).games_on(SLATE)})
+                     emu.league.games_on(SLATE)})
     assert starts[0] < starts[-1], "the test needs games at two start times"
     evening = starts[0] + timedelta(minutes=10)
     con = db.connect(settings.paths.db_path)
@@ -122,9 +120,7 @@ def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) ->
 
 def test_no_snapshot_gives_empty_outputs_that_say_why(tmp_path: Path, world) -> None:
     emu, _ = world
-    settings = load_settings({"OPS_HOME": str(tmp_path), "HTTP_BACKOFF_SECONDS": "0",
-                              **{f"{v}_BASE_URL": emu.base_url
-                                 for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+    settings = emu.settings(tmp_path)
     emu.set_clock(MORNING)
     con = db.connect(settings.paths.db_path)
     capture(con, settings, MORNING, run_id="cap")

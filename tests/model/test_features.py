@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -286,26 +285,23 @@ def test_no_history_or_no_slate_gives_an_empty_frame_with_the_columns() -> None:
 
 
 @pytest.mark.slow
-def test_the_demo_warehouse_prices_every_established_skater_plausibly(tmp_path: Path) -> None:
+def test_the_demo_warehouse_prices_every_established_skater_plausibly(warm_home) -> None:
     import time
 
     from helpers.core import db
-    from helpers.core.settings import load_settings
-    from helpers.demo.server import Emulator
     from helpers.nhl.api import parse_schedule
     from helpers.nhl.warehouse import refresh_stats
 
     slate = date(2025, 12, 1)
     as_of = datetime(2025, 12, 1, 15, 0)
-    with Emulator(season_start=date(2025, 11, 1), days=40) as emu:
-        emu.set_clock(as_of)
-        settings = load_settings({"OPS_HOME": str(tmp_path), "HTTP_BACKOFF_SECONDS": "0",
-                                  "NHL_API_BASE_URL": emu.base_url})
-        con = db.connect(settings.paths.db_path)
-        report = refresh_stats(con, settings, slate, as_of, run_id="r1")
-        assert report.error is None, report.summary()
-        body = requests_get(f"{emu.base_url}/v1/schedule/{slate.isoformat()}")
-        trade = emu.league.trade
+    emu, home = warm_home  # the season's stats through 2025-11-30 (tests/conftest.py)
+    settings = emu.settings(home)
+    con = db.connect(settings.paths.db_path)
+    report = refresh_stats(con, settings, slate, as_of, run_id="r1")
+    assert report.error is None, report.summary()
+    assert str(report.stats_through) == "2025-11-30"
+    body = requests_get(f"{emu.base_url}/v1/schedule/{slate.isoformat()}")
+    trade = emu.league.trade
     sk = con.execute("SELECT s.*, g.slate_date, g.start_ts_utc FROM fact_skater_games s "
                      "JOIN dim_games g USING (game_id)").fetchdf()
     gk = con.execute("SELECT s.*, g.slate_date FROM fact_goalie_games s "

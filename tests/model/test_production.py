@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,8 +11,6 @@ import requests
 
 from helpers.core import db
 from helpers.core.models import PRODUCTION_MODEL
-from helpers.core.settings import Settings, load_settings
-from helpers.demo.server import Emulator
 from helpers.model.production import run_production
 from helpers.model.snapshot import SNAPSHOT_KEY
 from helpers.nhl.warehouse import refresh_stats
@@ -25,20 +22,6 @@ SLATE = date(2025, 12, 1)
 MORNING = datetime(2025, 12, 1, 15, 0)
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(season_start=date(2025, 11, 1), days=40) as emu:
-        emu.set_clock(MORNING)
-        yield emu
-
-
-def settings_for(emulator: Emulator, home: Path, **extra: str) -> Settings:
-    return load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
-                          **{f"{v}_BASE_URL": emulator.base_url
-                             for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")},
-                          **extra})
-
-
 def snapshot_rows(con, run_id: str, version: str = PRODUCTION_MODEL) -> pd.DataFrame:
     return con.execute("SELECT * EXCLUDE (snapshot_id, run_id) FROM fact_prob_snapshot "
                        "WHERE run_id = ? AND model_version = ? "
@@ -46,12 +29,10 @@ def snapshot_rows(con, run_id: str, version: str = PRODUCTION_MODEL) -> pd.DataF
                        [run_id, version]).df()
 
 
-def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(
-        emulator: Emulator, tmp_path: Path) -> None:
-    emulator.set_clock(MORNING)
-    settings = settings_for(emulator, tmp_path, MODEL_CHALLENGERS="eb-season")
+def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(warm_home) -> None:
+    emulator, home = warm_home  # the morning's capture and the season's stats
+    settings = emulator.settings(home, MODEL_CHALLENGERS="eb-season")
     con = db.connect(settings.paths.db_path)
-    capture(con, settings, MORNING, run_id="r0")
     result = run_production(con, settings, SLATE, MORNING, "r1")
     assert result.status == "success", result.summary()
     rows = snapshot_rows(con, "r1")
@@ -88,10 +69,11 @@ def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(
     con.close()
 
 
-def test_a_failing_stats_source_is_partial_and_says_how_stale(emulator: Emulator,
+def test_a_failing_stats_source_is_partial_and_says_how_stale(warm_world,
                                                               tmp_path: Path) -> None:
+    emulator, _ = warm_world  # its emulator, with an empty warehouse
     emulator.set_clock(MORNING)
-    settings = settings_for(emulator, tmp_path)
+    settings = emulator.settings(tmp_path)
     con = db.connect(settings.paths.db_path)
     capture(con, settings, MORNING, run_id="r0")
     requests.post(f"{emulator.base_url}/_emulator/faults",

@@ -3,10 +3,7 @@ and never a merge of two same-named players."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import pandas as pd
-import pytest
 
 from helpers.nhl.identity import (
     ALIAS_NAME,
@@ -259,87 +256,3 @@ def test_two_vendor_players_of_one_game_never_map_to_one_player() -> None:
     got = run_known(unabated(("u1", "Sebastian Aho", "CAR", "car-nyi"),
                              ("u2", "Sebastian Aho", "CAR", "car-nyi")), None)
     assert got["player_id"].isna().all() and set(got["reason"]) == {AMBIGUOUS}
-
-
-@pytest.mark.slow
-def test_demo_vendor_players_map_to_the_truth(tmp_path) -> None:
-    """Capture the 2025-12-01 morning odds, load the stats through Nov 30, build the roster
-    from the warehouse (team of each player's latest game) and compare with the truth."""
-    import requests
-
-    from helpers.core import db
-    from helpers.core.settings import load_settings
-    from helpers.demo.server import Emulator
-    from helpers.nhl import api
-    from helpers.nhl.identity import map_events
-    from helpers.nhl.warehouse import refresh_stats
-    from helpers.odds.capture import capture
-
-    slate, morning = date(2025, 12, 1), datetime(2025, 12, 1, 15, 0)
-    with Emulator(season_start=date(2025, 11, 1), days=40) as emu:
-        emu.set_clock(morning)
-        settings = load_settings({"OPS_HOME": str(tmp_path),
-                                  **{f"{v}_BASE_URL": emu.base_url for v in
-                                     ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
-        con = db.connect(settings.paths.db_path)
-        capture(con, settings, morning)
-        report = refresh_stats(con, settings, slate, morning)
-        assert report.error is None and not report.stopped_at_cap
-        client = api.open_client(settings)
-        games = api.parse_schedule(api.fetch_schedule(client, slate))
-        client.close()
-        truth = requests.get(emu.base_url + "/_emulator/truth/players", timeout=30).json()
-        vendor_events = con.execute(
-            "SELECT source_vendor, event_id_vendor, any_value(home_team) AS home_team, "
-            "any_value(away_team) AS away_team, any_value(event_start_ts_utc) AS "
-            "event_start_ts_utc FROM fact_prop_odds GROUP BY ALL").df()
-        vendor_players = con.execute(
-            "SELECT source_vendor, coalesce(player_id_vendor, player_name_raw || '|' || "
-            "coalesce(player_team, '')) AS player_key_vendor, event_id_vendor, "
-            "any_value(player_name_raw) AS player_name_raw, any_value(player_team) AS "
-            "player_team, any_value(player_id_vendor) AS player_id_vendor "
-            "FROM fact_prop_odds GROUP BY ALL").df()
-        roster = con.execute(
-            "SELECT p.player_id, p.name, t.team FROM dim_players p JOIN ("
-            " SELECT player_id, arg_max(team, start_ts_utc) AS team FROM ("
-            "  SELECT player_id, team, game_id FROM fact_skater_games UNION ALL"
-            "  SELECT player_id, team, game_id FROM fact_goalie_games)"
-            " JOIN dim_games USING (game_id) WHERE slate_date < ? GROUP BY player_id) t"
-            " USING (player_id)", [slate]).df()
-        con.close()
-
-    event_map = map_events(vendor_events, games)
-    got = map_players(vendor_players, roster, event_map, games)
-    assert len(got) == len(vendor_players)
-    rows = (got.merge(vendor_players, on=["source_vendor", "player_key_vendor"])
-            .merge(event_map[["source_vendor", "event_id_vendor", "game_id"]],
-                   on=["source_vendor", "event_id_vendor"]))
-    assert len(rows) == len(got)  # keys unique per vendor on one slate
-
-    def team_on(player: dict) -> str:
-        return [h["team"] for h in player["team_history"] if h["from"] <= slate.isoformat()][-1]
-
-    by_name: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    for p in truth["players"]:
-        for v, shown in p["vendor_names"].items():
-            by_name.setdefault((v, shown), []).append((p["player_id"], team_on(p)))
-    teams_of = {int(g.game_id): {g.home_team, g.away_team} for g in games.itertuples()}
-    wrong, share = [], {}
-    for r in rows.itertuples():
-        name, hint = split_team_hint(r.player_name_raw)
-        hint = r.player_team if isinstance(r.player_team, str) else hint
-        true_ids = [pid for pid, team in by_name.get((r.source_vendor, name), [])
-                    if team in teams_of[int(r.game_id)] and hint in (None, team)]
-        assert len(true_ids) == 1, (r.source_vendor, r.player_name_raw)  # truth is unique
-        if not pd.isna(r.player_id) and int(r.player_id) != true_ids[0]:
-            wrong.append((r.source_vendor, r.player_name_raw, r.player_id, true_ids))
-    assert not wrong, wrong
-    for v, part in got.groupby("source_vendor"):
-        share[v] = part["player_id"].notna().mean()
-    print("mapped share per vendor:", share, "unmapped reasons:",
-          got["reason"].value_counts().to_dict())
-    assert set(share) == {"PLAYNOW", "UNABATED", "ODDSSHARK"}
-    # Misses are honest: players who never played before the slate (no roster row) and two
-    # 'A. Morozov' on one team that a boxscore name cannot tell apart.
-    assert all(s >= 0.98 for s in share.values()), share
-    assert set(got["reason"].dropna()) <= {NO_SUCH_PLAYER, TEAM_MISMATCH, AMBIGUOUS}

@@ -73,6 +73,12 @@ def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
     finally:
         con.close()
     assert len(list((home / "outputs" / "runs").glob("*/*/01_odds_ingest.ipynb"))) == 4
+    production = sorted((home / "outputs" / "runs").glob("*/*/02_production_snapshot.ipynb"))
+    assert len(production) == 2  # the morning runs (the pre-game captures skip the step)
+    text = "\n".join(p.read_text() for p in production)
+    for needle in ("p10-nhlapi", "rate60", "m_goalie", "ODDSSHARK", "eb-season",
+                   "mean_abs_rel_diff", "stats through 2025-10-2"):
+        assert needle in text, needle
     for day in ("2025-10-28", "2025-10-29"):
         assert (home / "outputs" / "ev" / f"best_bets_{day}.md").exists()
         assert (home / "outputs" / "ev" / f"ev_candidates_{day}.csv").exists()

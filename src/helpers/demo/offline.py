@@ -17,42 +17,41 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from helpers.core import db
+from helpers.core.clock import et_date
 from helpers.core.errors import StepNotImplementedError
 from helpers.core.settings import Settings
 from helpers.core.steps import steps_before
+
+SEED_RUN = "offline-seed"
+
+
+def _with_db(settings: Settings, work: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+    con = db.connect(settings.paths.db_path)
+    try:
+        work(con)
+    finally:
+        con.close()
 
 
 def _seed_odds(settings: Settings, as_of: datetime) -> None:
     from helpers.odds.capture import capture
 
-    con = db.connect(settings.paths.db_path)
-    try:
-        capture(con, settings, as_of, run_id="offline-seed")
-    finally:
-        con.close()
+    _with_db(settings, lambda con: capture(con, settings, as_of, run_id=SEED_RUN))
 
 
 def _seed_production(settings: Settings, as_of: datetime) -> None:
-    from helpers.core.clock import et_date
     from helpers.model.production import run_production
 
-    con = db.connect(settings.paths.db_path)
-    try:
-        run_production(con, settings, et_date(as_of), as_of, run_id="offline-seed")
-    finally:
-        con.close()
+    _with_db(settings, lambda con: run_production(con, settings, et_date(as_of), as_of, SEED_RUN))
 
 
 def _seed_ev(settings: Settings, as_of: datetime) -> None:
-    from helpers.core.clock import et_date
     from helpers.ev.step import run_ev
 
-    con = db.connect(settings.paths.db_path)
-    try:
-        run_ev(con, settings, et_date(as_of), as_of, run_id="offline-seed")
-    finally:
-        con.close()
+    _with_db(settings, lambda con: run_ev(con, settings, et_date(as_of), as_of, SEED_RUN))
 
 
 # step name -> the function that does its work offline. Each step adds itself when it lands.

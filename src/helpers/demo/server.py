@@ -24,11 +24,14 @@ import time
 from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from helpers.core.clock import iso_z
+from helpers.core.settings import Settings, load_settings
+from helpers.core.vendors import NHL_API, VENDORS
 from helpers.demo import render_nhl, render_oddsshark, render_playnow, render_unabated, truth
 from helpers.demo.faults import Fault, FaultBoard, malformed_body, parse_fault, truncated_body
 from helpers.demo.league import (
@@ -127,6 +130,13 @@ class Emulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def settings(self, home: Path | str, **env: str) -> Settings:
+        """Settings of a pipeline reading every vendor and the NHL api-web from this
+        emulator, without retry backoff, its outputs under `home`; `env` adds variables."""
+        return load_settings({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
+                              **{f"{name}_BASE_URL": self.base_url
+                                 for name in (*VENDORS, NHL_API)}, **env})
 
     @property
     def port(self) -> int:
