@@ -11,8 +11,13 @@ from helpers.core.errors import SchemaError
 
 
 def _declared_tables() -> set[str]:
-    ddl = resources.files("helpers.core").joinpath("schema.sql").read_text()
-    return set(re.findall(r"CREATE TABLE (\w+)", ddl))
+    """Tables created by the schema and its migrations (a rebuilt copy `t_v3` becomes `t`)."""
+    names: set[str] = set()
+    for sql in resources.files("helpers.core").iterdir():
+        if sql.name.endswith(".sql"):
+            names |= {re.sub(r"_v\d+$", "", n)
+                      for n in re.findall(r"CREATE TABLE (\w+)", sql.read_text())}
+    return names
 
 
 def _live_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -242,7 +247,7 @@ def test_connect_waits_for_another_process_then_names_it(tmp_path: Path) -> None
 def test_version_2_database_is_migrated_to_3_with_the_new_ev_candidates(tmp_path: Path) -> None:
     path = tmp_path / "ops.duckdb"
     db.connect(path, migrations=db.MIGRATIONS[:2]).close()
-    con = db.connect(path)
+    con = db.connect(path, migrations=db.MIGRATIONS[:3])
     assert db.schema_version(con) == 3
     columns = {r[0] for r in con.execute("DESCRIBE fact_ev_candidates").fetchall()}
     assert {"player_key_vendor", "p_push", "suspicious_reasons", "minutes_to_start"} <= columns
@@ -253,4 +258,15 @@ def test_version_2_database_is_migrated_to_3_with_the_new_ev_candidates(tmp_path
                     "capture_ts_utc, odds_decimal, is_eligible, exclusion_reason, "
                     "is_suspicious) VALUES ('r', DATE '2025-12-01', now(), 'UNABATED', 'k', "
                     "'SOG', 2.5, 'OVER', now(), 1.9, true, 'stale_odds', false)")
+    con.close()
+
+
+def test_version_3_database_is_migrated_to_4_with_graded_results(tmp_path: Path) -> None:
+    path = tmp_path / "ops.duckdb"
+    db.connect(path, migrations=db.MIGRATIONS[:3]).close()
+    con = db.connect(path)
+    assert db.schema_version(con) == 4
+    columns = {r[0] for r in con.execute("DESCRIBE fact_bet_results").fetchall()}
+    assert {"candidate_run_id", "actual", "p_fair_close", "clv_prob"} <= columns
+    assert con.execute("SELECT count(*) FROM fact_outcome_corrections").fetchone() == (0,)
     con.close()

@@ -45,6 +45,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                  "running and interrupted", _sql_file("migration_0002.sql")),
     Migration(3, "EV candidates keep their vendor keys, push, consensus size, timing and "
                  "why they are suspicious", _sql_file("migration_0003.sql")),
+    Migration(4, "bet results name their candidate and keep both sides of CLV; outcome "
+                 "corrections are logged", _sql_file("migration_0004.sql")),
 )
 
 

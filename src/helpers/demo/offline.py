@@ -54,11 +54,18 @@ def _seed_ev(settings: Settings, as_of: datetime) -> None:
     _with_db(settings, lambda con: run_ev(con, settings, et_date(as_of), as_of, SEED_RUN))
 
 
+def _seed_outcomes(settings: Settings, as_of: datetime) -> None:
+    from helpers.grading.step import run_outcomes
+
+    _with_db(settings, lambda con: run_outcomes(con, settings, et_date(as_of), as_of, SEED_RUN))
+
+
 # step name -> the function that does its work offline. Each step adds itself when it lands.
 SEEDERS: dict[str, Callable[[Settings, datetime], None]] = {
     "odds_ingestion": _seed_odds,
     "production": _seed_production,
     "ev": _seed_ev,
+    "outcomes": _seed_outcomes,
 }
 
 

@@ -72,12 +72,12 @@ class EvResult:
 def latest_snapshot(con: duckdb.DuckDBPyConnection, slate_date: date,
                     as_of: datetime) -> tuple[str | None, datetime | None]:
     """The production model's newest snapshot of the slate taken at or before `as_of`."""
-    row = con.execute(
+    rows = con.execute(
         "SELECT snapshot_id, max(snapshot_ts_utc) AS ts FROM fact_prob_snapshot "
         "WHERE slate_date = ? AND model_version = ? AND snapshot_ts_utc <= ? "
         "GROUP BY snapshot_id ORDER BY ts DESC, snapshot_id DESC LIMIT 1",
-        [slate_date, PRODUCTION_MODEL, as_of]).fetchone()
-    return (row[0], row[1]) if row else (None, None)
+        [slate_date, PRODUCTION_MODEL, as_of]).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
 def slate_odds(con: duckdb.DuckDBPyConnection, slate_date: date,

@@ -1,0 +1,340 @@
+"""Step 4, outcomes: the IO edge. Grades the slates of the look-back window from official
+boxscores and scores the snapshots' probabilities against what happened.
+
+For each slate of the window (the `OUTCOMES_LOOKBACK_DAYS` days before the run's slate):
+1. Every game the snapshots or EV priced: its boxscore is fetched again (a stat correction
+   shows up there). A final one whose bytes are new is stored raw first and upserted like
+   the stats refresh does; a game not final (live, postponed, not played) stays pending.
+2. `fact_prop_outcomes`: the stat of every priced (game, player, market) of a final game
+   (NULL: the player did not dress). An outcome that changed since it was first graded is
+   replaced and logged in `fact_outcome_corrections`.
+3. `fact_bet_results`: every EV candidate of the slate (eligible or not) graded WIN / LOSS /
+   PUSH / VOID, with its closing price and CLV; the slate's results are replaced in one
+   transaction, so a rerun changes nothing and a correction updates them.
+4. Forecast accuracy of every model version and of the market on the graded props
+   (`helpers.grading.accuracy`), for the notebook; diagnostics stores it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from helpers.core import db, rawstore
+from helpers.core.clock import utcnow
+from helpers.core.errors import SchemaDriftError, VendorError
+from helpers.core.http import write_fetch_attempt
+from helpers.core.settings import Settings
+from helpers.grading.outcomes import grade, over_hit, prop_outcomes
+from helpers.nhl import api
+from helpers.nhl.warehouse import store_boxscore
+from helpers.odds.prices import devig_pair
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS = (
+    "slate_date", "candidate_run_id", "snapshot_id", "game_id", "player_id", "source_vendor",
+    "event_id_vendor", "player_key_vendor", "book_id_vendor", "book_name", "book_type",
+    "market_type", "line", "side", "capture_ts_utc", "odds_decimal", "p_model", "ev",
+    "is_eligible", "actual", "result", "profit_units", "closing_capture_ts_utc",
+    "closing_odds_decimal", "clv", "p_fair_taken", "p_fair_close", "clv_prob",
+    "graded_ts_utc", "run_id")
+
+
+@dataclass
+class OutcomesResult:
+    slates: list[date]
+    games: pd.DataFrame            # game_id, slate_date, state, graded, error
+    outcomes: pd.DataFrame         # game_id, player_id, market_type, actual
+    corrections: pd.DataFrame      # game_id, player_id, market_type, old_actual, new_actual
+    results: pd.DataFrame          # RESULT_COLUMNS (graded bets) + PENDING ones apart
+    pending_bets: int
+    scored: pd.DataFrame           # graded snapshot props: keys, y, one p column per source
+    sources: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.warnings else "success"
+
+    def summary(self) -> str:
+        graded = int(self.games["graded"].sum()) if len(self.games) else 0
+        text = (f"slates {', '.join(str(s) for s in self.slates) or 'none'}: {graded} of "
+                f"{len(self.games)} games final and graded, {len(self.outcomes)} outcomes, "
+                f"{len(self.results)} bets graded, {self.pending_bets} pending, "
+                f"{len(self.corrections)} corrections")
+        return text + "".join(f"; {w}" for w in self.warnings)
+
+
+def window(slate_date: date, lookback_days: int) -> list[date]:
+    return [slate_date - timedelta(days=k) for k in range(lookback_days, 0, -1)]
+
+
+def _priced_games(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
+    con.register("_slates", pd.DataFrame({"slate_date": slates}))
+    try:
+        return con.execute(
+            "SELECT DISTINCT slate_date, game_id FROM ("
+            " SELECT slate_date, game_id FROM fact_prob_snapshot UNION ALL"
+            " SELECT slate_date, game_id FROM fact_ev_candidates WHERE game_id IS NOT NULL)"
+            " JOIN _slates USING (slate_date) ORDER BY slate_date, game_id").df()
+    finally:
+        con.unregister("_slates")
+
+
+def _known_hash(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
+    return con.execute("SELECT count(*) FROM raw_payloads WHERE payload_hash = ? AND vendor = ?"
+                       " AND kind = 'boxscore'", [digest, api.NHL_API]).fetchall()[0][0] > 0
+
+
+def refresh_boxscores(con: duckdb.DuckDBPyConnection, settings: Settings,
+                      games: pd.DataFrame, as_of: datetime, run_id: str) -> pd.DataFrame:
+    """Fetch each game's boxscore; store the final ones whose bytes are new. Returns games
+    with state, graded (final) and the error if the fetch or parse failed."""
+    client = api.open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))
+    rows = []
+    try:
+        for game in games.itertuples(index=False):
+            state, final, error = None, False, None
+            try:
+                body = api.fetch_boxscore(client, int(game.game_id))
+                box = api.parse_boxscore(body)
+                state, final = box.game.state, box.is_final
+                if final and not _known_hash(con, rawstore.sha256_hex(body)):
+                    store_boxscore(con, settings, box, body, as_of, run_id)
+            except (VendorError, SchemaDriftError, OSError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("boxscore %s: %s", game.game_id, error)
+            rows.append({"slate_date": game.slate_date, "game_id": int(game.game_id),
+                         "state": state, "graded": final, "error": error})
+    finally:
+        client.close()
+    return pd.DataFrame(rows, columns=["slate_date", "game_id", "state", "graded", "error"])
+
+
+def _props(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
+    con.register("_slates", pd.DataFrame({"slate_date": slates}))
+    try:
+        return con.execute(
+            "SELECT DISTINCT game_id, player_id, market_type FROM ("
+            " SELECT slate_date, game_id, player_id, market_type FROM fact_prob_snapshot"
+            " UNION ALL SELECT slate_date, game_id, player_id, market_type"
+            " FROM fact_ev_candidates WHERE game_id IS NOT NULL AND player_id IS NOT NULL)"
+            " JOIN _slates USING (slate_date)").df()
+    finally:
+        con.unregister("_slates")
+
+
+def _skater_rows(con: duckdb.DuckDBPyConnection, game_ids: list[int]) -> pd.DataFrame:
+    con.register("_games", pd.DataFrame({"game_id": game_ids}, dtype="int64"))
+    try:
+        return con.execute("SELECT s.* FROM fact_skater_games s JOIN _games USING (game_id)").df()
+    finally:
+        con.unregister("_games")
+
+
+def _write_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame, now: datetime,
+                    run_id: str) -> pd.DataFrame:
+    """Upsert the outcomes; log and return the ones that changed since first graded."""
+    con.register("_new", outcomes)
+    try:
+        changed = con.execute(
+            "SELECT n.game_id, n.player_id, n.market_type, o.actual AS old_actual, "
+            "n.actual AS new_actual FROM _new n JOIN fact_prop_outcomes o "
+            "USING (game_id, player_id, market_type) "
+            "WHERE o.actual IS DISTINCT FROM n.actual").df()
+    finally:
+        con.unregister("_new")
+    db.upsert_rows(con, "fact_prop_outcomes", outcomes.assign(graded_ts_utc=now))
+    if not changed.empty:
+        db.insert_new_rows(con, "fact_outcome_corrections",
+                           changed.assign(detected_ts_utc=now, run_id=run_id),
+                           ("game_id", "player_id", "market_type", "detected_ts_utc"))
+        for r in changed.itertuples(index=False):
+            log.warning("stat correction: game %s player %s %s: %s -> %s", r.game_id,
+                        r.player_id, r.market_type, r.old_actual, r.new_actual)
+    return changed
+
+
+def _candidates_with_close(con: duckdb.DuckDBPyConnection,
+                           slates: list[date]) -> pd.DataFrame:
+    """Every mapped EV candidate of the slates with its closing price: the last capture of
+    the same vendor/book/event/player/market/line/side before puck drop, and that book's
+    other side at the same capture (for the no-vig probability)."""
+    con.register("_slates", pd.DataFrame({"slate_date": slates}))
+    try:
+        return con.execute(
+            """
+            WITH c AS (
+                SELECT c.*, coalesce(g.start_ts_utc, o_start.event_start_ts_utc) AS start_ts
+                FROM fact_ev_candidates c JOIN _slates USING (slate_date)
+                LEFT JOIN dim_games g USING (game_id)
+                LEFT JOIN (SELECT source_vendor, event_id_vendor,
+                                  min(event_start_ts_utc) AS event_start_ts_utc
+                           FROM fact_prop_odds GROUP BY ALL) o_start
+                  USING (source_vendor, event_id_vendor)
+                WHERE c.game_id IS NOT NULL AND c.player_id IS NOT NULL
+            ), priced AS (
+                SELECT source_vendor, book_id_vendor, book_name_raw AS book_name,
+                       event_id_vendor, market_type, line, side, capture_ts_utc, odds_decimal,
+                       coalesce(player_id_vendor, player_name_raw || '|' ||
+                                coalesce(player_team, '')) AS player_key_vendor
+                FROM fact_prop_odds
+            ), closing AS (
+                SELECT c.source_vendor, c.book_id_vendor, c.book_name, c.event_id_vendor,
+                       c.player_key_vendor, c.market_type, c.line, c.side,
+                       max(p.capture_ts_utc) AS closing_capture_ts_utc
+                FROM (SELECT DISTINCT source_vendor, book_id_vendor, book_name,
+                             event_id_vendor, player_key_vendor, market_type, line, side,
+                             start_ts FROM c) c
+                JOIN priced p ON p.source_vendor = c.source_vendor
+                 AND p.book_id_vendor IS NOT DISTINCT FROM c.book_id_vendor
+                 AND p.book_name IS NOT DISTINCT FROM c.book_name
+                 AND p.event_id_vendor = c.event_id_vendor
+                 AND p.player_key_vendor = c.player_key_vendor
+                 AND p.market_type = c.market_type AND p.line = c.line AND p.side = c.side
+                WHERE p.capture_ts_utc < c.start_ts
+                GROUP BY ALL
+            ), sides AS (
+                SELECT p.source_vendor, p.book_id_vendor, p.book_name, p.event_id_vendor,
+                       p.player_key_vendor, p.market_type, p.line, p.capture_ts_utc,
+                       max(p.odds_decimal) FILTER (WHERE p.side = 'OVER') AS close_over,
+                       max(p.odds_decimal) FILTER (WHERE p.side = 'UNDER') AS close_under
+                FROM priced p JOIN (SELECT DISTINCT source_vendor, book_id_vendor, book_name,
+                                           event_id_vendor, player_key_vendor, market_type,
+                                           line, closing_capture_ts_utc FROM closing) k
+                  ON p.source_vendor = k.source_vendor
+                 AND p.book_id_vendor IS NOT DISTINCT FROM k.book_id_vendor
+                 AND p.book_name IS NOT DISTINCT FROM k.book_name
+                 AND p.event_id_vendor = k.event_id_vendor
+                 AND p.player_key_vendor = k.player_key_vendor
+                 AND p.market_type = k.market_type AND p.line = k.line
+                 AND p.capture_ts_utc = k.closing_capture_ts_utc
+                GROUP BY ALL
+            )
+            SELECT c.*, k.closing_capture_ts_utc, s.close_over, s.close_under
+            FROM c
+            LEFT JOIN closing k ON k.source_vendor = c.source_vendor
+             AND k.book_id_vendor IS NOT DISTINCT FROM c.book_id_vendor
+             AND k.book_name IS NOT DISTINCT FROM c.book_name
+             AND k.event_id_vendor = c.event_id_vendor
+             AND k.player_key_vendor = c.player_key_vendor
+             AND k.market_type = c.market_type AND k.line = c.line AND k.side = c.side
+            LEFT JOIN sides s ON s.source_vendor = c.source_vendor
+             AND s.book_id_vendor IS NOT DISTINCT FROM c.book_id_vendor
+             AND s.book_name IS NOT DISTINCT FROM c.book_name
+             AND s.event_id_vendor = c.event_id_vendor
+             AND s.player_key_vendor = c.player_key_vendor
+             AND s.market_type = c.market_type AND s.line = c.line
+             AND s.capture_ts_utc = k.closing_capture_ts_utc
+            ORDER BY ALL
+            """).df()
+    finally:
+        con.unregister("_slates")
+
+
+def _results(candidates: pd.DataFrame, outcomes: pd.DataFrame, now: datetime,
+             run_id: str) -> pd.DataFrame:
+    graded = grade(candidates.astype({"game_id": "int64", "player_id": "int64"}), outcomes)
+    is_over = graded["side"].eq("OVER")
+    closing = graded["close_over"].where(is_over, graded["close_under"])
+    graded["closing_odds_decimal"] = closing
+    graded["clv"] = graded["odds_decimal"] / closing - 1.0
+    fair_over, fair_under = devig_pair(graded["close_over"].to_numpy(dtype=float),
+                                       graded["close_under"].to_numpy(dtype=float))
+    graded["p_fair_close"] = pd.Series(fair_over, index=graded.index).where(
+        is_over, pd.Series(fair_under, index=graded.index))
+    graded["p_fair_taken"] = graded["p_fair"]
+    graded["clv_prob"] = graded["p_fair_close"] - graded["p_fair_taken"]
+    graded = graded.rename(columns={"run_id": "candidate_run_id"})
+    return graded.assign(graded_ts_utc=now, run_id=run_id)
+
+
+def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
+            outcomes: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The graded snapshot props of each slate: the newest snapshot of every model version
+    at or before `as_of`, y from the outcome, and the market's consensus P(over) from the
+    slate's newest EV run (same props; NaN where the market had none)."""
+    con.register("_slates", pd.DataFrame({"slate_date": slates}))
+    try:
+        snap = con.execute(
+            """
+            WITH latest AS (
+                SELECT slate_date, model_version, arg_max(snapshot_id, snapshot_ts_utc) AS sid
+                FROM fact_prob_snapshot JOIN _slates USING (slate_date)
+                WHERE snapshot_ts_utc <= ? GROUP BY ALL
+            )
+            SELECT s.slate_date, s.game_id, s.player_id, s.market_type, s.line,
+                   s.model_version, s.p_over
+            FROM fact_prob_snapshot s JOIN latest l
+              ON s.snapshot_id = l.sid AND s.slate_date = l.slate_date
+            """, [as_of]).df()
+        market = con.execute(
+            """
+            WITH latest AS (
+                SELECT slate_date, arg_max(run_id, as_of_ts_utc) AS rid
+                FROM fact_ev_candidates JOIN _slates USING (slate_date) GROUP BY ALL
+            )
+            SELECT c.slate_date, c.game_id, c.player_id, c.market_type, c.line,
+                   median(c.p_consensus) AS market
+            FROM fact_ev_candidates c JOIN latest l ON c.run_id = l.rid
+            WHERE c.side = 'OVER' AND c.p_consensus IS NOT NULL AND c.game_id IS NOT NULL
+              AND c.player_id IS NOT NULL
+            GROUP BY ALL
+            """).df()
+    finally:
+        con.unregister("_slates")
+    sources = sorted(snap["model_version"].unique()) if not snap.empty else []
+    keys = ["slate_date", "game_id", "player_id", "market_type", "line"]
+    wide = snap.pivot_table(index=keys, columns="model_version", values="p_over").reset_index()
+    wide.columns.name = None
+    wide = wide.merge(market, on=keys, how="left")
+    played = outcomes[outcomes["actual"].notna()]
+    wide = wide.merge(played, on=["game_id", "player_id", "market_type"], how="inner")
+    wide["y"] = over_hit(wide["actual"], wide["line"])
+    return wide, [*sources, "market"]
+
+
+def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
+                 as_of: datetime, run_id: str) -> OutcomesResult:
+    """Grade the look-back window before `slate_date` (see the module docstring)."""
+    slates = window(slate_date, settings.outcomes.lookback_days)
+    priced_games = _priced_games(con, slates)
+    games = refresh_boxscores(con, settings, priced_games, as_of, run_id)
+    final_ids = set(games.loc[games["graded"], "game_id"].astype(int))
+    outcomes = prop_outcomes(_props(con, slates), _skater_rows(con, sorted(final_ids)),
+                             final_ids)
+    candidates = _candidates_with_close(con, slates)
+    now = utcnow()
+    results = _results(candidates, outcomes, now, run_id)
+    pending = results[results["result"] == "PENDING"]
+    graded = results[results["result"] != "PENDING"]
+    with db.transaction(con):
+        corrections = _write_outcomes(con, outcomes, now, run_id)
+        con.register("_slates", pd.DataFrame({"slate_date": slates}))
+        try:
+            con.execute("DELETE FROM fact_bet_results WHERE slate_date IN "
+                        "(SELECT slate_date FROM _slates)").fetchall()
+        finally:
+            con.unregister("_slates")
+        if not graded.empty:
+            con.register("_results", graded[list(RESULT_COLUMNS)])
+            try:
+                columns = ", ".join(RESULT_COLUMNS)
+                con.execute(f"INSERT INTO fact_bet_results ({columns}) "
+                            f"SELECT {columns} FROM _results").fetchall()
+            finally:
+                con.unregister("_results")
+    scored, sources = _scored(con, slates, as_of, outcomes)
+    result = OutcomesResult(slates, games, outcomes, corrections, graded, len(pending),
+                            scored, sources)
+    failed = games[games["error"].notna()]
+    if not failed.empty:
+        result.warnings.append(f"{len(failed)} boxscores could not be read (first: game "
+                               f"{failed['game_id'].iloc[0]}: {failed['error'].iloc[0]})")
+    log.info("outcomes: %s", result.summary())
+    return result
