@@ -61,6 +61,7 @@ def test_an_offline_step_whose_earlier_step_has_no_seeding_says_so(
     for name in ("odds_ingestion", "production", "ev"):
         monkeypatch.setitem(offline.SEEDERS, name,
                             lambda s, t, name=name: seeded.append((name, t)))
+    monkeypatch.delitem(offline.SEEDERS, "outcomes")  # as if step 4 had not landed
     with pytest.raises(StepNotImplementedError, match="step outcomes has no offline"):
         step_context("diagnostics", **PARAMS, db_path="", ops_home="", offline_demo=True)
     at = datetime(2025, 12, 1, 15)

@@ -59,7 +59,7 @@ def test_ev_runs_offline_with_default_parameters(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["outcomes", "diagnostics"])
+@pytest.mark.parametrize("name", ["diagnostics"])
 def test_unbuilt_steps_fail_loudly(name: str, tmp_path: Path) -> None:
     step = next(s for s in STEPS if s.name == name)
     with pytest.raises(papermill.PapermillExecutionError) as info:

@@ -66,6 +66,19 @@ def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
                                           "fact_ev_candidates").fetchall()} <= {
             s for (s,) in con.execute("SELECT DISTINCT snapshot_id FROM fact_prob_snapshot "
                                       "WHERE model_version = 'p10-nhlapi'").fetchall()}
+        # the second morning grades the first slate (its pre-game capture is the close)
+        outcomes = con.execute(
+            "SELECT slate_date, status FROM fact_run_registry WHERE step = 'outcomes' "
+            "ORDER BY as_of_ts_utc").fetchall()
+        assert [(str(d), s) for d, s in outcomes] == [
+            ("2025-10-28", "success"), ("2025-10-28", "skipped"),
+            ("2025-10-29", "success"), ("2025-10-29", "skipped")]
+        graded = con.execute(
+            "SELECT slate_date, count(*), count(closing_odds_decimal), "
+            "count(*) FILTER (WHERE closing_capture_ts_utc = TIMESTAMP '2025-10-28 21:30:00') "
+            "FROM fact_bet_results GROUP BY 1").fetchall()
+        assert len(graded) == 1 and str(graded[0][0]) == "2025-10-28"
+        assert graded[0][1] > 1000 and graded[0][3] > 0.9 * graded[0][2] > 0
         per_vendor = dict(con.execute(
             "SELECT source_vendor, count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
             "GROUP BY 1").fetchall())
