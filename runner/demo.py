@@ -74,6 +74,7 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
     print(f"demo: done. Database {home / 'data' / 'ops.duckdb'}", file=err)
     print(f"demo: executed notebooks under {home / 'outputs' / 'runs'}", file=err)
     print(f"demo: raw payloads under {home / 'outputs' / 'odds' / 'raw'}", file=err)
+    print(f"demo: EV reports under {home / 'outputs' / 'ev'}", file=err)
     if any(c not in (EXIT_OK, EXIT_PARTIAL) for c in codes):
         return EXIT_FAILED
     return EXIT_PARTIAL if EXIT_PARTIAL in codes else EXIT_OK
