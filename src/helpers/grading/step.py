@@ -17,7 +17,9 @@ For each slate of the window (the `OUTCOMES_LOOKBACK_DAYS` days before the run's
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -70,20 +72,27 @@ class OutcomesResult:
         return text + "".join(f"; {w}" for w in self.warnings)
 
 
+@contextlib.contextmanager
+def _slates_view(con: duckdb.DuckDBPyConnection, slates: list[date]) -> Iterator[None]:
+    """The slates as a view `_slates` (slate_date) for the queries of this module."""
+    con.register("_slates", pd.DataFrame({"slate_date": slates}))
+    try:
+        yield
+    finally:
+        con.unregister("_slates")
+
+
 def window(slate_date: date, lookback_days: int) -> list[date]:
     return [slate_date - timedelta(days=k) for k in range(lookback_days, 0, -1)]
 
 
 def _priced_games(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
-    con.register("_slates", pd.DataFrame({"slate_date": slates}))
-    try:
+    with _slates_view(con, slates):
         return con.execute(
             "SELECT DISTINCT slate_date, game_id FROM ("
             " SELECT slate_date, game_id FROM fact_prob_snapshot UNION ALL"
             " SELECT slate_date, game_id FROM fact_ev_candidates WHERE game_id IS NOT NULL)"
             " JOIN _slates USING (slate_date) ORDER BY slate_date, game_id").df()
-    finally:
-        con.unregister("_slates")
 
 
 def _known_hash(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
@@ -117,16 +126,13 @@ def refresh_boxscores(con: duckdb.DuckDBPyConnection, settings: Settings,
 
 
 def _props(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
-    con.register("_slates", pd.DataFrame({"slate_date": slates}))
-    try:
+    with _slates_view(con, slates):
         return con.execute(
             "SELECT DISTINCT game_id, player_id, market_type FROM ("
             " SELECT slate_date, game_id, player_id, market_type FROM fact_prob_snapshot"
             " UNION ALL SELECT slate_date, game_id, player_id, market_type"
             " FROM fact_ev_candidates WHERE game_id IS NOT NULL AND player_id IS NOT NULL)"
             " JOIN _slates USING (slate_date)").df()
-    finally:
-        con.unregister("_slates")
 
 
 def _skater_rows(con: duckdb.DuckDBPyConnection, game_ids: list[int]) -> pd.DataFrame:
@@ -165,8 +171,7 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
     """Every mapped EV candidate of the slates with its closing price: the last capture of
     the same vendor/book/event/player/market/line/side before puck drop, and that book's
     other side at the same capture (for the no-vig probability)."""
-    con.register("_slates", pd.DataFrame({"slate_date": slates}))
-    try:
+    with _slates_view(con, slates):
         return con.execute(
             """
             WITH c AS (
@@ -233,8 +238,6 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
              AND s.capture_ts_utc = k.closing_capture_ts_utc
             ORDER BY ALL
             """).df()
-    finally:
-        con.unregister("_slates")
 
 
 def _results(candidates: pd.DataFrame, outcomes: pd.DataFrame, now: datetime,
@@ -259,8 +262,7 @@ def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
     """The graded snapshot props of each slate: the newest snapshot of every model version
     at or before `as_of`, y from the outcome, and the market's consensus P(over) from the
     slate's newest EV run (same props; NaN where the market had none)."""
-    con.register("_slates", pd.DataFrame({"slate_date": slates}))
-    try:
+    with _slates_view(con, slates):
         snap = con.execute(
             """
             WITH latest AS (
@@ -286,8 +288,6 @@ def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
               AND c.player_id IS NOT NULL
             GROUP BY ALL
             """).df()
-    finally:
-        con.unregister("_slates")
     sources = sorted(snap["model_version"].unique()) if not snap.empty else []
     keys = ["slate_date", "game_id", "player_id", "market_type", "line"]
     wide = snap.pivot_table(index=keys, columns="model_version", values="p_over").reset_index()
@@ -315,12 +315,9 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date:
     graded = results[results["result"] != "PENDING"]
     with db.transaction(con):
         corrections = _write_outcomes(con, outcomes, now, run_id)
-        con.register("_slates", pd.DataFrame({"slate_date": slates}))
-        try:
+        with _slates_view(con, slates):
             con.execute("DELETE FROM fact_bet_results WHERE slate_date IN "
                         "(SELECT slate_date FROM _slates)").fetchall()
-        finally:
-            con.unregister("_slates")
         if not graded.empty:
             con.register("_results", graded[list(RESULT_COLUMNS)])
             try:
