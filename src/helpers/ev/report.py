@@ -49,15 +49,17 @@ def _prob(x: float) -> str:
 
 def best_bets_markdown(result: EvResult, ranked: pd.DataFrame, why_empty: str,
                        per_market: int = TOP_PER_MARKET) -> str:
-    """`best_bets_<date>.md`: the top `per_market` bets of each market."""
+    """`best_bets_<date>.md`: the top `per_market` bets of each market by EV, unflagged
+    ones first (# is the rank among all eligible bets, as in the CSV)."""
     lines = [f"# Best bets {result.slate_date}", "",
              f"Snapshot `{result.snapshot_id or 'none'}`; {len(result.candidates)} priced "
              f"rows, {len(ranked)} eligible. EV per unit staked against the production model; "
              "fair p de-vigs the same book's pair, consensus p is the sportsbooks' median and "
              "market EV prices the bet at it. Measured on the demo world, the model's EV claims "
              "ran several times the EV the bets really had and the market EV close to it "
-             "(benchmarks/README.md): read EV as a ranking, market EV as the size. Flags are reasons to check a bet before "
-             "trusting it.", ""]
+             "(benchmarks/README.md): read EV as a ranking, market EV as the size. Flags are "
+             "reasons to check a bet before trusting it; in each market the unflagged bets "
+             "come first.", ""]
     if ranked.empty:
         lines += [f"No eligible bets: {why_empty}.", ""]
         return "\n".join(lines)
@@ -65,6 +67,8 @@ def best_bets_markdown(result: EvResult, ranked: pd.DataFrame, why_empty: str,
               "consensus p | EV | market EV | Kelly | odds age (min) | flags |")
     for market, part in ranked.groupby("market_type", sort=True):
         lines += [f"## {market}", "", header, "|" + "---|" * 15]
+        # unflagged bets first: a flagged one's EV is more often a data problem than an edge
+        part = part.sort_values(["is_suspicious", "rank"], kind="mergesort")
         for r in part.head(per_market).itertuples(index=False):
             name = r.player_name if isinstance(r.player_name, str) else r.player_name_raw
             odds = f"{r.odds_decimal:.2f}" + (f" ({int(r.odds_american):+d})"
