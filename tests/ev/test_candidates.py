@@ -174,3 +174,25 @@ def test_missing_columns_are_named() -> None:
     with pytest.raises(ValueError, match="odds lacks columns"):
         ev_candidates(pd.DataFrame({"x": [1]}), SNAP, GAMES, snapshot_ts_utc=AS_OF,
                       as_of=AS_OF, gates=GATES_DEFAULT)
+
+
+def test_best_bets_list_unflagged_bets_first_in_each_market() -> None:
+    from types import SimpleNamespace
+
+    from helpers.ev.report import ranked_eligible
+
+    rows = [odds_row(player_key_vendor=f"p{i}", player_id=100 + i, odds_decimal=d)
+            for i, d in enumerate((3.0, 2.2))]
+    snap = snapshot((10, 100, "SOG", 2.5, 0.60, 0.40, 0.0, 4),    # thin history: flagged
+                    (10, 101, "SOG", 2.5, 0.55, 0.45, 0.0, 30))
+    no_gates = Gates(90, 0, -1.0, -1.0, frozenset(), frozenset())
+    out = run(rows, snap=snap, gates=no_gates)
+    ranked = ranked_eligible(out, pd.DataFrame({"player_id": [100, 101],
+                                                "player_name": ["A", "B"], "team": ["X", "X"]}))
+    assert list(ranked["player_name"]) == ["A", "B"]          # by EV: A's 80% before B's 21%
+    from helpers.ev.report import best_bets_markdown
+    text = best_bets_markdown(SimpleNamespace(slate_date="2025-12-01", snapshot_id="s",
+                                              candidates=out), ranked, "")
+    table = [line for line in text.splitlines() if line.startswith("| 1 ") or
+             line.startswith("| 2 ")]
+    assert [line.split("|")[2].strip() for line in table] == ["B", "A"]  # unflagged first
