@@ -264,7 +264,7 @@ def test_version_2_database_is_migrated_to_3_with_the_new_ev_candidates(tmp_path
 def test_version_3_database_is_migrated_to_4_with_graded_results(tmp_path: Path) -> None:
     path = tmp_path / "ops.duckdb"
     db.connect(path, migrations=db.MIGRATIONS[:3]).close()
-    con = db.connect(path)
+    con = db.connect(path, migrations=db.MIGRATIONS[:4])
     assert db.schema_version(con) == 4
     columns = {r[0] for r in con.execute("DESCRIBE fact_bet_results").fetchall()}
     assert {"candidate_run_id", "actual", "p_fair_close", "clv_prob"} <= columns

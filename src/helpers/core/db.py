@@ -47,6 +47,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                  "why they are suspicious", _sql_file("migration_0003.sql")),
     Migration(4, "bet results name their candidate and keep both sides of CLV; outcome "
                  "corrections are logged", _sql_file("migration_0004.sql")),
+    Migration(5, "evidence: coverage keeps its first capture; forecast accuracy per source "
+                 "and scope", _sql_file("migration_0005.sql")),
 )
 
 

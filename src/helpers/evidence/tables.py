@@ -1,0 +1,180 @@
+"""The evidence tables of one run: what came in, what mapped, what EV claimed, how the
+forecasts did. Append-only, keyed by (slate_date, run_id): writing them again for the same
+run adds nothing (`write_evidence`).
+
+Every figure is a query over the pipeline's own tables, so it traces back to rows:
+- coverage: `fact_prop_odds` of the slate's vendor events (ET start date = the slate)
+  captured by `as_of`, per vendor, book and market;
+- mapping quality: the slate's vendor events and vendor players (as EV priced them: one per
+  vendor event) against `map_events` / `map_players`, per vendor and entity, with the first
+  unmapped names and their reasons;
+- EV summary: the slate's newest EV run in `fact_ev_candidates`, per vendor, book, market;
+- forecast accuracy: the graded props of a slate (`grading.step`'s scored frame) per
+  source (model version or market), market and line, on each source's own props and on the
+  props every source priced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from helpers.core import db
+from helpers.grading.accuracy import accuracy_table, same_props
+
+TOP_UNMAPPED = 5
+# Vendor events starting within this window of the slate are read, then cut to its ET date.
+_EVENT_WINDOW = timedelta(days=2)
+
+KEYS = {
+    "fact_odds_coverage_daily": ("run_id", "slate_date", "source_vendor", "book_name",
+                                 "market_type"),
+    "fact_mapping_quality_daily": ("run_id", "slate_date", "source_vendor", "entity"),
+    "fact_ev_summary_daily": ("run_id", "slate_date", "source_vendor", "book_name",
+                              "market_type"),
+    "fact_forecast_accuracy_daily": ("run_id", "slate_date", "source", "scope", "market_type",
+                                     "line"),
+}
+
+# The slate's vendor rows: captured by `as_of`, event starting on the slate's ET date.
+_SLATE_ODDS = """
+    SELECT *, coalesce(player_id_vendor, player_name_raw || '|' ||
+                       coalesce(player_team, '')) AS player_key_vendor
+    FROM fact_prop_odds
+    WHERE capture_ts_utc <= $as_of AND event_id_vendor IS NOT NULL
+      AND event_start_ts_utc BETWEEN $lo AND $hi
+      AND (event_start_ts_utc AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York')::DATE
+          = $slate
+"""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    coverage: pd.DataFrame
+    mapping: pd.DataFrame
+    ev_summary: pd.DataFrame
+    accuracy: pd.DataFrame
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {"fact_odds_coverage_daily": self.coverage,
+                "fact_mapping_quality_daily": self.mapping,
+                "fact_ev_summary_daily": self.ev_summary,
+                "fact_forecast_accuracy_daily": self.accuracy}
+
+
+def _params(slate_date: date, as_of: datetime) -> dict:
+    day = datetime.combine(slate_date, datetime.min.time())
+    return {"as_of": as_of, "lo": day - _EVENT_WINDOW, "hi": day + _EVENT_WINDOW,
+            "slate": slate_date}
+
+
+def coverage(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime) -> pd.DataFrame:
+    return con.execute(
+        f"""
+        SELECT source_vendor, book_name_raw AS book_name, market_type, count(*) AS n_rows,
+               count(DISTINCT event_id_vendor) AS n_events,
+               count(DISTINCT player_key_vendor) AS n_players,
+               count(DISTINCT capture_ts_utc) AS n_captures,
+               min(capture_ts_utc) AS first_capture_ts_utc,
+               max(capture_ts_utc) AS last_capture_ts_utc
+        FROM ({_SLATE_ODDS}) GROUP BY ALL ORDER BY ALL
+        """, _params(slate_date, as_of)).df()
+
+
+def mapping_quality(con: duckdb.DuckDBPyConnection, slate_date: date,
+                    as_of: datetime) -> pd.DataFrame:
+    """Per vendor and entity (event, player): total, mapped, rate, and the first unmapped
+    ones as 'name (reason)'; a vendor key never mapped by production counts as unmapped
+    with reason 'not_mapped_yet'."""
+    return con.execute(
+        f"""
+        WITH odds AS ({_SLATE_ODDS}),
+        events AS (
+            SELECT o.source_vendor, 'event' AS entity, o.event_id_vendor AS key,
+                   any_value(o.away_team || ' @ ' || o.home_team) AS label,
+                   any_value(e.game_id) AS target, any_value(coalesce(e.reason,
+                       CASE WHEN e.game_id IS NULL THEN 'not_mapped_yet' END)) AS reason
+            FROM odds o LEFT JOIN map_events e USING (source_vendor, event_id_vendor)
+            GROUP BY o.source_vendor, o.event_id_vendor
+        ), players AS (
+            SELECT o.source_vendor, 'player' AS entity,
+                   o.event_id_vendor || '/' || o.player_key_vendor AS key,
+                   any_value(o.player_name_raw) AS label, any_value(p.player_id) AS target,
+                   any_value(coalesce(p.reason,
+                       CASE WHEN p.player_id IS NULL THEN 'not_mapped_yet' END)) AS reason
+            FROM odds o LEFT JOIN map_players p
+              USING (source_vendor, event_id_vendor, player_key_vendor)
+            GROUP BY o.source_vendor, o.event_id_vendor, o.player_key_vendor
+        ), both_ AS (SELECT * FROM events UNION ALL SELECT * FROM players)
+        SELECT source_vendor, entity, count(*) AS n_total, count(target) AS n_mapped,
+               count(target) / count(*) AS mapped_rate,
+               nullif(array_to_string(list(label || ' (' || reason || ')' ORDER BY label, key)
+                      FILTER (WHERE target IS NULL)[1:{TOP_UNMAPPED}], '; '), '')
+                   AS top_unmapped
+        FROM both_ GROUP BY ALL ORDER BY ALL
+        """, _params(slate_date, as_of)).df()
+
+
+def ev_summary(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """The slate's newest EV run, per vendor, book and market."""
+    return con.execute(
+        """
+        WITH latest AS (
+            SELECT arg_max(run_id, as_of_ts_utc) AS rid FROM fact_ev_candidates
+            WHERE slate_date = ?
+        )
+        SELECT source_vendor, book_name, market_type, count(*) AS n_candidates,
+               count(*) FILTER (WHERE is_eligible) AS n_eligible,
+               count(*) FILTER (WHERE ev > 0) AS n_positive_ev,
+               avg(ev) AS ev_mean, quantile_cont(ev, 0.5) AS ev_p50,
+               quantile_cont(ev, 0.9) AS ev_p90, max(ev) AS ev_max,
+               count(*) FILTER (WHERE is_eligible AND is_suspicious) AS n_suspicious
+        FROM fact_ev_candidates JOIN latest ON run_id = rid
+        GROUP BY ALL ORDER BY ALL
+        """, [slate_date]).df()
+
+
+def forecast_accuracy(scored: pd.DataFrame, sources: list[str]) -> pd.DataFrame:
+    """Per graded slate, source, market and line: the metrics on each source's own props
+    (scope 'own') and on the props every source priced ('shared')."""
+    columns = ["slate_date", "source", "scope", "market_type", "line", "n", "hit_rate",
+               "log_loss", "log_loss_baseline", "log_loss_improvement", "brier", "ece", "auc",
+               "top5_hit_rate", "top10_hit_rate", "top20_hit_rate"]
+    if scored.empty or not sources:
+        return pd.DataFrame(columns=columns)
+    frames = []
+    for scope, rows in (("own", scored), ("shared", same_props(scored, sources))):
+        if rows.empty:
+            continue
+        table = accuracy_table(rows, sources).assign(scope=scope)
+        frames.append(table[table["n"] > 0])
+    out = pd.concat(frames, ignore_index=True).rename(columns={
+        "baseline_log_loss": "log_loss_baseline", "improvement": "log_loss_improvement",
+        "top5": "top5_hit_rate", "top10": "top10_hit_rate", "top20": "top20_hit_rate"})
+    return out[columns]
+
+
+def collect(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime,
+            scored: pd.DataFrame | None = None, sources: list[str] | None = None) -> Evidence:
+    return Evidence(coverage(con, slate_date, as_of), mapping_quality(con, slate_date, as_of),
+                    ev_summary(con, slate_date),
+                    forecast_accuracy(scored if scored is not None else pd.DataFrame(),
+                                      sources or []))
+
+
+def write_evidence(con: duckdb.DuckDBPyConnection, evidence: Evidence, slate_date: date,
+                   run_id: str, now: datetime) -> dict[str, int]:
+    """Append the run's evidence, all tables in one transaction; rows already written for
+    this run are not written again. Returns the rows added per table. The accuracy rows keep
+    the slate they graded; the others are the run's slate."""
+    added = {}
+    with db.transaction(con):
+        for table, frame in evidence.frames().items():
+            rows = frame.assign(run_id=run_id, computed_ts_utc=now)
+            if "slate_date" not in rows.columns:
+                rows = rows.assign(slate_date=slate_date)
+            added[table] = db.insert_new_rows(con, table, rows, KEYS[table])
+    return added
