@@ -43,3 +43,18 @@ CREATE TABLE fact_forecast_accuracy_daily (
     computed_ts_utc      TIMESTAMP NOT NULL,
     CHECK (scope IN ('own', 'shared'))
 );
+
+-- One row per anomaly check of a run: what was checked, on what (vendor, market, step ...),
+-- the value, the threshold, and whether it passed. Checks compare the run's evidence with
+-- the trailing days' (helpers.evidence.anomalies).
+CREATE TABLE fact_anomaly_checks (
+    run_id          VARCHAR NOT NULL,
+    slate_date      DATE NOT NULL,
+    check_name      VARCHAR NOT NULL,
+    subject         VARCHAR NOT NULL,
+    value           DOUBLE,
+    threshold       DOUBLE,
+    passed          BOOLEAN NOT NULL,
+    detail          VARCHAR,
+    computed_ts_utc TIMESTAMP NOT NULL
+);

@@ -1,0 +1,123 @@
+"""helpers.evidence.anomalies on a hand-built history: a coverage drop, a vanished vendor
+and book, a mapping-rate drop, a step failing two days running, a stale capture; and a
+normal day that passes every check."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.core import db
+from helpers.evidence.anomalies import check_anomalies, write_anomalies
+
+TODAY = date(2025, 12, 15)
+AS_OF = datetime(2025, 12, 15, 15, 0)
+
+
+def coverage_rows(day: date, run_id: str, rows: dict[tuple[str, str], int],
+                  last_capture: datetime) -> pd.DataFrame:
+    return pd.DataFrame([{"run_id": run_id, "slate_date": day, "source_vendor": v,
+                          "book_name": b, "market_type": "SOG", "n_rows": n, "n_events": 5,
+                          "n_players": 100, "n_captures": 1,
+                          "first_capture_ts_utc": last_capture,
+                          "last_capture_ts_utc": last_capture,
+                          "computed_ts_utc": datetime.combine(day, datetime.min.time())}
+                         for (v, b), n in rows.items()])
+
+
+def mapping_rows(day: date, run_id: str, rate: float) -> pd.DataFrame:
+    return pd.DataFrame([{"run_id": run_id, "slate_date": day, "source_vendor": "UNABATED",
+                          "entity": "player", "n_total": 1000, "n_mapped": int(rate * 1000),
+                          "mapped_rate": rate, "top_unmapped": None,
+                          "computed_ts_utc": datetime.combine(day, datetime.min.time())}])
+
+
+def registry_row(day: date, run_id: str, step: str, status: str) -> pd.DataFrame:
+    start = datetime.combine(day, datetime.min.time()) + timedelta(hours=15)
+    return pd.DataFrame([{"run_id": run_id, "slate_date": day, "as_of_ts_utc": start,
+                          "step": step, "step_order": 2, "status": status,
+                          "started_ts_utc": start}])
+
+
+def history(con, days: int = 10) -> None:
+    for k in range(1, days + 1):
+        day = TODAY - timedelta(days=k)
+        capture = datetime.combine(day, datetime.min.time()) + timedelta(hours=15)
+        db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
+            day, f"r{k}", {("UNABATED", "DraftKings"): 1000 + 10 * (k % 3),
+                           ("UNABATED", "FanDuel"): 900 + 10 * (k % 2),
+                           ("PLAYNOW", "PlayNow"): 300 + 5 * (k % 2)}, capture),
+            ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
+        db.insert_new_rows(con, "fact_mapping_quality_daily", mapping_rows(day, f"r{k}", 0.99),
+                           ("run_id", "slate_date", "source_vendor", "entity"))
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    connection = db.connect(tmp_path / "ops.duckdb")
+    history(connection)
+    yield connection
+    connection.close()
+
+
+def by_check(checks: pd.DataFrame) -> dict[tuple[str, str], bool]:
+    return {(r.check_name, r.subject): r.passed for r in checks.itertuples()}
+
+
+def test_a_normal_day_passes_every_check(con) -> None:
+    db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
+        TODAY, "today", {("UNABATED", "DraftKings"): 1010, ("UNABATED", "FanDuel"): 905,
+                         ("PLAYNOW", "PlayNow"): 302}, AS_OF),
+        ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
+    db.insert_new_rows(con, "fact_mapping_quality_daily", mapping_rows(TODAY, "today", 0.985),
+                       ("run_id", "slate_date", "source_vendor", "entity"))
+    checks = check_anomalies(con, TODAY, "today", AS_OF)
+    assert checks["passed"].all(), checks[~checks["passed"]].to_string()
+    assert {"row_count_z", "vanished", "mapping_rate_drop", "freshness"} <= set(
+        checks["check_name"])
+
+
+def test_a_failed_vendor_day_is_flagged(con) -> None:
+    # PlayNow gone, FanDuel gone from Unabated, DraftKings down to a tenth, mapping down,
+    # the capture stale, and production failing today and yesterday
+    stale = AS_OF - timedelta(hours=6)
+    db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
+        TODAY, "today", {("UNABATED", "DraftKings"): 100}, stale),
+        ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
+    db.insert_new_rows(con, "fact_mapping_quality_daily", mapping_rows(TODAY, "today", 0.90),
+                       ("run_id", "slate_date", "source_vendor", "entity"))
+    for day, run in ((TODAY - timedelta(days=1), "r1"), (TODAY, "today")):
+        db.upsert_rows(con, "fact_run_registry", registry_row(day, run, "production", "failed"))
+    db.upsert_rows(con, "fact_run_registry", registry_row(TODAY, "today", "ev", "success"))
+    checks = check_anomalies(con, TODAY, "today", AS_OF)
+    result = by_check(checks)
+    assert result[("row_count_z", "UNABATED/SOG")] is False
+    assert result[("row_count_z", "PLAYNOW/SOG")] is False
+    assert result[("vanished", "PLAYNOW")] is False
+    assert result[("vanished", "UNABATED/FanDuel")] is False
+    assert result[("vanished", "UNABATED")] is True
+    assert result[("mapping_rate_drop", "UNABATED/player")] is False
+    assert result[("freshness", "UNABATED")] is False
+    assert result[("step_failing", "production")] is False
+    assert result[("step_failing", "ev")] is True
+    streak = checks.set_index(["check_name", "subject"]).loc[("step_failing", "production")]
+    assert streak["value"] == 2
+
+    now = datetime(2025, 12, 15, 16, 0)
+    assert write_anomalies(con, checks, TODAY, "today", now) == len(checks)
+    assert write_anomalies(con, checks, TODAY, "today", now) == 0
+
+
+def test_too_little_history_is_said_not_hidden(tmp_path: Path) -> None:
+    con = db.connect(tmp_path / "ops.duckdb")
+    history(con, days=3)
+    db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
+        TODAY, "today", {("UNABATED", "DraftKings"): 10}, AS_OF),
+        ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
+    checks = check_anomalies(con, TODAY, "today", AS_OF)
+    z = checks[checks["check_name"] == "row_count_z"]
+    assert z["passed"].all() and z["detail"].str.startswith("not checked: 3 days").all()
+    con.close()
