@@ -166,6 +166,16 @@ def _write_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame, now:
     return changed
 
 
+def _same_prop(a: str, b: str) -> str:
+    """SQL: rows `a` and `b` price the same prop at the same vendor and book (any side)."""
+    return (f"{a}.source_vendor = {b}.source_vendor"
+            f" AND {a}.book_id_vendor IS NOT DISTINCT FROM {b}.book_id_vendor"
+            f" AND {a}.book_name IS NOT DISTINCT FROM {b}.book_name"
+            f" AND {a}.event_id_vendor = {b}.event_id_vendor"
+            f" AND {a}.player_key_vendor = {b}.player_key_vendor"
+            f" AND {a}.market_type = {b}.market_type AND {a}.line = {b}.line")
+
+
 def _candidates_with_close(con: duckdb.DuckDBPyConnection,
                            slates: list[date]) -> pd.DataFrame:
     """Every mapped EV candidate of the slates with its closing price: the last capture of
@@ -173,7 +183,7 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
     other side at the same capture (for the no-vig probability)."""
     with _slates_view(con, slates):
         return con.execute(
-            """
+            f"""
             WITH c AS (
                 SELECT c.*, coalesce(g.start_ts_utc, o_start.event_start_ts_utc) AS start_ts
                 FROM fact_ev_candidates c JOIN _slates USING (slate_date)
@@ -196,12 +206,7 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
                 FROM (SELECT DISTINCT source_vendor, book_id_vendor, book_name,
                              event_id_vendor, player_key_vendor, market_type, line, side,
                              start_ts FROM c) c
-                JOIN priced p ON p.source_vendor = c.source_vendor
-                 AND p.book_id_vendor IS NOT DISTINCT FROM c.book_id_vendor
-                 AND p.book_name IS NOT DISTINCT FROM c.book_name
-                 AND p.event_id_vendor = c.event_id_vendor
-                 AND p.player_key_vendor = c.player_key_vendor
-                 AND p.market_type = c.market_type AND p.line = c.line AND p.side = c.side
+                JOIN priced p ON {_same_prop("p", "c")} AND p.side = c.side
                 WHERE p.capture_ts_utc < c.start_ts
                 GROUP BY ALL
             ), sides AS (
@@ -212,29 +217,13 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
                 FROM priced p JOIN (SELECT DISTINCT source_vendor, book_id_vendor, book_name,
                                            event_id_vendor, player_key_vendor, market_type,
                                            line, closing_capture_ts_utc FROM closing) k
-                  ON p.source_vendor = k.source_vendor
-                 AND p.book_id_vendor IS NOT DISTINCT FROM k.book_id_vendor
-                 AND p.book_name IS NOT DISTINCT FROM k.book_name
-                 AND p.event_id_vendor = k.event_id_vendor
-                 AND p.player_key_vendor = k.player_key_vendor
-                 AND p.market_type = k.market_type AND p.line = k.line
-                 AND p.capture_ts_utc = k.closing_capture_ts_utc
+                  ON {_same_prop("p", "k")} AND p.capture_ts_utc = k.closing_capture_ts_utc
                 GROUP BY ALL
             )
             SELECT c.*, k.closing_capture_ts_utc, s.close_over, s.close_under
             FROM c
-            LEFT JOIN closing k ON k.source_vendor = c.source_vendor
-             AND k.book_id_vendor IS NOT DISTINCT FROM c.book_id_vendor
-             AND k.book_name IS NOT DISTINCT FROM c.book_name
-             AND k.event_id_vendor = c.event_id_vendor
-             AND k.player_key_vendor = c.player_key_vendor
-             AND k.market_type = c.market_type AND k.line = c.line AND k.side = c.side
-            LEFT JOIN sides s ON s.source_vendor = c.source_vendor
-             AND s.book_id_vendor IS NOT DISTINCT FROM c.book_id_vendor
-             AND s.book_name IS NOT DISTINCT FROM c.book_name
-             AND s.event_id_vendor = c.event_id_vendor
-             AND s.player_key_vendor = c.player_key_vendor
-             AND s.market_type = c.market_type AND s.line = c.line
+            LEFT JOIN closing k ON {_same_prop("k", "c")} AND k.side = c.side
+            LEFT JOIN sides s ON {_same_prop("s", "c")}
              AND s.capture_ts_utc = k.closing_capture_ts_utc
             ORDER BY ALL
             """).df()
