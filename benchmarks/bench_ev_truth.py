@@ -18,7 +18,6 @@ import statistics
 import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 
@@ -34,10 +33,9 @@ from helpers.odds.capture import capture
 def week_of_bets(start: date, days: int, env: dict[str, str] | None = None
                  ) -> tuple[pd.DataFrame, list[float]]:
     """Every day's eligible bets with `true_ev`, and the EV step's seconds per day."""
-    home = Path(tempfile.mkdtemp(prefix="bench-ev-"))
     frames, seconds = [], []
     league = build_league()
-    with Emulator() as emu:
+    with tempfile.TemporaryDirectory(prefix="bench-ev-truth-") as home, Emulator() as emu:
         settings = emu.settings(home, **(env or {}))
         con = db.connect(settings.paths.db_path)
         for day in (start + timedelta(days=i) for i in range(days)):

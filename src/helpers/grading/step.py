@@ -86,13 +86,16 @@ def window(slate_date: date, lookback_days: int) -> list[date]:
     return [slate_date - timedelta(days=k) for k in range(lookback_days, 0, -1)]
 
 
-def _priced_games(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
+def _priced(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
+    """Every (slate, game, player, market) a snapshot or an EV run priced on the slates
+    (player_id NULL: an EV row of a mapped event whose player did not map)."""
     with _slates_view(con, slates):
         return con.execute(
-            "SELECT DISTINCT slate_date, game_id FROM ("
-            " SELECT slate_date, game_id FROM fact_prob_snapshot UNION ALL"
-            " SELECT slate_date, game_id FROM fact_ev_candidates WHERE game_id IS NOT NULL)"
-            " JOIN _slates USING (slate_date) ORDER BY slate_date, game_id").df()
+            "SELECT DISTINCT slate_date, game_id, player_id, market_type FROM ("
+            " SELECT slate_date, game_id, player_id, market_type FROM fact_prob_snapshot"
+            " UNION ALL SELECT slate_date, game_id, player_id, market_type"
+            " FROM fact_ev_candidates WHERE game_id IS NOT NULL)"
+            " JOIN _slates USING (slate_date) ORDER BY ALL").df()
 
 
 def _known_hash(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
@@ -123,16 +126,6 @@ def refresh_boxscores(con: duckdb.DuckDBPyConnection, settings: Settings,
     finally:
         client.close()
     return pd.DataFrame(rows, columns=["slate_date", "game_id", "state", "graded", "error"])
-
-
-def _props(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
-    with _slates_view(con, slates):
-        return con.execute(
-            "SELECT DISTINCT game_id, player_id, market_type FROM ("
-            " SELECT slate_date, game_id, player_id, market_type FROM fact_prob_snapshot"
-            " UNION ALL SELECT slate_date, game_id, player_id, market_type"
-            " FROM fact_ev_candidates WHERE game_id IS NOT NULL AND player_id IS NOT NULL)"
-            " JOIN _slates USING (slate_date)").df()
 
 
 def _skater_rows(con: duckdb.DuckDBPyConnection, game_ids: list[int]) -> pd.DataFrame:
@@ -292,11 +285,11 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date:
                  as_of: datetime, run_id: str) -> OutcomesResult:
     """Grade the look-back window before `slate_date` (see the module docstring)."""
     slates = window(slate_date, settings.outcomes.lookback_days)
-    priced_games = _priced_games(con, slates)
+    priced = _priced(con, slates)
+    priced_games = priced[["slate_date", "game_id"]].drop_duplicates()
     games = refresh_boxscores(con, settings, priced_games, as_of, run_id)
     final_ids = set(games.loc[games["graded"], "game_id"].astype(int))
-    outcomes = prop_outcomes(_props(con, slates), _skater_rows(con, sorted(final_ids)),
-                             final_ids)
+    outcomes = prop_outcomes(priced, _skater_rows(con, sorted(final_ids)), final_ids)
     candidates = _candidates_with_close(con, slates)
     now = utcnow()
     results = _results(candidates, outcomes, now, run_id)

@@ -58,8 +58,15 @@ __all__ = [
     "WINDOWS",
     "likely_goalie",
     "position_group",
+    "prior_goalies",
+    "prior_skaters",
     "skater_mu",
+    "slate_day",
+    "slate_roster",
     "slate_skaters",
+    "slate_teams",
+    "team_games",
+    "teams_played_on",
 ]
 
 MODEL_VERSION = "p10-nhlapi"
