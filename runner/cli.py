@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
                         choices=VENDORS)
     renorm.add_argument("--since", metavar="YYYY-MM-DD", help="only payloads captured since")
 
+    report = commands.add_parser(
+        "report", help="render the daily and rolling reports again from the evidence tables")
+    report.add_argument("--date", metavar="YYYY-MM-DD",
+                        help="slate date (default: the newest slate in the run registry)")
+
     emu = commands.add_parser("emulator", help="serve the demo world on 127.0.0.1",
                               add_help=False)
     emu.add_argument("emulator_args", nargs=argparse.REMAINDER)
@@ -118,6 +123,41 @@ def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
     return daily.EXIT_OK
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """Render both reports for a date, reading the database read-only: no step runs, no
+    run lock is taken, and the previous reports stay in place if anything fails."""
+    from helpers.core import db
+    from helpers.core.errors import SchemaError
+    from runner.kernel import ensure_kernel
+    from runner.render import render_reports
+
+    path = settings.paths.db_path
+    if not path.exists():
+        raise UsageError(f"no database at {path}: nothing to report on (set OPS_HOME or "
+                         f"OPS_DB_PATH, or run `python -m runner daily` first)")
+    try:
+        con = db.connect(path, read_only=True, wait_seconds=settings.run.lock_wait_seconds)
+    except SchemaError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        newest = con.execute("SELECT max(slate_date) FROM fact_run_registry").fetchall()[0][0]
+    finally:
+        con.close()
+    if args.date:
+        slate = parse_slate_date(args.date)
+    elif newest is not None:
+        slate = newest
+    else:
+        raise UsageError(f"the run registry of {path} is empty; give --date")
+    print(f"report: rendering {slate} from {path}", file=sys.stderr)
+    reports = render_reports(settings, slate, ensure_kernel(settings.run.kernel_name),
+                             settings.run.step_timeout_seconds,
+                             settings.run.step_wall_clock_seconds)
+    for line in reports.lines():
+        print(f"report: {line}", file=sys.stderr)
+    return daily.EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from helpers.demo.league import DEFAULT_SEED
     from runner.demo import DemoOptions, run_demo
@@ -145,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return daily.run_daily(_daily_options(args, settings), settings)
         if args.command == "renormalize":
             return _renormalize(args, settings)
+        if args.command == "report":
+            return _report(args, settings)
         if args.command == "demo":
             return _demo(args)
     except USAGE_ERRORS as exc:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from typing import TextIO
 
 from helpers.core import db
 from helpers.core.clock import utcnow
-from helpers.core.errors import DatabaseBusyError
+from helpers.core.errors import DatabaseBusyError, ReportRenderError
 from helpers.core.paths import check_run_paths
 from helpers.core.settings import Settings, redact
 from runner.kernel import ensure_kernel
@@ -36,10 +34,11 @@ from runner.registry import (
     write_records,
 )
 from runner.steps import STEPS, Step
+from runner.worker import one_line, run_in_worker
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+REPORT_AFTER = "diagnostics"  # a run with this step enabled renders the reports at its end
 FAILURE_STATUSES = ("failed", "timeout")
-KILL_GRACE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,9 @@ def format_plan(options: DailyOptions, settings: Settings, notebooks_dir: Path) 
         state = "RUN" if options.enabled[step.name] else "off"
         lines.append(f"  {step.order} {step.name:<15} {state:<4} {notebooks_dir / step.notebook}"
                      f"  ({step.cli_flag} / {step.env_var})")
+    if options.enabled[REPORT_AFTER]:
+        lines.append(f"  then render the daily and rolling reports into "
+                     f"{settings.paths.monitoring_dir}")
     return "\n".join(lines)
 
 
@@ -143,12 +145,37 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             code = exit_code(statuses)
             _finish_run_record(run_record, statuses, code)
             write_records(settings.paths.db_path, [run_record], wait_seconds=wait)
+            if options.enabled[REPORT_AFTER]:
+                code = _render(run_record, options, settings, kernel, code, err)
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.
             print(f"run {run_id} stopped: its registry could not be written - {exc}", file=err)
             return EXIT_FAILED
     print(f"run {run_id} finished: {', '.join(statuses) or 'nothing ran'} -> exit {code}",
           file=err)
+    return code
+
+
+def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, kernel: str,
+            code: int, err: TextIO) -> int:
+    """Render the reports once the run's registry rows are final, so that they show them.
+    A failed render leaves the previous reports in place and fails the run."""
+    from runner.render import render_reports
+
+    print(f"run {run_record.run_id}: rendering the reports", file=err)
+    try:
+        reports = render_reports(settings, options.slate_date, kernel,
+                                 options.step_timeout_seconds, options.wall_clock_seconds)
+    except (ReportRenderError, OSError) as exc:  # recorded on the run's row and shown
+        summary = redact(one_line(str(exc)), settings.secret_values())
+        print(f"run {run_record.run_id}: report rendering failed - {summary}", file=err)
+        run_record.status, run_record.error_type = "failed", "ReportRenderError"
+        run_record.error_summary = f"{run_record.error_summary}; reports not rendered: {summary}"
+        write_records(settings.paths.db_path, [run_record],
+                      wait_seconds=settings.run.lock_wait_seconds)
+        return EXIT_FAILED
+    for line in reports.lines():
+        print(f"run {run_record.run_id}: {line}", file=err)
     return code
 
 
@@ -199,8 +226,8 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
     record.status = "running"
     write_records(settings.paths.db_path, [record], wait_seconds=settings.run.lock_wait_seconds)
     t0 = time.monotonic()
-    outcome = _run_worker(spec_path, Path(spec["result_path"]), run_dir / f"{step.stem}.log",
-                          options.wall_clock_seconds)
+    outcome = run_in_worker(spec_path, Path(spec["result_path"]),
+                            run_dir / f"{step.stem}.log", options.wall_clock_seconds)
     record.duration_s = round(time.monotonic() - t0, 3)
     record.finished_ts_utc = utcnow()
     record.status = outcome["status"]
@@ -210,39 +237,6 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
     detail = f" - {record.error_type}: {record.error_summary}" if record.error_type else ""
     print(f"[{step.order}/{len(STEPS)}] {step.name}: {record.status} in {record.duration_s:.1f}s"
           f"{detail} -> {record.notebook_path}", file=err)
-
-
-def _run_worker(spec_path: Path, result_path: Path, log_path: Path,
-                wall_clock_seconds: float) -> dict:
-    """Run the worker process; kill it (and its process group) past the wall-clock limit."""
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "runner.worker", str(spec_path)],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            proc.wait(timeout=wall_clock_seconds)
-        except subprocess.TimeoutExpired:
-            _stop_process_group(proc)
-            return {"status": "timeout", "error_type": "WallClockTimeout",
-                    "error_summary": f"step exceeded the hard wall-clock limit of "
-                                     f"{wall_clock_seconds:g}s and was killed"}
-    if result_path.exists():
-        outcome = json.loads(result_path.read_text())
-        result_path.unlink()  # the registry row carries it from here on
-        return outcome
-    return {"status": "failed", "error_type": "WorkerCrashed",
-            "error_summary": f"step worker exited with code {proc.returncode} without a result; "
-                             f"see {log_path.name}"}
-
-
-def _stop_process_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=KILL_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
 
 
 def _relative(path: Path, base: Path) -> str:

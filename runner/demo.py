@@ -75,6 +75,11 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
     print(f"demo: executed notebooks under {home / 'outputs' / 'runs'}", file=err)
     print(f"demo: raw payloads under {home / 'outputs' / 'odds' / 'raw'}", file=err)
     print(f"demo: EV reports under {home / 'outputs' / 'ev'}", file=err)
+    monitoring = home / "outputs" / "monitoring"
+    last = options.start_date + timedelta(days=options.days - 1)
+    print(f"demo: daily reports {monitoring}/daily_report_<date>.md, the last one "
+          f"{monitoring / f'daily_report_{last}.md'}", file=err)
+    print(f"demo: rolling report {monitoring / 'rolling_report.md'}", file=err)
     if any(c not in (EXIT_OK, EXIT_PARTIAL) for c in codes):
         return EXIT_FAILED
     return EXIT_PARTIAL if EXIT_PARTIAL in codes else EXIT_OK

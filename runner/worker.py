@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -30,6 +31,7 @@ TIMEOUT_LOG_MARKER = "Timeout waiting for execute reply"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PARENT_POLL_SECONDS = 1.0
 EXIT_ORPHANED = 70
+KILL_GRACE_SECONDS = 10
 
 
 class _TimeoutSpotter(logging.Handler):
@@ -195,6 +197,40 @@ def main(argv: list[str] | None = None) -> int:
     scrub_notebook(Path(spec["output"]), secrets)
     Path(spec["result_path"]).write_text(json.dumps(result))
     return 0
+
+
+def run_in_worker(spec_path: Path, result_path: Path, log_path: Path,
+                wall_clock_seconds: float) -> dict:
+    """Run a worker process on `spec_path` (the parent side: the driver, the renderer);
+    kill it and its process group past the wall-clock limit. Returns its classification."""
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "runner.worker", str(spec_path)],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=wall_clock_seconds)
+        except subprocess.TimeoutExpired:
+            _stop_process_group(proc)
+            return {"status": "timeout", "error_type": "WallClockTimeout",
+                    "error_summary": f"step exceeded the hard wall-clock limit of "
+                                     f"{wall_clock_seconds:g}s and was killed"}
+    if result_path.exists():
+        outcome = json.loads(result_path.read_text())
+        result_path.unlink()  # the registry row carries it from here on
+        return outcome
+    return {"status": "failed", "error_type": "WorkerCrashed",
+            "error_summary": f"step worker exited with code {proc.returncode} without a result; "
+                             f"see {log_path.name}"}
+
+
+def _stop_process_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 
 from helpers.core.step_status import read_step_status
 from runner.kernel import DEFAULT_KERNEL, ensure_kernel
+from runner.render import REPORT_NOTEBOOK, REPORT_TAGS
 from runner.steps import STEPS
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -25,6 +26,20 @@ def test_committed_without_outputs_and_with_the_driver_parameters(step) -> None:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None
     assert set(papermill.inspect_notebook(str(NOTEBOOKS / step.notebook))) == DRIVER_PARAMETERS
+
+
+def test_report_notebook_is_committed_clean_and_every_content_cell_names_its_report() -> None:
+    nb = nbformat.read(str(NOTEBOOKS / REPORT_NOTEBOOK), as_version=4)
+    assert set(papermill.inspect_notebook(str(NOTEBOOKS / REPORT_NOTEBOOK))) == {
+        "slate_date", "as_of", "db_path", "offline_demo"}
+    tagged = {tag: 0 for tag in REPORT_TAGS}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
+        for tag in cell.metadata.get("tags", []):
+            if tag in tagged:
+                tagged[tag] += 1
+    assert all(n >= 5 for n in tagged.values()), tagged
 
 
 @pytest.mark.slow
@@ -56,14 +71,3 @@ def test_ev_runs_offline_with_default_parameters(tmp_path: Path) -> None:
                    "the price also beats"):
         assert needle in text
     assert list(tmp_path.iterdir()) == [out]  # the offline run wrote only to a temp folder
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["diagnostics"])
-def test_unbuilt_steps_fail_loudly(name: str, tmp_path: Path) -> None:
-    step = next(s for s in STEPS if s.name == name)
-    with pytest.raises(papermill.PapermillExecutionError) as info:
-        papermill.execute_notebook(str(NOTEBOOKS / step.notebook), str(tmp_path / "o.ipynb"),
-                                   kernel_name=ensure_kernel(DEFAULT_KERNEL), progress_bar=False,
-                                   cwd=str(tmp_path))
-    assert info.value.ename == "StepNotImplementedError"

@@ -1,4 +1,5 @@
-"""What a step notebook needs before it does its work: `step_context()`.
+"""What a step notebook needs before it does its work: `step_context()`; and what the
+report notebook needs: `report_context()`.
 
 Run by the driver, a notebook gets the run's paths and `offline_demo=False`. Opened by hand
 with its default parameters (`offline_demo=True`), it runs offline on a temporary home that
@@ -67,3 +68,38 @@ def step_context(step: str, *, slate_date: str, as_of: str, run_id: str, db_path
             settings, paths=dataclasses.replace(paths, ops_home=home, db_path=database))
     return StepContext(step=step, settings=settings, slate_date=parse_slate_date(slate_date),
                        as_of=moment, run_id=run_id, offline_demo=offline_demo)
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    settings: Settings
+    slate_date: date
+    offline_demo: bool
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """The ops database, read-only: a report never writes."""
+        return db.connect(self.settings.paths.db_path, read_only=True,
+                          wait_seconds=self.settings.run.lock_wait_seconds)
+
+
+def report_context(*, slate_date: str, as_of: str, db_path: str,
+                   offline_demo: bool) -> ReportContext:
+    """The report notebook's context. Offline (the notebook's defaults) it reads a temporary
+    database seeded by running all five steps at `as_of`; otherwise `db_path`, which must
+    exist."""
+    settings = load_settings()
+    if offline_demo:
+        if db_path:
+            raise UsageError(f"offline_demo=True reports on a temporary demo database, not "
+                             f"db_path={db_path!r}; set offline_demo=False to read it")
+        from helpers.demo.offline import offline_settings  # the demo world only offline
+
+        settings = offline_settings(settings, None, parse_as_of(as_of))
+    else:
+        database = Path(db_path).resolve() if db_path else settings.paths.db_path
+        if not database.exists():
+            raise UsageError(f"no database at {database}: nothing to report on")
+        settings = dataclasses.replace(
+            settings, paths=dataclasses.replace(settings.paths, db_path=database))
+    return ReportContext(settings=settings, slate_date=parse_slate_date(slate_date),
+                         offline_demo=offline_demo)

@@ -49,6 +49,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                  "corrections are logged", _sql_file("migration_0004.sql")),
     Migration(5, "evidence: coverage keeps its first capture; forecast accuracy per source "
                  "and scope", _sql_file("migration_0005.sql")),
+    Migration(6, "evidence: reliability bins per graded slate, source and market",
+              _sql_file("migration_0006.sql")),
 )
 
 

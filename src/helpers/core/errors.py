@@ -50,3 +50,8 @@ class StepNotImplementedError(OpsError):
 class PathError(OpsError):
     """A configured path cannot be used: not writable, or not what it should be (a database
     file that is not DuckDB). Found before anything is written."""
+
+
+class ReportRenderError(OpsError):
+    """The report notebook failed, timed out, or its export could not be written; the
+    previous reports stay in place."""

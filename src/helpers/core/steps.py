@@ -36,7 +36,7 @@ STEPS: tuple[Step, ...] = (
     Step(2, "production", "02_production_snapshot.ipynb", in_demo=True),
     Step(3, "ev", "03_ev_report.ipynb", in_demo=True),
     Step(4, "outcomes", "04_outcomes.ipynb", in_demo=True),
-    Step(5, "diagnostics", "05_diagnostics.ipynb", in_demo=False),
+    Step(5, "diagnostics", "05_diagnostics.ipynb", in_demo=True),
 )
 
 

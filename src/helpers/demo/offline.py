@@ -23,7 +23,7 @@ from helpers.core import db
 from helpers.core.clock import et_date
 from helpers.core.errors import StepNotImplementedError
 from helpers.core.settings import Settings
-from helpers.core.steps import steps_before
+from helpers.core.steps import STEPS, steps_before
 
 SEED_RUN = "offline-seed"
 
@@ -60,18 +60,26 @@ def _seed_outcomes(settings: Settings, as_of: datetime) -> None:
     _with_db(settings, lambda con: run_outcomes(con, settings, et_date(as_of), as_of, SEED_RUN))
 
 
+def _seed_diagnostics(settings: Settings, as_of: datetime) -> None:
+    from helpers.evidence.step import run_diagnostics
+
+    _with_db(settings,
+             lambda con: run_diagnostics(con, settings, et_date(as_of), as_of, SEED_RUN))
+
+
 # step name -> the function that does its work offline. Each step adds itself when it lands.
 SEEDERS: dict[str, Callable[[Settings, datetime], None]] = {
     "odds_ingestion": _seed_odds,
     "production": _seed_production,
     "ev": _seed_ev,
     "outcomes": _seed_outcomes,
+    "diagnostics": _seed_diagnostics,
 }
 
 
-def offline_settings(settings: Settings, step: str, as_of: datetime) -> Settings:
+def offline_settings(settings: Settings, step: str | None, as_of: datetime) -> Settings:
     """`settings` pointed at a new temporary home and an emulator at `as_of`, seeded by the
-    steps before `step`."""
+    steps before `step` (every step when `step` is None: the report notebook)."""
     from helpers.demo.server import Emulator
 
     emulator = Emulator().start()
@@ -85,7 +93,7 @@ def offline_settings(settings: Settings, step: str, as_of: datetime) -> Settings
         paths=dataclasses.replace(settings.paths, ops_home=home,
                                   db_path=home / "data" / "ops.duckdb"),
         vendors=dataclasses.replace(settings.vendors, base_urls=urls))
-    for earlier in steps_before(step):
+    for earlier in (steps_before(step) if step is not None else STEPS):
         seed = SEEDERS.get(earlier.name)
         if seed is None:
             raise StepNotImplementedError(

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import db
+from helpers.evidence.tables import newest_per_slate
 
 TRAILING_DAYS = 14
 MIN_HISTORY = 7
@@ -35,20 +36,6 @@ FAILING_STREAK = 2
 FRESHNESS_MINUTES = 180.0
 FAILED_STATUSES = ("failed", "timeout", "interrupted")
 COLUMNS = ("check_name", "subject", "value", "threshold", "passed", "detail")
-
-
-def _newest_runs(con: duckdb.DuckDBPyConnection, table: str, lo: date,
-                 hi: date) -> pd.DataFrame:
-    """Rows of `table` for slates in [lo, hi], each slate's newest run only."""
-    return con.execute(
-        f"""
-        WITH newest AS (
-            SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid FROM {table}
-            WHERE slate_date BETWEEN ? AND ? GROUP BY slate_date
-        )
-        SELECT t.* FROM {table} t JOIN newest n ON t.slate_date = n.slate_date
-                                              AND t.run_id = n.rid
-        """, [lo, hi]).df()
 
 
 def _row(check: str, subject: str, value: float, threshold: float, passed: bool,
@@ -161,8 +148,8 @@ def check_anomalies(con: duckdb.DuckDBPyConnection, slate_date: date, run_id: st
                                  "AND slate_date = ?", [run_id, slate_date]).df()
     mapping_today = con.execute("SELECT * FROM fact_mapping_quality_daily WHERE run_id = ? "
                                 "AND slate_date = ?", [run_id, slate_date]).df()
-    coverage = _newest_runs(con, "fact_odds_coverage_daily", lo, yesterday)
-    mapping = _newest_runs(con, "fact_mapping_quality_daily", lo, yesterday)
+    coverage = newest_per_slate(con, "fact_odds_coverage_daily", lo, yesterday)
+    mapping = newest_per_slate(con, "fact_mapping_quality_daily", lo, yesterday)
     history_days = sorted(set(coverage["slate_date"]))
     last_week = [slate_date - timedelta(days=k) for k in range(1, 8)]
     coverage["slate_date"] = pd.to_datetime(coverage["slate_date"]).dt.date

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from helpers.core import db
@@ -37,7 +38,9 @@ KEYS = {
                               "market_type"),
     "fact_forecast_accuracy_daily": ("run_id", "slate_date", "source", "scope", "market_type",
                                      "line"),
+    "fact_calibration_daily": ("run_id", "slate_date", "source", "scope", "market_type", "bin"),
 }
+CALIBRATION_BINS = 10
 
 # The slate's vendor rows: captured by `as_of`, event starting on the slate's ET date.
 _SLATE_ODDS = """
@@ -57,12 +60,33 @@ class Evidence:
     mapping: pd.DataFrame
     ev_summary: pd.DataFrame
     accuracy: pd.DataFrame
+    calibration: pd.DataFrame
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"fact_odds_coverage_daily": self.coverage,
                 "fact_mapping_quality_daily": self.mapping,
                 "fact_ev_summary_daily": self.ev_summary,
-                "fact_forecast_accuracy_daily": self.accuracy}
+                "fact_forecast_accuracy_daily": self.accuracy,
+                "fact_calibration_daily": self.calibration}
+
+
+def newest_per_slate(con: duckdb.DuckDBPyConnection, table: str, lo: date,
+                     hi: date) -> pd.DataFrame:
+    """Rows of evidence table `table` for the slates in [lo, hi], each slate represented by
+    its newest run (the one computed last): a rerun or a later run of the day supersedes,
+    it does not add."""
+    if table not in KEYS and table != "fact_anomaly_checks":
+        raise ValueError(f"{table!r} is not an evidence table")
+    return con.execute(
+        f"""
+        WITH newest AS (
+            SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid FROM {table}
+            WHERE slate_date BETWEEN ? AND ? GROUP BY slate_date
+        )
+        SELECT t.* FROM {table} t JOIN newest n ON t.slate_date = n.slate_date
+                                              AND t.run_id = n.rid
+        ORDER BY t.slate_date
+        """, [lo, hi]).df()
 
 
 def _params(slate_date: date, as_of: datetime) -> dict:
@@ -157,12 +181,41 @@ def forecast_accuracy(scored: pd.DataFrame, sources: list[str]) -> pd.DataFrame:
     return out[columns]
 
 
+def calibration(scored: pd.DataFrame, sources: list[str],
+                bins: int = CALIBRATION_BINS) -> pd.DataFrame:
+    """Per graded slate, source, scope and market: the props in each of `bins` equal-width
+    bins of P(over), the sum of their P(over) and how many went over. Empty bins are left
+    out. Bin edges as in `grading.accuracy.ece` (1.0 falls in the last bin)."""
+    columns = ["slate_date", "source", "scope", "market_type", "bin", "n", "sum_p", "sum_y"]
+    if scored.empty or not sources:
+        return pd.DataFrame(columns=columns)
+    frames = []
+    for scope, rows in (("own", scored), ("shared", same_props(scored, sources))):
+        for source in sources:
+            part = rows.loc[rows[source].notna(), ["slate_date", "market_type", "y", source]]
+            if part.empty:
+                continue
+            p = part[source].to_numpy(dtype=float)
+            edges = np.arange(bins + 1) / bins
+            index = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
+            part = part.assign(bin=index.astype("int32"), p=p)
+            grouped = (part.groupby(["slate_date", "market_type", "bin"])
+                       .agg(n=("p", "size"), sum_p=("p", "sum"), sum_y=("y", "sum"))
+                       .reset_index())
+            frames.append(grouped.assign(source=source, scope=scope))
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)
+    out["sum_y"] = out["sum_y"].astype(float)
+    return out[columns]
+
+
 def collect(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime,
             scored: pd.DataFrame | None = None, sources: list[str] | None = None) -> Evidence:
+    scored = scored if scored is not None else pd.DataFrame()
     return Evidence(coverage(con, slate_date, as_of), mapping_quality(con, slate_date, as_of),
-                    ev_summary(con, slate_date),
-                    forecast_accuracy(scored if scored is not None else pd.DataFrame(),
-                                      sources or []))
+                    ev_summary(con, slate_date), forecast_accuracy(scored, sources or []),
+                    calibration(scored, sources or []))
 
 
 def write_evidence(con: duckdb.DuckDBPyConnection, evidence: Evidence, slate_date: date,

@@ -281,6 +281,18 @@ def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
     return wide, [*sources, "market"]
 
 
+def stored_scored(con: duckdb.DuckDBPyConnection, slates: list[date],
+                  as_of: datetime) -> tuple[pd.DataFrame, list[str]]:
+    """`_scored` from what is stored: the outcomes of the slates' games as
+    `fact_prop_outcomes` holds them (diagnostics reads it after the grading step)."""
+    with _slates_view(con, slates):
+        outcomes = con.execute(
+            "SELECT o.game_id, o.player_id, o.market_type, o.actual "
+            "FROM fact_prop_outcomes o JOIN dim_games g USING (game_id) "
+            "JOIN _slates s ON g.slate_date = s.slate_date").df()
+    return _scored(con, slates, as_of, outcomes)
+
+
 def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
                  as_of: datetime, run_id: str) -> OutcomesResult:
     """Grade the look-back window before `slate_date` (see the module docstring)."""

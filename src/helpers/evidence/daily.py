@@ -1,0 +1,386 @@
+"""What the daily report shows for one slate, section by section, in the order a reader on
+call needs it: what needs attention, the runs, vendor health, coverage, mapping, the
+snapshot, EV, the last graded slate, the anomaly checks, and how the report was made.
+
+Every function reads a (read-only) connection and returns a DataFrame or Markdown text; the
+report notebook only displays them. Figures come from the evidence tables (each slate's
+newest run, `tables.newest_per_slate`), the run registry and the fetch log, and for the
+snapshot and EV sections from the stored snapshot and EV candidates: each is a stored row
+that a query can find again, so a report can be rendered again for any past date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from helpers.core.models import PRODUCTION_MODEL
+from helpers.ev.candidates import GATES
+from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS
+from helpers.evidence.tables import newest_per_slate
+
+STATUS_MARK = {"success": "✓", "partial": "◐", "failed": "✗", "timeout": "✗",
+               "interrupted": "✗", "running": "…", "skipped": "·"}
+FINAL_GAME_STATES = ("OFF", "FINAL")
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None
+        ) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+# ---- runs -------------------------------------------------------------------------------
+
+def day_runs(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """The runs of the slate (registry rows of step 'run'), oldest first."""
+    return _df(con, """
+        SELECT run_id, as_of_ts_utc, started_ts_utc, status, duration_s, error_summary,
+               code_version
+        FROM fact_run_registry WHERE slate_date = ? AND step = 'run'
+        ORDER BY started_ts_utc, run_id
+        """, [slate_date])
+
+
+def day_steps(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Every step row of the slate's runs, in run then step order, with `repaired_by`: a
+    later run of the same slate in which the same step succeeded (or was partial)."""
+    return _df(con, """
+        WITH steps AS (
+            SELECT s.*, r.started_ts_utc AS run_started
+            FROM fact_run_registry s
+            JOIN fact_run_registry r ON r.run_id = s.run_id AND r.step = 'run'
+            WHERE s.slate_date = ? AND s.step <> 'run'
+        )
+        SELECT s.run_id, s.step, s.step_order, s.status, s.duration_s, s.error_type,
+               s.error_summary, s.notebook_path,
+               (SELECT min(l.run_id) FROM steps l
+                WHERE l.step = s.step AND l.run_started > s.run_started
+                  AND l.status IN ('success', 'partial')) AS repaired_by
+        FROM steps s ORDER BY s.run_started, s.run_id, s.step_order
+        """, [slate_date])
+
+
+def title_markdown(slate_date: date, runs: pd.DataFrame) -> str:
+    lines = [f"# Daily report {slate_date}"]
+    if runs.empty:
+        lines.append("")
+        lines.append("**No run is registered for this slate.**")
+        return "\n".join(lines)
+    parts = [f"`{r.run_id}` as of {pd.Timestamp(r.as_of_ts_utc):%H:%M} UTC: **{r.status}**"
+             for r in runs.itertuples()]
+    versions = ", ".join(sorted({str(v) for v in runs["code_version"].dropna()})) or "unknown"
+    lines += ["", f"Runs: {'; '.join(parts)}.", "", f"Code version: {versions}."]
+    return "\n".join(lines)
+
+
+def runs_table(steps: pd.DataFrame) -> pd.DataFrame:
+    """One row per step of each run: status, duration and what it did (its summary)."""
+    if steps.empty:
+        return pd.DataFrame(columns=["run", "step", "status", "seconds", "summary"])
+    return pd.DataFrame({
+        "run": steps["run_id"],
+        "step": steps["step"],
+        "status": [f"{STATUS_MARK.get(s, '?')} {s}" for s in steps["status"]],
+        "seconds": steps["duration_s"],
+        "summary": steps["error_summary"].fillna(""),
+    })
+
+
+# ---- needs attention ----------------------------------------------------------------------
+
+def failed_steps(steps: pd.DataFrame) -> pd.DataFrame:
+    return steps[steps["status"].isin(FAILED_STATUSES)]
+
+
+def vendor_health(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Per vendor over the slate's runs: HTTP attempts, retries, errors (an exception or a
+    status of 400 and up), latency, and whether every attempt failed; then the payloads the
+    runs stored, the rows they inserted and rejected (by reason), from the raw archive."""
+    return _df(con, """
+        WITH runs AS (SELECT DISTINCT run_id FROM fact_run_registry WHERE slate_date = ?),
+        attempts_ AS (
+            SELECT vendor, count(*) AS attempts,
+                   count(*) FILTER (WHERE attempt > 1) AS retries,
+                   count(*) FILTER (WHERE error IS NOT NULL OR status_code >= 400) AS errors,
+                   quantile_cont(elapsed_ms, 0.5) AS p50_ms,
+                   quantile_cont(elapsed_ms, 0.95) AS p95_ms
+            FROM fact_vendor_fetch_log JOIN runs USING (run_id) GROUP BY vendor
+        ), payloads AS (
+            SELECT vendor, count(*) AS payloads_new, sum(rows_inserted) AS rows_inserted,
+                   sum(rows_rejected) AS rows_rejected,
+                   count(*) FILTER (WHERE load_state <> 'loaded') AS payloads_not_loaded
+            FROM raw_payloads JOIN runs USING (run_id) GROUP BY vendor
+        ), rejected AS (
+            SELECT source_vendor AS vendor,
+                   string_agg(reason || ' ' || n, ', ' ORDER BY n DESC, reason) AS rejections
+            FROM (SELECT source_vendor, reason, sum(n_rejected) AS n
+                  FROM fact_rejected_odds JOIN runs USING (run_id) GROUP BY ALL)
+            GROUP BY vendor
+        )
+        SELECT vendor, attempts, retries, errors, errors / attempts AS error_rate,
+               p50_ms, p95_ms, errors = attempts AS all_failed,
+               coalesce(payloads_new, 0) AS payloads_new,
+               coalesce(payloads_not_loaded, 0) AS payloads_not_loaded,
+               coalesce(rows_inserted, 0) AS rows_inserted,
+               coalesce(rows_rejected, 0) AS rows_rejected, rejections
+        FROM attempts_ FULL JOIN payloads USING (vendor) LEFT JOIN rejected USING (vendor)
+        ORDER BY vendor
+        """, [slate_date])
+
+
+def stats_lag(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Games of the slates before this one that the stats warehouse does not hold as final
+    (the model and the grading read the warehouse)."""
+    return _df(con, f"""
+        SELECT slate_date, count(*) AS games_not_final,
+               string_agg(DISTINCT state, ', ') AS states
+        FROM dim_games
+        WHERE slate_date < ? AND slate_date >= ? - INTERVAL {TRAILING_DAYS} DAY
+          AND state NOT IN {FINAL_GAME_STATES}
+        GROUP BY slate_date ORDER BY slate_date
+        """, [slate_date, slate_date])
+
+
+def anomaly_checks(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """The slate's newest diagnostics run's checks, failed first."""
+    checks = newest_per_slate(con, "fact_anomaly_checks", slate_date, slate_date)
+    if checks.empty:
+        return checks
+    return checks.sort_values(["passed", "check_name", "subject"]).reset_index(drop=True)
+
+
+def attention_markdown(steps: pd.DataFrame, checks: pd.DataFrame, health: pd.DataFrame,
+                       lag: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """The 'needs attention' list; one line saying nothing does when nothing does."""
+    items = []
+    if runs.empty:
+        items.append("**No run is registered for this slate**: the scheduled job did not "
+                     "start, or it ran for another date.")
+    for r in failed_steps(steps).itertuples():
+        repaired = f" Repaired by run `{r.repaired_by}`." if r.repaired_by else ""
+        items.append(f"**{r.step} {r.status}** in run `{r.run_id}`: {r.error_type}: "
+                     f"{r.error_summary} (notebook `{r.notebook_path}`).{repaired}")
+    for r in runs[runs["status"].isin(["running"])].itertuples():
+        items.append(f"**Run `{r.run_id}` is still running** (or died without a trace; the "
+                     f"next run marks it interrupted).")
+    for r in health[health["all_failed"].fillna(False).astype(bool)].itertuples():
+        items.append(f"**Vendor {r.vendor} failed**: all {int(r.attempts)} requests failed.")
+    if not checks.empty:
+        for r in checks[~checks["passed"]].itertuples():
+            items.append(f"Anomaly **{r.check_name}** on {r.subject}: {r.detail}.")
+    for r in lag.itertuples():
+        items.append(f"Stats warehouse: {r.games_not_final} game(s) of {r.slate_date:%Y-%m-%d} "
+                     f"not final ({r.states}).")
+    if not items:
+        return "Nothing needs attention."
+    return "\n".join(f"- {item}" for item in items)
+
+
+# ---- coverage and mapping ----------------------------------------------------------------
+
+def coverage_table(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Vendor x market on the slate: books, events and players (the most in one book),
+    rows, and the rows against the median of the trailing days (a trailing slate with no
+    rows from the vendor counts as 0)."""
+    lo = slate_date - timedelta(days=TRAILING_DAYS)
+    today = newest_per_slate(con, "fact_odds_coverage_daily", slate_date, slate_date)
+    past = newest_per_slate(con, "fact_odds_coverage_daily", lo, slate_date - timedelta(days=1))
+    columns = ["source_vendor", "market_type", "books", "events", "players", "rows",
+               "trailing_median_rows", "change"]
+    if today.empty:
+        return pd.DataFrame(columns=columns)
+    table = (today.groupby(["source_vendor", "market_type"])
+             .agg(books=("book_name", "nunique"), events=("n_events", "max"),
+                  players=("n_players", "max"), rows=("n_rows", "sum")).reset_index())
+    if past.empty:
+        table["trailing_median_rows"] = np.nan
+    else:
+        per_day = past.groupby(["slate_date", "source_vendor", "market_type"])["n_rows"].sum()
+        days = sorted(past["slate_date"].unique())
+        medians = {}
+        for vendor, market in zip(table["source_vendor"], table["market_type"], strict=True):
+            series = [per_day.get((d, vendor, market), 0) for d in days]
+            medians[(vendor, market)] = float(np.median(series))
+        table["trailing_median_rows"] = [medians[k] for k in zip(
+            table["source_vendor"], table["market_type"], strict=True)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["change"] = table["rows"] / table["trailing_median_rows"] - 1.0
+    table.loc[~np.isfinite(table["change"]), "change"] = np.nan
+    return table[columns]
+
+
+def mapping_table(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    return newest_per_slate(con, "fact_mapping_quality_daily", slate_date, slate_date)[
+        ["source_vendor", "entity", "n_total", "n_mapped", "mapped_rate", "top_unmapped"]]
+
+
+# ---- snapshot and EV ---------------------------------------------------------------------
+
+def snapshot_summary(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Per model version and market, from the slate's newest snapshot of each version:
+    games, skaters, lines priced and the mu of each skater (one per player and market)."""
+    table = _df(con, """
+        WITH newest AS (
+            SELECT model_version, arg_max(snapshot_id, snapshot_ts_utc) AS sid
+            FROM fact_prob_snapshot WHERE slate_date = ? GROUP BY model_version
+        ), mus AS (
+            SELECT s.model_version, s.snapshot_id, s.market_type, s.game_id, s.player_id,
+                   any_value(s.mu) AS mu, count(*) AS lines
+            FROM fact_prob_snapshot s JOIN newest n ON s.snapshot_id = n.sid
+            WHERE s.slate_date = ? GROUP BY ALL
+        )
+        SELECT model_version, market_type, count(DISTINCT game_id) AS games,
+               count(*) AS skaters, sum(lines) AS lines, avg(mu) AS mu_mean,
+               quantile_cont(mu, 0.5) AS mu_p50, quantile_cont(mu, 0.9) AS mu_p90,
+               max(mu) AS mu_max, any_value(snapshot_id) AS snapshot_id
+        FROM mus GROUP BY model_version, market_type
+        """, [slate_date, slate_date])
+    production_first = (table["model_version"] != PRODUCTION_MODEL).rename("later")
+    return (table.assign(later=production_first)
+            .sort_values(["later", "model_version", "market_type"])
+            .drop(columns="later").reset_index(drop=True))
+
+
+def _newest_ev_run(con: duckdb.DuckDBPyConnection, slate_date: date) -> str | None:
+    rows = con.execute("SELECT arg_max(run_id, as_of_ts_utc) FROM fact_ev_candidates "
+                       "WHERE slate_date = ?", [slate_date]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def ev_funnel(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """The gate funnel of the slate's newest EV run: priced rows, then how many each gate
+    took out, in gate order, and the eligible ones left."""
+    run_id = _newest_ev_run(con, slate_date)
+    counts = dict(con.execute(
+        "SELECT coalesce(exclusion_reason, 'eligible'), count(*) FROM fact_ev_candidates "
+        "WHERE run_id = ? AND slate_date = ? GROUP BY ALL", [run_id, slate_date]).fetchall())
+    if not counts:
+        return pd.DataFrame(columns=["stage", "rows", "left"])
+    total = sum(counts.values())
+    rows, left = [("priced rows", total, total)], total
+    for gate, meaning in GATES:
+        out = counts.pop(gate, 0)
+        left -= out
+        rows.append((f"{gate} ({meaning})", -out, left))
+    for other, n in sorted(counts.items()):  # a reason this code does not know: shown
+        if other != "eligible":
+            left -= n
+            rows.append((other, -n, left))
+    rows.append(("eligible", counts.get("eligible", 0), left))
+    return pd.DataFrame(rows, columns=["stage", "rows", "left"])
+
+
+def ev_by_book(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """Eligible bets by book and market, from the EV summary evidence (books with none are
+    left out)."""
+    summary = newest_per_slate(con, "fact_ev_summary_daily", slate_date, slate_date)
+    if summary.empty:
+        return summary
+    kept = summary[summary["n_eligible"] > 0]
+    return (kept[["source_vendor", "book_name", "market_type", "n_candidates", "n_eligible",
+                  "n_suspicious", "ev_p50", "ev_p90", "ev_max"]]
+            .sort_values(["n_eligible", "book_name"], ascending=[False, True]))
+
+
+def top_bets(con: duckdb.DuckDBPyConnection, slate_date: date, n: int = 10,
+             suspicious: bool = False) -> pd.DataFrame:
+    """The slate's newest EV run's eligible bets by EV: unflagged ones, or the flagged ones
+    with their reasons."""
+    run_id = _newest_ev_run(con, slate_date)
+    return _df(con, """
+        SELECT coalesce(p.name, c.player_name_raw) AS player,
+               g.away_team || ' @ ' || g.home_team AS game, c.book_name AS book,
+               c.market_type AS market, c.line, c.side, c.odds_american AS price,
+               c.p_model, c.p_fair, c.p_consensus, c.ev, c.ev_market,
+               c.suspicious_reasons AS flags
+        FROM fact_ev_candidates c
+        LEFT JOIN dim_players p USING (player_id) LEFT JOIN dim_games g USING (game_id)
+        WHERE c.run_id = ? AND c.slate_date = ? AND c.is_eligible
+          AND coalesce(c.is_suspicious, false) = ?
+        ORDER BY c.ev DESC, player, book, market, c.line, c.side LIMIT ?
+        """, [run_id, slate_date, suspicious, n])
+
+
+# ---- the last graded slate ------------------------------------------------------------------
+
+def last_graded_slate(con: duckdb.DuckDBPyConnection, slate_date: date) -> date | None:
+    rows = con.execute("SELECT max(slate_date) FROM fact_forecast_accuracy_daily "
+                       "WHERE slate_date < ?", [slate_date]).fetchall()
+    return rows[0][0] if rows and rows[0][0] is not None else None
+
+
+def graded_accuracy(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
+    """Per market, every source side by side on the props all of them priced (scope
+    'shared'): n, log loss, its baseline (each line's hit rate) and the improvement, and
+    Brier, pooled over the lines exactly (n-weighted means of per-line means); ECE pooled
+    from the reliability bins; AUC and top-10 hit rate as n-weighted means over lines."""
+    accuracy = newest_per_slate(con, "fact_forecast_accuracy_daily", graded, graded)
+    bins = newest_per_slate(con, "fact_calibration_daily", graded, graded)
+    columns = ["market_type", "source", "n", "log_loss", "log_loss_baseline",
+               "log_loss_improvement", "brier", "ece", "auc_line_mean", "top10_line_mean"]
+    accuracy = accuracy[accuracy["scope"] == "shared"]
+    if accuracy.empty:
+        return pd.DataFrame(columns=columns)
+
+    def pooled(part: pd.DataFrame) -> pd.Series:
+        w = part["n"].astype(float)
+        mean = {c: np.average(part[c], weights=w) if part[c].notna().all() else np.nan
+                for c in ("log_loss", "log_loss_baseline", "brier")}
+        auc = part.dropna(subset=["auc"])
+        top = part.dropna(subset=["top10_hit_rate"])
+        return pd.Series({
+            "n": int(w.sum()), **mean,
+            "log_loss_improvement": mean["log_loss_baseline"] - mean["log_loss"],
+            "auc_line_mean": (np.average(auc["auc"], weights=auc["n"]) if len(auc)
+                              else np.nan),
+            "top10_line_mean": (np.average(top["top10_hit_rate"], weights=top["n"])
+                                if len(top) else np.nan)})
+
+    table = (accuracy.groupby(["market_type", "source"])[
+        ["n", "log_loss", "log_loss_baseline", "brier", "auc", "top10_hit_rate"]]
+        .apply(pooled).reset_index())
+    table["ece"] = [pooled_ece(bins, m, s) for m, s in
+                    zip(table["market_type"], table["source"], strict=True)]
+    table["order"] = table["source"].map(lambda s: (s != PRODUCTION_MODEL, s == "market", s))
+    return table.sort_values(["market_type", "order"])[columns].reset_index(drop=True)
+
+
+def pooled_ece(bins: pd.DataFrame, market: str, source: str, scope: str = "shared") -> float:
+    """ECE from summed reliability bins: sum over bins of n_b / N * |mean y - mean p|."""
+    part = bins[(bins["market_type"] == market) & (bins["source"] == source)
+                & (bins["scope"] == scope)]
+    if part.empty:
+        return float("nan")
+    summed = part.groupby("bin")[["n", "sum_p", "sum_y"]].sum()
+    total = summed["n"].sum()
+    return float((summed["n"] / total
+                  * (summed["sum_y"] / summed["n"] - summed["sum_p"] / summed["n"]).abs()).sum())
+
+
+def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
+    """Eligible bets of the graded slate, per market and in total: results, observational
+    ROI (profit per bet staked, voids not staked) and closing line value."""
+    return _df(con, """
+        SELECT coalesce(market_type, 'all') AS market, count(*) AS bets,
+               count(*) FILTER (WHERE result = 'WIN') AS won,
+               count(*) FILTER (WHERE result = 'LOSS') AS lost,
+               count(*) FILTER (WHERE result IN ('PUSH', 'VOID')) AS push_or_void,
+               sum(profit_units) / nullif(count(*) FILTER (WHERE result <> 'VOID'), 0) AS roi,
+               avg(clv_prob) AS clv_prob_mean,
+               avg(CASE WHEN clv_prob IS NULL THEN NULL WHEN clv_prob > 0 THEN 1.0 ELSE 0.0 END)
+                   AS clv_positive_share
+        FROM fact_bet_results WHERE slate_date = ? AND is_eligible
+        GROUP BY ROLLUP (market_type) ORDER BY market_type NULLS LAST
+        """, [graded])
+
+
+def reproduce_markdown(runs: pd.DataFrame, slate_date: date) -> str:
+    ids = ", ".join(f"`{r}`" for r in runs["run_id"]) or "none"
+    as_of = ", ".join(f"{pd.Timestamp(t):%Y-%m-%dT%H:%M}Z" for t in runs["as_of_ts_utc"])
+    return (f"Runs {ids}; as of {as_of or 'n/a'}. Every figure above is a query over the "
+            f"evidence tables, the run registry and the stored snapshot, EV and graded "
+            f"rows. Render this report again with `python -m runner report --date "
+            f"{slate_date}`.")
