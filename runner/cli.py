@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None, help="league seed (default fixed)")
     demo.add_argument("--home", default="outputs/demo",
                       help="OPS_HOME of the demo (default outputs/demo)")
+    demo.add_argument("--fail-vendor", action="append", default=[], metavar="DATE=VENDORS",
+                      help="force a vendor failure in that day's morning run, e.g. "
+                           "2025-12-04=PLAYNOW or 2025-12-05=ALL (repeatable)")
     return parser
 
 
@@ -166,8 +169,17 @@ def _demo(args: argparse.Namespace) -> int:
         raise UsageError(f"--days {args.days} must be at least 1")
     start = parse_slate_date(args.start_date, "--start-date")
     seed = DEFAULT_SEED if args.seed is None else args.seed
+    failures = {}
+    for item in args.fail_vendor:
+        day, _, vendors = item.partition("=")
+        names = [v.strip().upper() for v in vendors.split(",") if v.strip()]
+        unknown = [v for v in names if v not in (*VENDORS, "ALL")]
+        if not names or unknown:
+            raise UsageError(f"--fail-vendor {item!r}: give DATE=VENDORS with vendors from "
+                             f"{', '.join((*VENDORS, 'ALL'))}")
+        failures[parse_slate_date(day, "--fail-vendor")] = ",".join(names)
     return run_demo(DemoOptions(days=args.days, start_date=start, seed=seed,
-                                home=Path(args.home)))
+                                home=Path(args.home), vendor_failures=failures))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -37,6 +37,9 @@ class DemoOptions:
     start_date: date
     seed: int
     home: Path
+    # slate date -> FORCE_VENDOR_FAILURE value for that day's morning run: to see how a
+    # vendor outage looks in the registry and the reports
+    vendor_failures: dict[date, str] = field(default_factory=dict)
 
 
 def et_to_utc(day: date, at: time) -> datetime:
@@ -65,11 +68,16 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
                                      ("pre-game", PREGAME_ET, [PREGAME_STEP.cli_flag])):
                 as_of = et_to_utc(day, at)
                 emulator.set_clock(as_of)
-                print(f"demo: {day} {label} run at {as_of:%Y-%m-%dT%H:%M}Z", file=err)
+                run_env = dict(env)
+                failing = options.vendor_failures.get(day) if label == "morning" else None
+                if failing:
+                    run_env["FORCE_VENDOR_FAILURE"] = failing
+                print(f"demo: {day} {label} run at {as_of:%Y-%m-%dT%H:%M}Z"
+                      + (f", vendor failure forced: {failing}" if failing else ""), file=err)
                 proc = subprocess.run(
                     [sys.executable, "-m", "runner", "daily", *flags, "--date", day.isoformat(),
                      "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ")],
-                    env=env, cwd=home, stderr=err if err is not sys.stderr else None)
+                    env=run_env, cwd=home, stderr=err if err is not sys.stderr else None)
                 codes.append(proc.returncode)
     print(f"demo: done. Database {home / 'data' / 'ops.duckdb'}", file=err)
     print(f"demo: executed notebooks under {home / 'outputs' / 'runs'}", file=err)

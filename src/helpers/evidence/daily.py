@@ -37,8 +37,8 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = N
 def day_runs(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """The runs of the slate (registry rows of step 'run'), oldest first."""
     return _df(con, """
-        SELECT run_id, as_of_ts_utc, started_ts_utc, status, duration_s, error_summary,
-               code_version
+        SELECT run_id, as_of_ts_utc, started_ts_utc, status, duration_s, error_type,
+               error_summary, code_version
         FROM fact_run_registry WHERE slate_date = ? AND step = 'run'
         ORDER BY started_ts_utc, run_id
         """, [slate_date])
@@ -91,8 +91,12 @@ def runs_table(steps: pd.DataFrame) -> pd.DataFrame:
 
 # ---- needs attention ----------------------------------------------------------------------
 
+ATTENTION_STATUSES = (*FAILED_STATUSES, "partial")
+
+
 def failed_steps(steps: pd.DataFrame) -> pd.DataFrame:
-    return steps[steps["status"].isin(FAILED_STATUSES)]
+    """Steps that failed, timed out, were interrupted or were only partly successful."""
+    return steps[steps["status"].isin(ATTENTION_STATUSES)]
 
 
 def vendor_health(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
@@ -161,8 +165,11 @@ def attention_markdown(steps: pd.DataFrame, checks: pd.DataFrame, health: pd.Dat
                      "start, or it ran for another date.")
     for r in failed_steps(steps).itertuples():
         repaired = f" Repaired by run `{r.repaired_by}`." if r.repaired_by else ""
-        items.append(f"**{r.step} {r.status}** in run `{r.run_id}`: {r.error_type}: "
+        cause = f"{r.error_type}: " if r.error_type else ""
+        items.append(f"**{r.step} {r.status}** in run `{r.run_id}`: {cause}"
                      f"{r.error_summary} (notebook `{r.notebook_path}`).{repaired}")
+    for r in runs[runs["error_type"].notna()].itertuples():  # the run failed, not a step
+        items.append(f"**Run `{r.run_id}` {r.status}**: {r.error_type}: {r.error_summary}.")
     for r in runs[runs["status"].isin(["running"])].itertuples():
         items.append(f"**Run `{r.run_id}` is still running** (or died without a trace; the "
                      f"next run marks it interrupted).")

@@ -1,0 +1,801 @@
+"""The rolling report: what `outputs/monitoring/rolling_report.md` shows for a report date D
+(a slate date), read from the evidence layer. SQL over a date range (never the whole
+history) returns small per-slate frames; pandas pools them into windows; the charts are
+matplotlib Figures (no pyplot state, nothing shown: the caller passes each one to
+`markdown.show_chart(fig, name, caption)`).
+
+How each table is read
+- Evidence tables (coverage, mapping, EV summary, forecast accuracy, calibration, anomaly
+  checks): each slate by its newest run only, as `tables.newest_per_slate` does.
+- fact_run_registry: every run of a slate counts; the row with step 'run' is the run.
+- fact_bet_results: as is (the grading step replaces a slate's rows).
+- fact_vendor_fetch_log: one row per HTTP attempt, tied to a slate through its run_id.
+- fact_forecast_accuracy_daily / fact_calibration_daily: slate_date is the GRADED slate, so
+  the newest slate of a window is usually not graded yet. Model against market is always on
+  scope 'shared' (the props every source priced).
+
+API
+- `window(D, days=30) -> (lo, hi)`: the slates D-days+1 .. D.
+- `windows_table(con, D) -> DataFrame`: one row per metric; columns metric, last_7, prev_7,
+  delta_7, last_30, prev_30, delta_30 (last_7 = D-6..D, prev_7 = D-13..D-7, the same for
+  30; delta = last - prev). Missing data is NaN, never an error.
+- `windows_display(table) -> DataFrame`: the same table as display strings (rates in %,
+  signed deltas), for `markdown.md_table`.
+- Per-slate series over [lo, hi], one row per slate (and vendor, market, ...):
+  `daily_registry`, `daily_step_durations`, `daily_odds_rows`, `daily_mapping`, `daily_ev`,
+  `daily_accuracy`, `calibration_bins` (per slate or pooled), `daily_clv`, `clv_histogram`,
+  `daily_vendor_health`; and the pure `ece_from_bins(bins)`, `reliability(bins)`.
+- Charts: `CHARTS` (ordered (name, caption)); `chart_data(con, D, name, days=30)` -> the
+  frames the chart draws; one `plot_<name>(*frames, lo=, hi=) -> Figure` per chart;
+  `chart(con, D, name, days=30) -> Figure`; `charts(con, D, days=30) -> {name: Figure}`.
+  Every chart draws a readable "no data" figure on an empty database.
+- `worst_days(con, D, days=30) -> DataFrame`: the slates of the window with a failed,
+  timed-out or interrupted step or a failed anomaly check, worst first, at most 10.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import partial
+
+import duckdb
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from helpers.core.markets import MARKETS
+from helpers.core.models import PRODUCTION_MODEL
+from helpers.core.vendors import VENDORS
+from helpers.evidence.markdown import pct, signed_pct
+
+MARKET = "market"  # the `source` of the sportsbooks' de-vigged consensus
+SHARED = "shared"
+FAILED_STATUSES = ("failed", "timeout", "interrupted")
+RUN_STATUSES = ("success", "partial", "failed", "interrupted", "running")
+WINDOW_COLUMNS = ["metric", "last_7", "prev_7", "delta_7", "last_30", "prev_30", "delta_30"]
+# window -> (first, last) slate as days before D
+WINDOWS = {"last_7": (6, 0), "prev_7": (13, 7), "last_30": (29, 0), "prev_30": (59, 30)}
+CHART_DAYS = 30
+WORST_DAYS_MAX = 10
+CLV_HIST_BINS, CLV_HIST_LIMIT = 40, 0.10
+
+CHARTS: list[tuple[str, str]] = [
+    ("rows_per_vendor", "Odds rows per vendor per slate (newest run of each slate): look for "
+                        "a vendor falling to zero or a step change in its level."),
+    ("run_status", "Runs per slate by final status (top) and the slowest run of each step "
+                   "(bottom): look for non-green bars and durations creeping up."),
+    ("mapping_rate", "Share of each vendor's slate players mapped to an NHL player: look for "
+                     "a vendor dipping below its usual level."),
+    ("ev_counts", "Eligible bets per slate (bars) and the mean EV of all candidates (line): "
+                  "a jump in edges is usually a data problem, not an opportunity."),
+    ("log_loss", "Daily log loss per market on the props every source priced, production "
+                 "model against market (lower is better): look for the model above the market."),
+    ("calibration", "Reliability over the window on shared props, markets pooled: observed "
+                    "over-rate against mean P(over) per bin; off the diagonal = miscalibrated."),
+    ("clv", "CLV of eligible settled bets (closing minus taken no-vig probability): the "
+            "window's distribution and the daily mean; look for a mean below zero."),
+    ("vendor_health", "Share of failed HTTP attempts and p95 latency per vendor per slate "
+                      "(fetch log): look for error spikes and latency creeping up."),
+]
+CHART_NAMES = tuple(name for name, _ in CHARTS)
+
+_EVIDENCE_TABLES = ("fact_odds_coverage_daily", "fact_mapping_quality_daily",
+                    "fact_ev_summary_daily", "fact_forecast_accuracy_daily",
+                    "fact_calibration_daily", "fact_anomaly_checks")
+
+
+# --------------------------------------------------------------------------- dates, SQL
+
+
+def _as_date(value: date | datetime | str | pd.Timestamp) -> date:
+    return pd.Timestamp(value).date()
+
+
+def window(report_date: date | str, days: int = CHART_DAYS) -> tuple[date, date]:
+    """The slates D-days+1 .. D."""
+    hi = _as_date(report_date)
+    return hi - timedelta(days=days - 1), hi
+
+
+def _newest(table: str) -> str:
+    """SQL for the rows of evidence `table` with slate in [$lo, $hi], each slate by its
+    newest run (the logic of `tables.newest_per_slate`, kept in SQL so it can be aggregated
+    there)."""
+    if table not in _EVIDENCE_TABLES:
+        raise ValueError(f"{table!r} is not an evidence table")
+    return f"""
+        SELECT t.* FROM {table} t
+        JOIN (SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid FROM {table}
+              WHERE slate_date BETWEEN $lo AND $hi GROUP BY slate_date) n
+          ON t.slate_date = n.slate_date AND t.run_id = n.rid
+        WHERE t.slate_date BETWEEN $lo AND $hi
+    """
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, lo: date, hi: date,
+           **params: object) -> pd.DataFrame:
+    frame = con.execute(sql, {"lo": _as_date(lo), "hi": _as_date(hi), **params}).df()
+    if "slate_date" in frame.columns:
+        frame["slate_date"] = pd.to_datetime(frame["slate_date"])
+    return frame
+
+
+def _between(frame: pd.DataFrame, lo: date, hi: date) -> pd.DataFrame:
+    days = frame["slate_date"]
+    return frame[(days >= pd.Timestamp(lo)) & (days <= pd.Timestamp(hi))]
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else math.nan
+
+
+# --------------------------------------------------------------------------- per-slate series
+
+
+def daily_registry(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
+    """Per slate: runs (rows with step 'run'), runs per final status (runs_success, ...),
+    and steps_failed (step rows failed, timed out or interrupted), over every run."""
+    by_status = ",\n".join(
+        f"count(*) FILTER (WHERE step = 'run' AND status = '{s}') AS runs_{s}"
+        for s in RUN_STATUSES)
+    return _query(con, f"""
+        SELECT slate_date, count(*) FILTER (WHERE step = 'run') AS runs, {by_status},
+               count(*) FILTER (WHERE step <> 'run'
+                                AND status IN {FAILED_STATUSES}) AS steps_failed
+        FROM fact_run_registry WHERE slate_date BETWEEN $lo AND $hi
+        GROUP BY slate_date ORDER BY slate_date
+        """, lo, hi)
+
+
+def daily_step_durations(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
+    """Per slate and step: the longest duration of the step over the slate's runs (skipped
+    steps left out)."""
+    return _query(con, """
+        SELECT slate_date, step, min(step_order) AS step_order, max(duration_s) AS duration_s
+        FROM fact_run_registry
+        WHERE slate_date BETWEEN $lo AND $hi AND step <> 'run' AND status <> 'skipped'
+          AND duration_s IS NOT NULL
+        GROUP BY slate_date, step ORDER BY slate_date, step_order
+        """, lo, hi)
+
+
+def daily_odds_rows(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
+    """Per slate and vendor: odds rows (coverage of the slate's newest run)."""
+    return _query(con, f"""
+        SELECT slate_date, source_vendor, sum(n_rows)::DOUBLE AS n_rows
+        FROM ({_newest('fact_odds_coverage_daily')})
+        GROUP BY ALL ORDER BY ALL
+        """, lo, hi)
+
+
+def daily_mapping(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
+    """Per slate, vendor and entity (event, player): n_total, n_mapped, mapped_rate."""
+    return _query(con, f"""
+        SELECT slate_date, source_vendor, entity, sum(n_total)::DOUBLE AS n_total,
+               sum(n_mapped)::DOUBLE AS n_mapped,
+               sum(n_mapped) / nullif(sum(n_total), 0) AS mapped_rate
+        FROM ({_newest('fact_mapping_quality_daily')})
+        GROUP BY ALL ORDER BY ALL
+        """, lo, hi)
+
+
+def daily_ev(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
+    """Per slate: EV candidates, eligible, positive-EV and suspicious counts, and the mean EV
+    of all candidates (each vendor/book/market's ev_mean weighted by its candidates)."""
+    return _query(con, f"""
+        SELECT slate_date, sum(n_candidates)::DOUBLE AS n_candidates,
+               sum(n_eligible)::DOUBLE AS n_eligible,
+               sum(n_positive_ev)::DOUBLE AS n_positive_ev,
+               sum(n_suspicious)::DOUBLE AS n_suspicious,
+               sum(ev_mean * n_candidates) / nullif(sum(n_candidates)
+                   FILTER (WHERE ev_mean IS NOT NULL), 0) AS ev_mean
+        FROM ({_newest('fact_ev_summary_daily')})
+        GROUP BY slate_date ORDER BY slate_date
+        """, lo, hi)
+
+
+def daily_accuracy(con: duckdb.DuckDBPyConnection, lo: date, hi: date, scope: str = SHARED,
+                   sources: tuple[str, ...] = (PRODUCTION_MODEL, MARKET)) -> pd.DataFrame:
+    """Per graded slate, source and market, pooled over lines (n-weighted, i.e. the exact
+    log loss and Brier of the pooled props): n, log_loss, brier, and the sums that pool
+    further (sum_log_loss = Σ n·log_loss over n_log_loss props; the same for Brier)."""
+    return _query(con, f"""
+        SELECT slate_date, source, market_type,
+               sum(n)::DOUBLE AS n,
+               sum(n * log_loss) AS sum_log_loss,
+               sum(n) FILTER (WHERE log_loss IS NOT NULL)::DOUBLE AS n_log_loss,
+               sum(n * brier) AS sum_brier,
+               sum(n) FILTER (WHERE brier IS NOT NULL)::DOUBLE AS n_brier,
+               sum(n * log_loss) / nullif(n_log_loss, 0) AS log_loss,
+               sum(n * brier) / nullif(n_brier, 0) AS brier
+        FROM ({_newest('fact_forecast_accuracy_daily')})
+        WHERE scope = $scope AND list_contains($sources, source)
+        GROUP BY ALL ORDER BY ALL
+        """, lo, hi, scope=scope, sources=list(sources))
+
+
+def calibration_bins(con: duckdb.DuckDBPyConnection, lo: date, hi: date, scope: str = SHARED,
+                     sources: tuple[str, ...] = (PRODUCTION_MODEL, MARKET),
+                     by_day: bool = False) -> pd.DataFrame:
+    """Reliability bins (n, sum_p, sum_y) per source, market and bin, summed over the graded
+    slates of [lo, hi] (`by_day`: per slate as well)."""
+    day = "slate_date, " if by_day else ""
+    return _query(con, f"""
+        SELECT {day}source, market_type, bin, sum(n)::DOUBLE AS n, sum(sum_p) AS sum_p,
+               sum(sum_y) AS sum_y
+        FROM ({_newest('fact_calibration_daily')})
+        WHERE scope = $scope AND list_contains($sources, source)
+        GROUP BY ALL ORDER BY ALL
+        """, lo, hi, scope=scope, sources=list(sources))
+
+
+def ece_from_bins(bins: pd.DataFrame) -> float:
+    """ECE of pooled reliability bins: Σ_b (n_b/N)·|sum_y_b/n_b - sum_p_b/n_b|, which is
+    Σ_b |sum_y_b - sum_p_b| / N, after summing the rows of each bin (days, runs). NaN when
+    there are no props."""
+    if bins.empty:
+        return math.nan
+    pooled = bins.groupby("bin")[["n", "sum_p", "sum_y"]].sum()
+    total = pooled["n"].sum()
+    if total <= 0:
+        return math.nan
+    return float((pooled["sum_y"] - pooled["sum_p"]).abs().sum() / total)
+
+
+def reliability(bins: pd.DataFrame) -> pd.DataFrame:
+    """Per source and bin, markets (and days) pooled: n, mean_p, mean_y."""
+    if bins.empty:
+        return pd.DataFrame(columns=["source", "bin", "n", "mean_p", "mean_y"])
+    out = bins.groupby(["source", "bin"], as_index=False)[["n", "sum_p", "sum_y"]].sum()
+    out = out[out["n"] > 0]
+    return out.assign(mean_p=out["sum_p"] / out["n"], mean_y=out["sum_y"] / out["n"])[
+        ["source", "bin", "n", "mean_p", "mean_y"]].reset_index(drop=True)
+
+
+# CLV is read like grading.report.roi_and_clv: eligible bets that settled (not VOID).
+_CLV_BETS = """
+    FROM fact_bet_results
+    WHERE slate_date BETWEEN $lo AND $hi AND is_eligible
+      AND result IN ('WIN', 'LOSS', 'PUSH') AND clv_prob IS NOT NULL
+"""
+
+
+def daily_clv(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
+    """Per graded slate: eligible settled bets with a close (n), the sum and mean of their
+    clv_prob (closing minus taken no-vig probability)."""
+    return _query(con, f"""
+        SELECT slate_date, count(*)::DOUBLE AS n, sum(clv_prob) AS clv_prob_sum,
+               avg(clv_prob) AS clv_prob_mean
+        {_CLV_BETS}
+        GROUP BY slate_date ORDER BY slate_date
+        """, lo, hi)
+
+
+def clv_histogram(con: duckdb.DuckDBPyConnection, lo: date, hi: date,
+                  bins: int = CLV_HIST_BINS, limit: float = CLV_HIST_LIMIT) -> pd.DataFrame:
+    """Histogram of the clv_prob of eligible settled bets in [lo, hi]: `bins` equal bins on
+    [-limit, limit], values beyond it counted in the end bins. Columns lower, upper, n;
+    empty when there are no bets."""
+    width = 2 * limit / bins
+    counts = con.execute(f"""
+        SELECT least(greatest(floor((clv_prob + $limit) / $width), 0), $last)::INTEGER AS bin,
+               count(*) AS n
+        {_CLV_BETS}
+        GROUP BY bin
+        """, {"lo": _as_date(lo), "hi": _as_date(hi), "limit": limit, "width": width,
+              "last": bins - 1}).df()
+    if counts.empty:
+        return pd.DataFrame(columns=["lower", "upper", "n"])
+    n = np.zeros(bins, dtype="int64")
+    n[counts["bin"].to_numpy()] = counts["n"].to_numpy()
+    lower = -limit + width * np.arange(bins)
+    return pd.DataFrame({"lower": lower, "upper": lower + width, "n": n})
+
+
+def daily_vendor_health(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
+    """Per slate and vendor, from the fetch log of the slate's runs: attempts, errors (an
+    error, no status or HTTP >= 400), error_rate, and p95 latency (elapsed_ms) of all
+    attempts."""
+    return _query(con, """
+        WITH runs AS (SELECT DISTINCT run_id, slate_date FROM fact_run_registry
+                      WHERE slate_date BETWEEN $lo AND $hi)
+        SELECT r.slate_date, f.vendor, count(*)::DOUBLE AS attempts,
+               count(*) FILTER (WHERE f.error IS NOT NULL OR f.status_code IS NULL
+                                OR f.status_code >= 400)::DOUBLE AS errors,
+               errors / attempts AS error_rate,
+               quantile_cont(f.elapsed_ms, 0.95) AS p95_ms
+        FROM fact_vendor_fetch_log f JOIN runs r ON f.run_id = r.run_id
+        GROUP BY ALL ORDER BY ALL
+        """, lo, hi)
+
+
+# --------------------------------------------------------------------------- windows table
+
+
+def _sum(frame: pd.DataFrame, column: str, lo: date, hi: date,
+         missing: float = math.nan) -> float:
+    part = _between(frame, lo, hi)
+    return float(part[column].sum()) if len(part) else missing
+
+
+def _runs(reg: pd.DataFrame, lo: date, hi: date) -> float:
+    return _sum(reg, "runs", lo, hi, missing=0.0)
+
+
+def _run_success_rate(reg: pd.DataFrame, lo: date, hi: date) -> float:
+    part = _between(reg, lo, hi)
+    return _ratio(part["runs_success"].sum(), part["runs"].sum())
+
+
+def _steps_failed(reg: pd.DataFrame, lo: date, hi: date) -> float:
+    return _sum(reg, "steps_failed", lo, hi, missing=0.0)
+
+
+def _odds_rows_mean(odds: pd.DataFrame, vendor: str, lo: date, hi: date) -> float:
+    """Mean over the window's slates with coverage; a slate without the vendor counts 0."""
+    part = _between(odds, lo, hi)
+    slates = part["slate_date"].nunique()
+    return _ratio(part.loc[part["source_vendor"] == vendor, "n_rows"].sum(), slates)
+
+
+def _mapping_rate(mapping: pd.DataFrame, vendor: str, entity: str, lo: date,
+                  hi: date) -> float:
+    part = _between(mapping, lo, hi)
+    part = part[(part["source_vendor"] == vendor) & (part["entity"] == entity)]
+    return _ratio(part["n_mapped"].sum(), part["n_total"].sum())
+
+
+def _pooled(acc: pd.DataFrame, source: str, market: str, metric: str, lo: date,
+            hi: date) -> float:
+    part = _between(acc, lo, hi)
+    part = part[(part["source"] == source) & (part["market_type"] == market)]
+    return _ratio(part[f"sum_{metric}"].sum(), part[f"n_{metric}"].sum())
+
+
+def _ece(cal: pd.DataFrame, source: str, market: str, lo: date, hi: date) -> float:
+    part = _between(cal, lo, hi)
+    return ece_from_bins(part[(part["source"] == source) & (part["market_type"] == market)])
+
+
+def _clv_mean(clv: pd.DataFrame, lo: date, hi: date) -> float:
+    part = _between(clv, lo, hi)
+    return _ratio(part["clv_prob_sum"].sum(), part["n"].sum())
+
+
+def _ordered(known: tuple[str, ...], seen: pd.Series) -> list[str]:
+    extra = sorted(set(seen.dropna().astype(str)) - set(known))
+    return [*known, *extra]
+
+
+def windows_table(con: duckdb.DuckDBPyConnection, report_date: date | str) -> pd.DataFrame:
+    """One row per metric, its value over last_7 / prev_7 / last_30 / prev_30 and the deltas
+    (last - prev). Vendors are the configured ones plus any in the data, markets likewise;
+    missing data is NaN. Counts of runs and failed steps are 0 when nothing ran."""
+    d = _as_date(report_date)
+    lo = d - timedelta(days=max(a for a, _ in WINDOWS.values()))
+    reg = daily_registry(con, lo, d)
+    odds = daily_odds_rows(con, lo, d)
+    mapping = daily_mapping(con, lo, d)
+    ev = daily_ev(con, lo, d)
+    acc = daily_accuracy(con, lo, d)
+    cal = calibration_bins(con, lo, d, sources=(PRODUCTION_MODEL,), by_day=True)
+    clv = daily_clv(con, lo, d)
+
+    vendors = _ordered(VENDORS, pd.concat([odds["source_vendor"], mapping["source_vendor"]]))
+    markets = _ordered(MARKETS, pd.concat([acc["market_type"], cal["market_type"]]))
+    specs: list[tuple[str, Callable[[date, date], float]]] = [
+        ("runs", partial(_runs, reg)),
+        ("run success rate", partial(_run_success_rate, reg)),
+        ("steps failed/timeout/interrupted", partial(_steps_failed, reg)),
+    ]
+    specs += [(f"odds rows per slate (mean), {v}", partial(_odds_rows_mean, odds, v))
+              for v in vendors]
+    specs += [(f"{entity} mapping rate, {v}", partial(_mapping_rate, mapping, v, entity))
+              for entity in ("player", "event") for v in vendors]
+    specs.append(("eligible bets (sum)", partial(_sum, ev, "n_eligible")))
+    for market in markets:
+        for metric, label in (("log_loss", "log loss"), ("brier", "Brier")):
+            for source in (PRODUCTION_MODEL, MARKET):
+                specs.append((f"{label} {market}, {source} (shared)",
+                              partial(_pooled, acc, source, market, metric)))
+        specs.append((f"ECE {market}, {PRODUCTION_MODEL} (shared)",
+                      partial(_ece, cal, PRODUCTION_MODEL, market)))
+    specs.append(("mean CLV (clv_prob, eligible settled bets)", partial(_clv_mean, clv)))
+
+    spans = {name: (d - timedelta(days=a), d - timedelta(days=b))
+             for name, (a, b) in WINDOWS.items()}
+    rows = [{"metric": metric, **{name: fn(*span) for name, span in spans.items()}}
+            for metric, fn in specs]
+    out = pd.DataFrame(rows, columns=["metric", *spans])
+    for n in (7, 30):
+        out[f"delta_{n}"] = out[f"last_{n}"] - out[f"prev_{n}"]
+    return out[WINDOW_COLUMNS]
+
+
+def metric_kind(metric: str) -> str:
+    """count | rate | score | clv: how a windows_table metric is shown."""
+    if "rate" in metric:
+        return "rate"
+    if metric.startswith(("log loss", "Brier", "ECE")):
+        return "score"
+    if "CLV" in metric:
+        return "clv"
+    return "count"
+
+
+def windows_display(table: pd.DataFrame) -> pd.DataFrame:
+    """windows_table as strings: counts with thousands separators, rates in %, scores to 4
+    decimals, CLV in percentage points; deltas signed; NaN blank."""
+    formats: dict[str, tuple[Callable[[float], str], Callable[[float], str]]] = {
+        "count": (lambda v: f"{v:,.0f}", lambda v: f"{v:+,.0f}"),
+        "rate": (pct, signed_pct),
+        "score": (lambda v: f"{v:.4f}", lambda v: f"{v:+.4f}"),
+        "clv": (lambda v: f"{100 * v:+.2f} pp", lambda v: f"{100 * v:+.2f} pp"),
+    }
+    out = table[["metric"]].copy()
+    kinds = table["metric"].map(metric_kind)
+    for column in WINDOW_COLUMNS[1:]:
+        signed = column.startswith("delta")
+        out[column] = [("" if pd.isna(v) else formats[k][signed](float(v)))
+                       for v, k in zip(table[column], kinds, strict=True)]
+    return out
+
+
+# --------------------------------------------------------------------------- chart helpers
+
+_STATUS_COLOURS = {"success": "tab:green", "partial": "tab:orange", "failed": "tab:red",
+                   "interrupted": "tab:purple", "running": "tab:gray"}
+
+
+def _figure(nrows: int = 1, ncols: int = 1, height: float = 3.0,
+            width: float = 9.0) -> tuple[Figure, np.ndarray]:
+    fig = Figure(figsize=(width, height * nrows), layout="constrained")
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
+
+
+def _no_data(ax: Axes, what: str) -> None:
+    ax.text(0.5, 0.5, f"no data: {what}", ha="center", va="center", transform=ax.transAxes,
+            color="0.35", fontsize=11)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _date_axis(ax: Axes, lo: date | None, hi: date | None) -> None:
+    if lo is not None and hi is not None:
+        ax.set_xlim(pd.Timestamp(lo) - pd.Timedelta(hours=18),
+                    pd.Timestamp(hi) + pd.Timedelta(hours=18))
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(alpha=0.3)
+
+
+def _wide(frame: pd.DataFrame, column: str, values: str, lo: date | None,
+          hi: date | None, fill: float | None = None) -> pd.DataFrame:
+    """slate_date x `column` of `values` (one row per pair in `frame`); slates in the data
+    missing a column get `fill`, slates of [lo, hi] absent from the data are NaN (a gap)."""
+    wide = frame.pivot(index="slate_date", columns=column, values=values)
+    if fill is not None:
+        wide = wide.fillna(fill)
+    if lo is not None and hi is not None:
+        wide = wide.reindex(pd.date_range(pd.Timestamp(lo), pd.Timestamp(hi), freq="D"))
+    return wide
+
+
+def _title(lo: date | None, hi: date | None) -> str:
+    return f" ({lo} to {hi})" if lo is not None and hi is not None else ""
+
+
+def _lines(ax: Axes, wide: pd.DataFrame, **kwargs: object) -> None:
+    for name in wide.columns:
+        ax.plot(wide.index, wide[name].to_numpy(dtype=float), marker="o", markersize=3,
+                label=str(name), **kwargs)
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def plot_rows_per_vendor(odds: pd.DataFrame, lo: date | None = None,
+                         hi: date | None = None) -> Figure:
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.set_title("Odds rows per vendor per slate" + _title(lo, hi))
+    if odds.empty:
+        _no_data(ax, "no odds coverage in the window")
+        return fig
+    _lines(ax, _wide(odds, "source_vendor", "n_rows", lo, hi, fill=0.0))
+    ax.set_ylabel("rows")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    ax.legend(fontsize=8, loc="best")
+    _date_axis(ax, lo, hi)
+    return fig
+
+
+def plot_run_status(registry: pd.DataFrame, durations: pd.DataFrame, lo: date | None = None,
+                    hi: date | None = None) -> Figure:
+    fig, axes = _figure(2, 1, height=2.8)
+    top, bottom = axes[0, 0], axes[1, 0]
+    top.set_title("Runs per slate by status" + _title(lo, hi))
+    if registry.empty or registry["runs"].sum() == 0:
+        _no_data(top, "no runs in the window")
+    else:
+        days = registry["slate_date"]
+        base = np.zeros(len(registry))
+        for status in RUN_STATUSES:
+            counts = registry[f"runs_{status}"].to_numpy(dtype=float)
+            if counts.any():
+                top.bar(days, counts, bottom=base, width=0.8, label=status,
+                        color=_STATUS_COLOURS[status])
+                base += counts
+        top.set_ylabel("runs")
+        top.legend(fontsize=8, loc="upper left", ncols=len(RUN_STATUSES))
+        _date_axis(top, lo, hi)
+    bottom.set_title("Slowest run of each step (seconds)")
+    if durations.empty:
+        _no_data(bottom, "no step durations in the window")
+    else:
+        order = durations.groupby("step")["step_order"].min().sort_values().index
+        _lines(bottom, _wide(durations, "step", "duration_s", lo, hi)[list(order)])
+        bottom.set_ylabel("seconds")
+        bottom.set_ylim(bottom=0)
+        bottom.legend(fontsize=8, loc="upper left", ncols=len(order))
+        _date_axis(bottom, lo, hi)
+    return fig
+
+
+def plot_mapping_rate(mapping: pd.DataFrame, lo: date | None = None,
+                      hi: date | None = None) -> Figure:
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.set_title("Player mapping rate per vendor" + _title(lo, hi))
+    players = mapping[mapping["entity"] == "player"]
+    if players.empty:
+        _no_data(ax, "no player mapping evidence in the window")
+        return fig
+    _lines(ax, _wide(players, "source_vendor", "mapped_rate", lo, hi))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_ylabel("players mapped")
+    ax.legend(fontsize=8, loc="best")
+    _date_axis(ax, lo, hi)
+    return fig
+
+
+def plot_ev_counts(ev: pd.DataFrame, lo: date | None = None, hi: date | None = None) -> Figure:
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.set_title("Eligible bets and mean EV per slate" + _title(lo, hi))
+    if ev.empty:
+        _no_data(ax, "no EV summary in the window")
+        return fig
+    ax.bar(ev["slate_date"], ev["n_eligible"].to_numpy(dtype=float), width=0.8,
+           color="tab:blue", alpha=0.7, label="eligible bets")
+    ax.set_ylabel("eligible bets", color="tab:blue")
+    right = ax.twinx()
+    right.plot(ev["slate_date"], ev["ev_mean"].to_numpy(dtype=float), color="tab:red",
+               marker="o", markersize=3, label="mean EV (all candidates)")
+    right.axhline(0, color="tab:red", lw=0.6, ls=":")
+    right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    right.set_ylabel("mean EV", color="tab:red")
+    handles = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8, loc="upper left")
+    _date_axis(ax, lo, hi)
+    return fig
+
+
+def plot_log_loss(accuracy: pd.DataFrame, lo: date | None = None,
+                  hi: date | None = None) -> Figure:
+    markets = [m for m in _ordered(MARKETS, accuracy["market_type"])
+               if m in set(accuracy["market_type"])]
+    if not markets:
+        fig, axes = _figure()
+        axes[0, 0].set_title("Log loss per market, shared props" + _title(lo, hi))
+        _no_data(axes[0, 0], "no graded slates in the window")
+        return fig
+    ncols = min(3, len(markets))
+    nrows = math.ceil(len(markets) / ncols)
+    fig, axes = _figure(nrows, ncols, height=2.6, width=10.0)
+    fig.suptitle("Log loss per market on shared props, production model vs market"
+                 + _title(lo, hi))
+    styles = {PRODUCTION_MODEL: {"color": "tab:blue", "ls": "-"},
+              MARKET: {"color": "tab:gray", "ls": "--"}}
+    for i, ax in enumerate(axes.flat):
+        if i >= len(markets):
+            ax.set_visible(False)
+            continue
+        part = accuracy[accuracy["market_type"] == markets[i]]
+        wide = _wide(part, "source", "log_loss", lo, hi)
+        for source in wide.columns:
+            ax.plot(wide.index, wide[source].to_numpy(dtype=float), marker="o", markersize=2.5,
+                    label=str(source), **styles.get(source, {}))
+        ax.set_title(markets[i], fontsize=10)
+        _date_axis(ax, lo, hi)
+        if i == 0:
+            ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def plot_calibration(bins: pd.DataFrame, lo: date | None = None,
+                     hi: date | None = None) -> Figure:
+    fig, axes = _figure(width=6.0, height=5.0)
+    ax = axes[0, 0]
+    ax.set_title("Reliability on shared props, markets pooled" + _title(lo, hi), fontsize=10)
+    curve = reliability(bins)
+    if curve.empty:
+        _no_data(ax, "no calibration bins in the window")
+        return fig
+    ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1, label="perfect calibration")
+    colours = {PRODUCTION_MODEL: "tab:blue", MARKET: "tab:gray"}
+    sources = [s for s in (PRODUCTION_MODEL, MARKET) if s in set(curve["source"])]
+    sources += sorted(set(curve["source"]) - set(sources))
+    for source in sources:
+        part = curve[curve["source"] == source].sort_values("bin")
+        ece = ece_from_bins(bins[bins["source"] == source])
+        label = f"{source} (n={part['n'].sum():,.0f}, ECE {ece:.3f})"
+        sizes = 15 + 120 * part["n"] / curve["n"].max()
+        ax.plot(part["mean_p"], part["mean_y"], color=colours.get(str(source)), lw=1)
+        ax.scatter(part["mean_p"], part["mean_y"], s=sizes, color=colours.get(str(source)),
+                   label=label, zorder=3)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean P(over) in bin")
+    ax.set_ylabel("observed over-rate")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def plot_clv(histogram: pd.DataFrame, daily: pd.DataFrame, lo: date | None = None,
+             hi: date | None = None) -> Figure:
+    fig, axes = _figure(1, 2, height=3.2, width=10.0)
+    left, right = axes[0, 0], axes[0, 1]
+    left.set_title("CLV of eligible settled bets" + _title(lo, hi), fontsize=10)
+    if histogram.empty or histogram["n"].sum() == 0:
+        _no_data(left, "no graded eligible bets with a close")
+    else:
+        width = float(histogram["upper"].iloc[0] - histogram["lower"].iloc[0])
+        left.bar(histogram["lower"], histogram["n"], width=width, align="edge",
+                 color="tab:blue", alpha=0.8)
+        left.axvline(0, color="k", lw=0.8)
+        total = daily["n"].sum()
+        if total:
+            mean = daily["clv_prob_sum"].sum() / total
+            left.axvline(mean, color="tab:red", ls="--", lw=1, label=f"mean {100 * mean:+.2f} pp")
+            left.legend(fontsize=8)
+        left.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        left.set_xlabel("closing - taken no-vig probability (ends include the tails)")
+        left.set_ylabel("bets")
+    right.set_title("Daily mean CLV", fontsize=10)
+    if daily.empty:
+        _no_data(right, "no graded eligible bets with a close")
+    else:
+        right.plot(daily["slate_date"], daily["clv_prob_mean"].to_numpy(dtype=float),
+                   marker="o", markersize=3, color="tab:blue")
+        right.axhline(0, color="k", lw=0.8)
+        right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        _date_axis(right, lo, hi)
+    return fig
+
+
+def plot_vendor_health(health: pd.DataFrame, lo: date | None = None,
+                       hi: date | None = None) -> Figure:
+    fig, axes = _figure(2, 1, height=2.8)
+    top, bottom = axes[0, 0], axes[1, 0]
+    top.set_title("Failed HTTP attempts per vendor" + _title(lo, hi))
+    bottom.set_title("p95 latency per vendor (ms)")
+    if health.empty:
+        _no_data(top, "no fetch log for the window's runs")
+        _no_data(bottom, "no fetch log for the window's runs")
+        return fig
+    _lines(top, _wide(health, "vendor", "error_rate", lo, hi))
+    top.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    top.set_ylim(bottom=0)
+    top.legend(fontsize=8, loc="upper left", ncols=4)
+    _date_axis(top, lo, hi)
+    latency = _wide(health, "vendor", "p95_ms", lo, hi)
+    _lines(bottom, latency)
+    if (latency.to_numpy(dtype=float)[~np.isnan(latency.to_numpy(dtype=float))] > 0).all():
+        bottom.set_yscale("log")
+    bottom.set_ylabel("ms")
+    _date_axis(bottom, lo, hi)
+    return fig
+
+
+# --------------------------------------------------------------------------- dispatch
+
+_Data = Callable[[duckdb.DuckDBPyConnection, date, date], tuple[pd.DataFrame, ...]]
+_CHART_DATA: dict[str, _Data] = {
+    "rows_per_vendor": lambda con, lo, hi: (daily_odds_rows(con, lo, hi),),
+    "run_status": lambda con, lo, hi: (daily_registry(con, lo, hi),
+                                       daily_step_durations(con, lo, hi)),
+    "mapping_rate": lambda con, lo, hi: (daily_mapping(con, lo, hi),),
+    "ev_counts": lambda con, lo, hi: (daily_ev(con, lo, hi),),
+    "log_loss": lambda con, lo, hi: (daily_accuracy(con, lo, hi),),
+    "calibration": lambda con, lo, hi: (calibration_bins(con, lo, hi),),
+    "clv": lambda con, lo, hi: (clv_histogram(con, lo, hi), daily_clv(con, lo, hi)),
+    "vendor_health": lambda con, lo, hi: (daily_vendor_health(con, lo, hi),),
+}
+_CHART_PLOT: dict[str, Callable[..., Figure]] = {
+    "rows_per_vendor": plot_rows_per_vendor, "run_status": plot_run_status,
+    "mapping_rate": plot_mapping_rate, "ev_counts": plot_ev_counts, "log_loss": plot_log_loss,
+    "calibration": plot_calibration, "clv": plot_clv, "vendor_health": plot_vendor_health,
+}
+
+
+def chart_data(con: duckdb.DuckDBPyConnection, report_date: date | str, name: str,
+               days: int = CHART_DAYS) -> tuple[pd.DataFrame, ...]:
+    """The frames chart `name` draws, over the `days` slates ending at D."""
+    if name not in _CHART_DATA:
+        raise KeyError(f"no chart {name!r}; charts: {', '.join(CHART_NAMES)}")
+    return _CHART_DATA[name](con, *window(report_date, days))
+
+
+def chart(con: duckdb.DuckDBPyConnection, report_date: date | str, name: str,
+          days: int = CHART_DAYS) -> Figure:
+    lo, hi = window(report_date, days)
+    return _CHART_PLOT[name](*chart_data(con, report_date, name, days), lo=lo, hi=hi)
+
+
+def charts(con: duckdb.DuckDBPyConnection, report_date: date | str,
+           days: int = CHART_DAYS) -> dict[str, Figure]:
+    """Every chart of CHARTS, in order."""
+    return {name: chart(con, report_date, name, days) for name in CHART_NAMES}
+
+
+# --------------------------------------------------------------------------- worst days
+
+WORST_COLUMNS = ["slate_date", "failed_steps", "failed_checks", "failed_check_subjects",
+                 "report"]
+_FIRST_SUBJECTS = 3
+
+
+def worst_days(con: duckdb.DuckDBPyConnection, report_date: date | str,
+               days: int = CHART_DAYS) -> pd.DataFrame:
+    """The window's slates with a failed / timed-out / interrupted step (any run) or a
+    failed anomaly check (the slate's newest checking run), worst first (failed step rows +
+    failed checks), then newest; at most 10. A run that failed or was interrupted with no
+    failed step of its own (killed between steps) is listed as 'run <status>'. `report`
+    links the slate's daily report, relative to the rolling report beside it."""
+    lo, hi = window(report_date, days)
+    frame = _query(con, f"""
+        WITH bad AS (
+            SELECT run_id, slate_date, step, step_order, status FROM fact_run_registry
+            WHERE slate_date BETWEEN $lo AND $hi AND status IN {FAILED_STATUSES}
+        ), steps AS (
+            SELECT slate_date, step, status, min(step_order) AS step_order, count(*) AS n
+            FROM bad
+            WHERE step <> 'run' OR run_id NOT IN (SELECT run_id FROM bad WHERE step <> 'run')
+            GROUP BY ALL
+        ), step_days AS (
+            SELECT slate_date, sum(n) AS n_steps,
+                   string_agg(step || ' ' || status
+                              || CASE WHEN n > 1 THEN ' (' || n || ' runs)' ELSE '' END,
+                              ', ' ORDER BY step_order, step, status) AS failed_steps
+            FROM steps GROUP BY slate_date
+        ), check_days AS (
+            SELECT slate_date, count(*) AS failed_checks,
+                   array_to_string(list(check_name || ' ' || subject
+                                        ORDER BY check_name, subject)[1:{_FIRST_SUBJECTS}],
+                                   '; ') AS failed_check_subjects
+            FROM ({_newest('fact_anomaly_checks')}) WHERE NOT passed GROUP BY slate_date
+        )
+        SELECT slate_date, coalesce(failed_steps, '') AS failed_steps,
+               coalesce(failed_checks, 0) AS failed_checks,
+               coalesce(failed_check_subjects, '') AS failed_check_subjects
+        FROM step_days FULL JOIN check_days USING (slate_date)
+        ORDER BY coalesce(n_steps, 0) + coalesce(failed_checks, 0) DESC, slate_date DESC
+        LIMIT {WORST_DAYS_MAX}
+        """, lo, hi)
+    if frame.empty:
+        return pd.DataFrame(columns=WORST_COLUMNS)
+    frame["slate_date"] = frame["slate_date"].dt.date
+    frame["failed_checks"] = frame["failed_checks"].astype("int64")
+    names = [f"daily_report_{d.isoformat()}.md" for d in frame["slate_date"]]
+    frame["report"] = [f"[{n}]({n})" for n in names]
+    return frame[WORST_COLUMNS].reset_index(drop=True)
