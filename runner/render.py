@@ -17,6 +17,7 @@ leaves the previous reports whole.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -81,12 +82,14 @@ def export_markdown(nb: nbformat.NotebookNode, tag: str, name: str
                     ) -> tuple[str, dict[str, bytes]]:
     """The report of the cells tagged `tag`: its Markdown and its files, keyed by their
     path relative to the report (`<name>_files/<chart>.png`)."""
+    # Filter first: the exporter's own preprocessors (the image extraction among them) run
+    # before any registered one, and would extract the other report's charts too.
     keep = KeepTagged(tag)
+    kept, _ = keep.preprocess(copy.deepcopy(nb), {})
     exporter = MarkdownExporter(exclude_input=True, exclude_input_prompt=True,
                                 exclude_output_prompt=True)
-    exporter.register_preprocessor(keep, enabled=True)
     body, resources = exporter.from_notebook_node(
-        nb, resources={"output_files_dir": f"{name}_files"})
+        kept, resources={"output_files_dir": f"{name}_files"})
     if keep.streams_dropped:
         log.warning("%s: %d stream outputs left out (see the executed notebook)", name,
                     keep.streams_dropped)

@@ -34,6 +34,25 @@ def _guarded_connect(self: socket.socket, address: object) -> object:
     return _real_connect(self, address)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the notebook kernel once, before any worker starts: two xdist workers
+    installing it at the same moment could each see the other's half-copied spec."""
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        from runner.kernel import DEFAULT_KERNEL, ensure_kernel
+
+        ensure_kernel(DEFAULT_KERNEL)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest group (the ten-day demo, minutes) first, so that under xdist one worker
+    runs it while the other works through everything else."""
+    def longest_first(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("xdist_group")
+        return 0 if marker and marker.args and marker.args[0] == "demo" else 1
+
+    items.sort(key=longest_first)  # stable: the rest keep their order
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -120,4 +121,47 @@ def test_too_little_history_is_said_not_hidden(tmp_path: Path) -> None:
     checks = check_anomalies(con, TODAY, "today", AS_OF)
     z = checks[checks["check_name"] == "row_count_z"]
     assert z["passed"].all() and z["detail"].str.startswith("not checked: 3 days").all()
+    con.close()
+
+
+def test_row_counts_are_compared_per_scheduled_game(tmp_path: Path) -> None:
+    """Slates of 2 to 12 games: rows in proportion pass on a small slate, and a vendor at
+    zero fails - raw counts that vary this much would keep zero inside 3 sigma."""
+    con = db.connect(tmp_path / "ops.duckdb")
+    sizes = [12, 3, 9, 2, 11, 4, 10, 6, 12, 5]
+    games, game_id = [], 2025020001
+    for k, n in enumerate(sizes, start=1):
+        day = TODAY - timedelta(days=k)
+        capture = datetime.combine(day, datetime.min.time()) + timedelta(hours=15)
+        db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
+            day, f"r{k}", {("UNABATED", "DraftKings"): 100 * n + 3 * (k % 3),
+                           ("PLAYNOW", "PlayNow"): 40 * n + (k % 2)}, capture),
+            ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
+    for k, n in enumerate(sizes, start=1):
+        for _ in range(n):
+            games.append({"game_id": game_id, "season": 20252026, "game_type": 2,
+                          "slate_date": TODAY - timedelta(days=k),
+                          "start_ts_utc": datetime.combine(TODAY - timedelta(days=k),
+                                                           datetime.min.time()),
+                          "home_team": "TOR",
+                          "away_team": "MTL", "state": "FUT", "updated_ts_utc": AS_OF})
+            game_id += 1
+    db.upsert_rows(con, "dim_games", pd.DataFrame(games))
+    # today's games are not final: the warehouse lacks them, today's snapshot priced two
+    snapshot = pd.DataFrame({"snapshot_id": "s", "snapshot_ts_utc": AS_OF, "slate_date": TODAY,
+                             "game_id": [1, 2], "player_id": 7, "market_type": "SOG",
+                             "line": 2.5, "p_over": 0.5, "p_under": 0.5, "p_push": 0.0,
+                             "mu": 2.0, "distribution": "poisson", "games_used": 10,
+                             "model_version": "p10-nhlapi", "run_id": "today"})
+    db.insert_new_rows(con, "fact_prob_snapshot", snapshot, ["snapshot_id", "game_id"])
+    db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
+        TODAY, "today", {("UNABATED", "DraftKings"): 201}, AS_OF),
+        ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
+    checks = check_anomalies(con, TODAY, "today", AS_OF).set_index(["check_name", "subject"])
+    assert checks.loc[("row_count_z", "UNABATED/SOG"), "passed"]  # 2 games, ~100 rows each
+    assert not checks.loc[("row_count_z", "PLAYNOW/SOG"), "passed"]
+    assert "rows per game" in checks.loc[("row_count_z", "PLAYNOW/SOG"), "detail"]
+    # on raw counts the same zero would have passed: 0 against ~296 +- ~150
+    raw = [40 * n + (k % 2) for k, n in enumerate(sizes, start=1)]
+    assert abs((0 - np.mean(raw)) / np.std(raw, ddof=1)) < 3
     con.close()

@@ -32,8 +32,11 @@ def test_evidence_equals_independent_counts_and_is_written_once(warm_home) -> No
     odds = con.execute("SELECT * FROM fact_prop_odds").df()
     start_day = (pd.to_datetime(odds["event_start_ts_utc"]).dt.tz_localize("UTC")
                  .dt.tz_convert(ET).dt.date)
+    capture_day = (pd.to_datetime(odds["capture_ts_utc"]).dt.tz_localize("UTC")
+                   .dt.tz_convert(ET).dt.date)
     odds = odds[(start_day == SLATE) & (odds["capture_ts_utc"] <= MORNING)]
-    expected = odds.groupby(["source_vendor", "book_name_raw", "market_type"]).agg(
+    today = odds[capture_day.loc[odds.index] == SLATE]
+    expected = today.groupby(["source_vendor", "book_name_raw", "market_type"]).agg(
         n_rows=("line", "size"), n_events=("event_id_vendor", "nunique")).reset_index()
     got = evidence.coverage.rename(columns={"book_name": "book_name_raw"})
     merged = expected.merge(got, on=["source_vendor", "book_name_raw", "market_type"],

@@ -3,98 +3,323 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 import requests
 
-pytestmark = pytest.mark.slow
+from helpers.evidence.rolling import CHARTS
+
+# The ten-day demo takes minutes: one xdist group, one worker, scheduled first (conftest).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.xdist_group("demo")]
 
 
-def test_demo_runs_the_daily_driver_day_by_day(tmp_path: Path) -> None:
-    home = tmp_path / "demo"
+START = date(2025, 10, 28)  # three weeks into the season: a short first stats refresh
+DAYS = 10
+OUTAGE = START + timedelta(days=7)    # PLAYNOW forced down in the morning run: 7 days of history
+NORMAL = OUTAGE + timedelta(days=1)   # the day after: back to normal
+ALL_DOWN = START + timedelta(days=9)  # every vendor forced down: ingestion fails completely
+SLATES = [START + timedelta(days=k) for k in range(DAYS)]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One ten-day demo with two forced outages, shared by the tests of this module."""
+    home = tmp_path_factory.mktemp("demo") / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
-    proc = subprocess.run([sys.executable, "-m", "runner", "demo", "--days", "2",
-                           "--start-date", "2025-10-28", "--home", str(home)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = subprocess.run([sys.executable, "-m", "runner", "demo", "--days", str(DAYS),
+                           "--start-date", START.isoformat(), "--home", str(home),
+                           "--fail-vendor", f"{OUTAGE}=PLAYNOW",
+                           "--fail-vendor", f"{ALL_DOWN}=ALL"],
+                          cwd=home.parent, env=env, capture_output=True, text=True,
+                          timeout=1500)
+    return home, proc
+
+
+def test_demo_runs_the_daily_driver_day_by_day(demo) -> None:
+    home, proc = demo
+    # the forced total outage fails one run, so the demo says so with its exit code
+    assert proc.returncode == 1, proc.stderr[-3000:]
     assert f"Database {home / 'data' / 'ops.duckdb'}" in proc.stderr
+    assert "vendor failure forced: PLAYNOW" in proc.stderr
     con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
     try:
         runs = con.execute(
             "SELECT slate_date, as_of_ts_utc, status FROM fact_run_registry "
             "WHERE step = 'odds_ingestion' ORDER BY as_of_ts_utc").fetchall()
-        assert [(str(d), str(t), s) for d, t, s in runs] == [
-            # three weeks into the season: a short first stats refresh keeps the test quick
-            ("2025-10-28", "2025-10-28 14:00:00", "success"),   # 10:00 EDT morning run
-            ("2025-10-28", "2025-10-28 21:30:00", "success"),   # 17:30 EDT pre-game capture
-            ("2025-10-29", "2025-10-29 14:00:00", "success"),
-            ("2025-10-29", "2025-10-29 21:30:00", "success"),
-        ]
-        production = con.execute(
-            "SELECT slate_date, status FROM fact_run_registry WHERE step = 'production' "
-            "ORDER BY as_of_ts_utc").fetchall()
-        # the morning runs produce a snapshot; the pre-game captures skip the step
-        assert [(str(d), s) for d, s in production] == [
-            ("2025-10-28", "success"), ("2025-10-28", "skipped"),
-            ("2025-10-29", "success"), ("2025-10-29", "skipped")]
+        expected = []
+        for day in SLATES:
+            morning = "partial" if day == OUTAGE else "failed" if day == ALL_DOWN else "success"
+            expected += [(day, morning), (day, "success")]  # morning, then pre-game capture
+        assert [(d, s) for d, _, s in runs] == expected
+        edt = [(str(t)) for d, t, _ in runs[:2]]
+        assert edt == ["2025-10-28 14:00:00", "2025-10-28 21:30:00"]  # 10:00 and 17:30 EDT
+        for step in ("production", "ev", "outcomes", "diagnostics"):
+            rows = con.execute("SELECT slate_date, status FROM fact_run_registry WHERE step = ? "
+                               "ORDER BY as_of_ts_utc", [step]).fetchall()
+            # the morning runs do the work; the pre-game captures skip the step
+            assert rows == [r for day in SLATES for r in ((day, "success"), (day, "skipped"))], \
+                step
         snapshots = con.execute("SELECT slate_date, count(*) FROM fact_prob_snapshot "
                                 "GROUP BY 1 ORDER BY 1").fetchall()
-        assert [str(d) for d, _ in snapshots] == ["2025-10-28", "2025-10-29"]
-        assert all(n > 1000 for _, n in snapshots)
+        assert [d for d, _ in snapshots] == SLATES and all(n > 1000 for _, n in snapshots)
         # the demo runs the challenger beside production
         versions = {v for (v,) in con.execute(
             "SELECT DISTINCT model_version FROM fact_prob_snapshot").fetchall()}
         assert versions == {"p10-nhlapi", "eb-season"}
         # EV in the morning runs, against production only, with eligible bets
         ev = con.execute(
-            "SELECT r.slate_date, r.status, count(c.run_id), sum(c.is_eligible::INT), "
-            "count(DISTINCT c.snapshot_id) FROM fact_run_registry r LEFT JOIN "
+            "SELECT r.slate_date, count(c.run_id), sum(c.is_eligible::INT), "
+            "count(DISTINCT c.snapshot_id) FROM fact_run_registry r JOIN "
             "fact_ev_candidates c USING (run_id) WHERE r.step = 'ev' GROUP BY ALL "
-            "ORDER BY r.slate_date, r.status DESC").fetchall()
-        assert [(str(d), s) for d, s, *_ in ev] == [
-            ("2025-10-28", "success"), ("2025-10-28", "skipped"),
-            ("2025-10-29", "success"), ("2025-10-29", "skipped")]
-        for _, status, rows, eligible, snapshot_ids in ev:
-            if status == "success":
-                assert rows > 1000 and eligible > 10 and snapshot_ids == 1
+            "ORDER BY 1").fetchall()
+        assert [d for d, *_ in ev] == SLATES
+        for day, rows, eligible, ids in ev:
+            # with every vendor down, the slate's lines are yesterday's: stale, none eligible
+            assert rows > 1000 and ids == 1 and (eligible == 0 if day == ALL_DOWN
+                                                 else eligible > 10), day
         assert {s for (s,) in con.execute("SELECT DISTINCT snapshot_id FROM "
                                           "fact_ev_candidates").fetchall()} <= {
             s for (s,) in con.execute("SELECT DISTINCT snapshot_id FROM fact_prob_snapshot "
                                       "WHERE model_version = 'p10-nhlapi'").fetchall()}
-        # the second morning grades the first slate (its pre-game capture is the close)
-        outcomes = con.execute(
-            "SELECT slate_date, status FROM fact_run_registry WHERE step = 'outcomes' "
-            "ORDER BY as_of_ts_utc").fetchall()
-        assert [(str(d), s) for d, s in outcomes] == [
-            ("2025-10-28", "success"), ("2025-10-28", "skipped"),
-            ("2025-10-29", "success"), ("2025-10-29", "skipped")]
+        # each morning grades the slates before it; the pre-game capture is the close
         graded = con.execute(
             "SELECT slate_date, count(*), count(closing_odds_decimal), "
-            "count(*) FILTER (WHERE closing_capture_ts_utc = TIMESTAMP '2025-10-28 21:30:00') "
-            "FROM fact_bet_results GROUP BY 1").fetchall()
-        assert len(graded) == 1 and str(graded[0][0]) == "2025-10-28"
-        assert graded[0][1] > 1000 and graded[0][3] > 0.9 * graded[0][2] > 0
+            "count(*) FILTER (WHERE closing_capture_ts_utc::DATE = slate_date) "
+            "FROM fact_bet_results GROUP BY 1 ORDER BY 1").fetchall()
+        assert [d for d, *_ in graded] == SLATES[:-1]
+        for _, n, closed, at_pregame in graded:
+            assert n > 1000 and at_pregame > 0.9 * closed > 0
         per_vendor = dict(con.execute(
             "SELECT source_vendor, count(DISTINCT capture_ts_utc) FROM fact_prop_odds "
             "GROUP BY 1").fetchall())
-        assert per_vendor == {"PLAYNOW": 4, "UNABATED": 4, "ODDSSHARK": 4}
+        assert per_vendor == {"PLAYNOW": 2 * DAYS - 2, "UNABATED": 2 * DAYS - 1,
+                              "ODDSSHARK": 2 * DAYS - 1}
     finally:
         con.close()
-    assert len(list((home / "outputs" / "runs").glob("*/*/01_odds_ingest.ipynb"))) == 4
-    production = sorted((home / "outputs" / "runs").glob("*/*/02_production_snapshot.ipynb"))
-    assert len(production) == 2  # the morning runs (the pre-game captures skip the step)
-    text = "\n".join(p.read_text() for p in production)
+    runs_dir = home / "outputs" / "runs"
+    assert len(list(runs_dir.glob("*/*/01_odds_ingest.ipynb"))) == 2 * DAYS
+    production = sorted(runs_dir.glob("*/*/02_production_snapshot.ipynb"))
+    assert len(production) == DAYS
+    text = "\n".join(p.read_text() for p in production[:2])
     for needle in ("p10-nhlapi", "rate60", "m_goalie", "ODDSSHARK", "eb-season",
                    "mean_abs_rel_diff", "stats through 2025-10-2"):
         assert needle in text, needle
-    for day in ("2025-10-28", "2025-10-29"):
+    for day in SLATES:
         assert (home / "outputs" / "ev" / f"best_bets_{day}.md").exists()
         assert (home / "outputs" / "ev" / f"ev_candidates_{day}.csv").exists()
+        assert (runs_dir / str(day)).is_dir()
+
+
+SECTIONS = ["## Needs attention", "## Runs", "## Vendor health", "## Coverage", "## Mapping",
+            "## Snapshot", "## EV", "## Last graded slate", "## Anomaly checks",
+            "## How this was made"]
+
+
+def md_tables(text: str) -> list[pd.DataFrame]:
+    """Every Markdown table of a report, cells as strings."""
+    tables, block = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            block.append([c.strip() for c in line.strip().strip("|").split(" | ")])
+        elif block:
+            tables.append(pd.DataFrame(block[2:], columns=block[0]))
+            block = []
+    return tables
+
+
+def table_with(text: str, *columns: str) -> pd.DataFrame:
+    return next(t for t in md_tables(text) if set(columns) <= set(t.columns))
+
+
+def attention(text: str) -> str:
+    return text.split("## Needs attention")[1].split("## Runs")[0]
+
+
+def assert_clean_markdown(report: Path) -> list[str]:
+    """No code, no HTML; every chart it links is a real PNG. Returns the links."""
+    text = report.read_text()
+    for leak in ("```", "<style", "<table", "<div", "<span", "import ", "show_table(", "In ["):
+        assert leak not in text, f"{leak!r} leaked into {report.name}"
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    for link in links:
+        image = report.parent / link
+        assert image.exists() and image.stat().st_size > 1000, link
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", link
+    return links
+
+
+def test_ten_daily_reports_and_a_rolling_report_in_clean_markdown(demo) -> None:
+    home, proc = demo
+    monitoring = home / "outputs" / "monitoring"
+    assert sorted(p.name for p in monitoring.glob("daily_report_*.md")) == [
+        f"daily_report_{day}.md" for day in SLATES]
+    assert f"rolling report {monitoring / 'rolling_report.md'}" in proc.stderr
+    for day in SLATES:
+        report = monitoring / f"daily_report_{day}.md"
+        assert_clean_markdown(report)
+        assert not (monitoring / f"daily_report_{day}_files").exists()  # it has no charts
+        text = report.read_text()
+        assert text.startswith(f"# Daily report {day}")
+        positions = [text.index(s) for s in SECTIONS]
+        assert positions == sorted(positions)
+    links = assert_clean_markdown(monitoring / "rolling_report.md")
+    assert sorted(Path(link).name for link in links) == sorted(f"{name}.png" for name, _ in CHARTS)
+    assert all(link.startswith("rolling_report_files/") for link in links)
+    rolling = (monitoring / "rolling_report.md").read_text()
+    assert rolling.startswith(f"# Rolling report to {ALL_DOWN}")
+    # the worst days link to their daily reports
+    worst = table_with(rolling, "slate_date", "report")
+    assert set(worst["slate_date"]) >= {str(ALL_DOWN)}
+    for link in worst["report"]:
+        target = re.search(r"\(([^)]+)\)", link).group(1)
+        assert (monitoring / target).exists()
+
+
+def test_report_numbers_are_sql_over_the_evidence_tables(demo) -> None:
+    home, _ = demo
+    monitoring = home / "outputs" / "monitoring"
+    text = (monitoring / f"daily_report_{NORMAL}.md").read_text()
+    con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
+    try:
+        run_id = con.execute(
+            "SELECT arg_max(run_id, computed_ts_utc) FROM fact_odds_coverage_daily "
+            "WHERE slate_date = ?", [NORMAL]).fetchall()[0][0]
+        coverage = con.execute(
+            "SELECT source_vendor, market_type, sum(n_rows), count(DISTINCT book_name), "
+            "max(n_events) FROM fact_odds_coverage_daily WHERE run_id = ? GROUP BY ALL",
+            [run_id]).fetchall()
+        shown = table_with(text, "source_vendor", "market_type", "books", "rows")
+        assert {(r.source_vendor, r.market_type): (int(r.rows), int(r.books), int(r.events))
+                for r in shown.itertuples()} == {(v, m): (n, b, e) for v, m, n, b, e in coverage}
+        mapping = {(v, e): f"{100 * rate:.1f} %" for v, e, rate in con.execute(
+            "SELECT source_vendor, entity, mapped_rate FROM fact_mapping_quality_daily "
+            "WHERE run_id = ?", [run_id]).fetchall()}
+        shown = table_with(text, "source_vendor", "entity", "mapped_rate")
+        assert {(r.source_vendor, r.entity): r.mapped_rate for r in shown.itertuples()} == mapping
+        ev_run = con.execute("SELECT arg_max(run_id, as_of_ts_utc) FROM fact_ev_candidates "
+                             "WHERE slate_date = ?", [NORMAL]).fetchall()[0][0]
+        priced, eligible = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE is_eligible) FROM fact_ev_candidates "
+            "WHERE run_id = ?", [ev_run]).fetchall()[0]
+        funnel = table_with(text, "stage", "rows", "left")
+        assert funnel.iloc[0].tolist() == ["priced rows", str(priced), str(priced)]
+        assert funnel.iloc[-1].tolist() == ["eligible", str(eligible), str(eligible)]
+        checks = con.execute("SELECT count(*) FROM fact_anomaly_checks WHERE run_id = ?",
+                             [run_id]).fetchall()[0][0]
+        assert len(table_with(text, "check_name", "subject", "passed")) == min(checks, 50)
+        # the last graded slate: production's pooled log loss per market, on shared props
+        graded = NORMAL - timedelta(days=1)
+        pooled = dict(con.execute(
+            """
+            WITH newest AS (SELECT arg_max(run_id, computed_ts_utc) AS rid
+                            FROM fact_forecast_accuracy_daily WHERE slate_date = ?)
+            SELECT market_type, sum(n * log_loss) / sum(n) FROM fact_forecast_accuracy_daily
+            JOIN newest ON run_id = rid
+            WHERE slate_date = ? AND source = 'p10-nhlapi' AND scope = 'shared' GROUP BY ALL
+            """, [graded, graded]).fetchall())
+        shown = table_with(text, "market_type", "source", "log_loss", "ece")
+        shown = shown[shown["source"] == "p10-nhlapi"]
+        assert {r.market_type: float(r.log_loss) for r in shown.itertuples()} == pytest.approx(
+            pooled, abs=5e-4)
+        # the rolling report's windows: runs and eligible bets over the last 7 slates
+        rolling = (monitoring / "rolling_report.md").read_text()
+        windows = table_with(rolling, "metric", "last_7", "prev_7").set_index("metric")
+        lo = ALL_DOWN - timedelta(days=6)
+        # rendered by the last morning run: its own run counts, the pre-game after it not
+        runs = con.execute("SELECT count(*) FROM fact_run_registry WHERE step = 'run' AND "
+                           "slate_date BETWEEN ? AND ? AND as_of_ts_utc <= ?",
+                           [lo, ALL_DOWN, f"{ALL_DOWN} 15:00:00"]).fetchall()[0][0]
+        assert windows.loc["runs", "last_7"] == str(runs)
+        eligible_7 = con.execute(
+            """
+            WITH newest AS (SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid
+                            FROM fact_ev_summary_daily WHERE slate_date BETWEEN ? AND ?
+                            GROUP BY slate_date)
+            SELECT sum(n_eligible) FROM fact_ev_summary_daily e JOIN newest n
+              ON e.slate_date = n.slate_date AND e.run_id = n.rid
+            """, [lo, ALL_DOWN]).fetchall()[0][0]
+        assert windows.loc["eligible bets (sum)", "last_7"].replace(",", "") == str(eligible_7)
+    finally:
+        con.close()
+
+
+def test_a_vendor_outage_tops_its_report_and_the_next_day_is_normal(demo) -> None:
+    home, _ = demo
+    monitoring = home / "outputs" / "monitoring"
+    text = (monitoring / f"daily_report_{OUTAGE}.md").read_text()
+    top = attention(text)
+    assert "**odds_ingestion partial**" in top and "FORCE_VENDOR_FAILURE includes PLAYNOW" in top
+    assert "01_odds_ingest.ipynb" in top  # the path of the executed notebook
+    assert "**Vendor PLAYNOW failed**" in top
+    # the coverage drop is flagged: PLAYNOW vanished, and its row counts are far off
+    assert "Anomaly **vanished** on PLAYNOW:" in top
+    assert re.search(r"Anomaly \*\*row_count_z\*\* on PLAYNOW/SOG: 0 rows per game against",
+                     top)
+    coverage = table_with(text, "source_vendor", "market_type", "books", "rows")
+    assert "PLAYNOW" not in set(coverage["source_vendor"])
+
+    normal = attention((monitoring / f"daily_report_{NORMAL}.md").read_text())
+    assert "PLAYNOW" not in normal and "odds_ingestion" not in normal
+
+
+def test_a_day_whose_ingestion_failed_completely_still_has_its_report(demo) -> None:
+    home, _ = demo
+    text = (home / "outputs" / "monitoring" / f"daily_report_{ALL_DOWN}.md").read_text()
+    top = attention(text)
+    assert "**odds_ingestion failed**" in top and "every vendor failed" in top
+    for vendor in ("PLAYNOW", "UNABATED", "ODDSSHARK"):
+        assert f"**Vendor {vendor} failed**" in top
+    assert "**failed**" in text.split("## Needs attention")[0]  # the title line's run status
+
+
+def test_report_renders_again_and_a_failed_render_keeps_the_reports(demo) -> None:
+    """Last in the module: it adds a run to the demo's database."""
+    home, _ = demo
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_", "OPS_"))}
+    env["OPS_HOME"] = str(home)
+    monitoring = home / "outputs" / "monitoring"
+    report = monitoring / f"daily_report_{NORMAL}.md"
+    funnel = table_with(report.read_text(), "stage", "rows", "left")
+
+    def runner(*args: str, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "runner", *args], cwd=home,
+                              env={**env, **extra}, capture_output=True, text=True, timeout=300)
+
+    again = runner("report", "--date", NORMAL.isoformat())
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert table_with(report.read_text(), "stage", "rows", "left").equals(funnel)
+
+    broken = home / "broken-notebooks"
+    broken.mkdir()
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "report.ipynb"
+    (broken / "report.ipynb").write_text(notebook.read_text().replace(
+        "show_markdown(daily.title_markdown(day, runs))", "raise RuntimeError('broken')"))
+    before = {p: p.read_bytes() for p in monitoring.rglob("*") if p.is_file()
+              and "executed" not in p.parts}
+    failed = runner("report", "--date", NORMAL.isoformat(), OPS_NOTEBOOK_DIR=str(broken))
+    assert failed.returncode == 1 and "RuntimeError: broken" in failed.stderr
+    after = {p: p.read_bytes() for p in monitoring.rglob("*") if p.is_file()
+             and "executed" not in p.parts}
+    assert after == before  # nothing replaced, nothing half written left behind
+    assert not list((monitoring / "executed").glob(".render-*"))
+
+    # a run with every step but diagnostics off still renders, and shows the day as it is
+    alone = runner("daily", "--run-diagnostics", "--date", ALL_DOWN.isoformat(),
+                   "--as-of", f"{ALL_DOWN}T23:30:00Z")
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    text = (monitoring / f"daily_report_{ALL_DOWN}.md").read_text()
+    runs = table_with(text, "run", "step", "status")
+    last = runs[runs["run"] == runs["run"].iloc[-1]]
+    assert last["status"].tolist() == ["· skipped"] * 4 + ["✓ success"]
+    assert "**odds_ingestion failed**" in attention(text)  # the morning's failure stays
 
 
 def test_demo_rejects_a_start_before_the_season(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@ subject with the value, the threshold and whether it passed, for `fact_anomaly_c
 
 The trailing window is the TRAILING_DAYS slates before the run's, each represented by its
 newest run's evidence. The checks:
-- `row_count_z` (vendor/market): today's odds rows against the window's mean and standard
-  deviation; fails when |z| > Z_THRESHOLD. Needs MIN_HISTORY days (a slate with no rows
+- `row_count_z` (vendor/market): today's odds rows (per game, when every slate's games are
+  known: `games_per_slate`) against the window's mean and standard deviation; fails when
+  |z| > Z_THRESHOLD. Needs MIN_HISTORY days (a slate with no rows
   from the vendor counts as 0); with fewer it passes and says it was not checked.
 - `vanished` (vendor, and vendor/book): seen on at least VANISH_MIN_DAYS of the last 7
   slates and absent today.
@@ -44,15 +45,27 @@ def _row(check: str, subject: str, value: float, threshold: float, passed: bool,
             "passed": bool(passed), "detail": detail}
 
 
-def row_count_checks(today: pd.DataFrame, history: pd.DataFrame,
-                     history_days: list[date]) -> list[dict]:
+def row_count_checks(today: pd.DataFrame, history: pd.DataFrame, history_days: list[date],
+                     games: dict[date, int] | None = None,
+                     today_date: date | None = None) -> list[dict]:
+    """z-score of today's rows per vendor and market against the trailing days. With the
+    games of today and of every trailing day known (`games`), rows per game are compared: a 3-game slate after a 12-game one is not an anomaly, and raw
+    counts vary so much with slate size that a vendor falling to zero stays inside 3
+    standard deviations."""
     rows = []
     now = today.groupby(["source_vendor", "market_type"])["n_rows"].sum()
     past = history.groupby(["slate_date", "source_vendor", "market_type"])["n_rows"].sum()
     subjects = set(now.index) | {k[1:] for k in past.index}
+    games = games or {}
+    per_game = today_date is not None and all(
+        games.get(d, 0) > 0 for d in [*history_days, today_date])
+    unit = "rows per game" if per_game else "rows"
     for vendor, market in sorted(subjects):
         series = np.array([past.get((d, vendor, market), 0) for d in history_days], dtype=float)
         value = float(now.get((vendor, market), 0))
+        if per_game:
+            series = series / np.array([games[d] for d in history_days], dtype=float)
+            value = value / games[today_date]
         subject = f"{vendor}/{market}"
         if len(history_days) < MIN_HISTORY:
             rows.append(_row("row_count_z", subject, np.nan, Z_THRESHOLD, True,
@@ -62,9 +75,22 @@ def row_count_checks(today: pd.DataFrame, history: pd.DataFrame,
         mean, std = series.mean(), series.std(ddof=1)
         z = (value - mean) / std if std > 0 else (0.0 if value == mean else np.inf)
         rows.append(_row("row_count_z", subject, z, Z_THRESHOLD, abs(z) <= Z_THRESHOLD,
-                         f"{int(value)} rows against {mean:.0f} +- {std:.0f} over "
+                         f"{value:.0f} {unit} against {mean:.0f} +- {std:.0f} over "
                          f"{len(history_days)} days"))
     return rows
+
+
+def games_per_slate(con: duckdb.DuckDBPyConnection, lo: date, today: date) -> dict[date, int]:
+    """Games per slate: the warehouse's games for the trailing slates (it holds a slate's
+    games once they are final) and, for today's slate, whose games are not final yet, the
+    games its snapshots priced (none: production did not run, and rows are compared raw)."""
+    games = {pd.Timestamp(d).date(): int(n) for d, n in con.execute(
+        "SELECT slate_date, count(*) FROM dim_games WHERE slate_date BETWEEN ? AND ? "
+        "GROUP BY slate_date", [lo, today - timedelta(days=1)]).fetchall()}
+    priced = con.execute("SELECT count(DISTINCT game_id) FROM fact_prob_snapshot "
+                         "WHERE slate_date = ?", [today]).fetchall()[0][0]
+    games[today] = int(priced or 0)
+    return games
 
 
 def vanished_checks(today: pd.DataFrame, history: pd.DataFrame,
@@ -154,7 +180,8 @@ def check_anomalies(con: duckdb.DuckDBPyConnection, slate_date: date, run_id: st
     last_week = [slate_date - timedelta(days=k) for k in range(1, 8)]
     coverage["slate_date"] = pd.to_datetime(coverage["slate_date"]).dt.date
     rows = (row_count_checks(coverage_today, coverage,
-                             [pd.Timestamp(d).date() for d in history_days])
+                             [pd.Timestamp(d).date() for d in history_days],
+                             games_per_slate(con, lo, slate_date), slate_date)
             + vanished_checks(coverage_today, coverage, last_week)
             + mapping_checks(mapping_today, mapping)
             + step_checks(con, slate_date)

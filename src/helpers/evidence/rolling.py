@@ -19,8 +19,15 @@ API
 - `windows_table(con, D) -> DataFrame`: one row per metric; columns metric, last_7, prev_7,
   delta_7, last_30, prev_30, delta_30 (last_7 = D-6..D, prev_7 = D-13..D-7, the same for
   30; delta = last - prev). Missing data is NaN, never an error.
+  Metrics: runs, run success rate, steps failed/timeout/interrupted; per vendor the mean
+  odds rows per slate and the player and event mapping rates (pooled counts); eligible bets
+  (EV summary); per market log loss and Brier of the production model and of the market
+  (n-weighted over lines and slates: the exact pooled value) and the production model's ECE
+  from the pooled reliability bins, all on shared props; mean CLV (clv_prob of eligible
+  settled bets).
 - `windows_display(table) -> DataFrame`: the same table as display strings (rates in %,
-  signed deltas), for `markdown.md_table`.
+  signed deltas), for `markdown.md_table`; `metric_kind(metric)` says which format a row
+  gets.
 - Per-slate series over [lo, hi], one row per slate (and vendor, market, ...):
   `daily_registry`, `daily_step_durations`, `daily_odds_rows`, `daily_mapping`, `daily_ev`,
   `daily_accuracy`, `calibration_bins` (per slate or pooled), `daily_clv`, `clv_histogram`,
@@ -46,12 +53,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import NullFormatter, PercentFormatter
 
 from helpers.core.markets import MARKETS
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.vendors import VENDORS
-from helpers.evidence.markdown import pct, signed_pct
+from helpers.evidence.markdown import pct
 
 MARKET = "market"  # the `source` of the sportsbooks' de-vigged consensus
 SHARED = "shared"
@@ -429,11 +436,12 @@ def metric_kind(metric: str) -> str:
 
 
 def windows_display(table: pd.DataFrame) -> pd.DataFrame:
-    """windows_table as strings: counts with thousands separators, rates in %, scores to 4
-    decimals, CLV in percentage points; deltas signed; NaN blank."""
+    """windows_table as strings: counts with thousands separators, rates in % (their deltas
+    in percentage points), scores to 4 decimals, CLV in percentage points; deltas signed;
+    NaN blank."""
     formats: dict[str, tuple[Callable[[float], str], Callable[[float], str]]] = {
         "count": (lambda v: f"{v:,.0f}", lambda v: f"{v:+,.0f}"),
-        "rate": (pct, signed_pct),
+        "rate": (pct, lambda v: f"{100 * v + 0.0:+.1f} pp"),  # + 0.0: no "-0.0"
         "score": (lambda v: f"{v:.4f}", lambda v: f"{v:+.4f}"),
         "clv": (lambda v: f"{100 * v:+.2f} pp", lambda v: f"{100 * v:+.2f} pp"),
     }
@@ -459,7 +467,7 @@ def _figure(nrows: int = 1, ncols: int = 1, height: float = 3.0,
 
 
 def _no_data(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.5, f"no data: {what}", ha="center", va="center", transform=ax.transAxes,
+    ax.text(0.5, 0.5, f"no data: {what} in the window", ha="center", va="center", transform=ax.transAxes,
             color="0.35", fontsize=11)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -506,7 +514,7 @@ def plot_rows_per_vendor(odds: pd.DataFrame, lo: date | None = None,
     ax = axes[0, 0]
     ax.set_title("Odds rows per vendor per slate" + _title(lo, hi))
     if odds.empty:
-        _no_data(ax, "no odds coverage in the window")
+        _no_data(ax, "odds coverage")
         return fig
     _lines(ax, _wide(odds, "source_vendor", "n_rows", lo, hi, fill=0.0))
     ax.set_ylabel("rows")
@@ -523,7 +531,7 @@ def plot_run_status(registry: pd.DataFrame, durations: pd.DataFrame, lo: date | 
     top, bottom = axes[0, 0], axes[1, 0]
     top.set_title("Runs per slate by status" + _title(lo, hi))
     if registry.empty or registry["runs"].sum() == 0:
-        _no_data(top, "no runs in the window")
+        _no_data(top, "runs")
     else:
         days = registry["slate_date"]
         base = np.zeros(len(registry))
@@ -538,7 +546,7 @@ def plot_run_status(registry: pd.DataFrame, durations: pd.DataFrame, lo: date | 
         _date_axis(top, lo, hi)
     bottom.set_title("Slowest run of each step (seconds)")
     if durations.empty:
-        _no_data(bottom, "no step durations in the window")
+        _no_data(bottom, "step durations")
     else:
         order = durations.groupby("step")["step_order"].min().sort_values().index
         _lines(bottom, _wide(durations, "step", "duration_s", lo, hi)[list(order)])
@@ -556,7 +564,7 @@ def plot_mapping_rate(mapping: pd.DataFrame, lo: date | None = None,
     ax.set_title("Player mapping rate per vendor" + _title(lo, hi))
     players = mapping[mapping["entity"] == "player"]
     if players.empty:
-        _no_data(ax, "no player mapping evidence in the window")
+        _no_data(ax, "player mapping evidence")
         return fig
     _lines(ax, _wide(players, "source_vendor", "mapped_rate", lo, hi))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
@@ -571,7 +579,7 @@ def plot_ev_counts(ev: pd.DataFrame, lo: date | None = None, hi: date | None = N
     ax = axes[0, 0]
     ax.set_title("Eligible bets and mean EV per slate" + _title(lo, hi))
     if ev.empty:
-        _no_data(ax, "no EV summary in the window")
+        _no_data(ax, "EV summary")
         return fig
     ax.bar(ev["slate_date"], ev["n_eligible"].to_numpy(dtype=float), width=0.8,
            color="tab:blue", alpha=0.7, label="eligible bets")
@@ -596,7 +604,7 @@ def plot_log_loss(accuracy: pd.DataFrame, lo: date | None = None,
     if not markets:
         fig, axes = _figure()
         axes[0, 0].set_title("Log loss per market, shared props" + _title(lo, hi))
-        _no_data(axes[0, 0], "no graded slates in the window")
+        _no_data(axes[0, 0], "graded slates on shared props")
         return fig
     ncols = min(3, len(markets))
     nrows = math.ceil(len(markets) / ncols)
@@ -628,7 +636,7 @@ def plot_calibration(bins: pd.DataFrame, lo: date | None = None,
     ax.set_title("Reliability on shared props, markets pooled" + _title(lo, hi), fontsize=10)
     curve = reliability(bins)
     if curve.empty:
-        _no_data(ax, "no calibration bins in the window")
+        _no_data(ax, "calibration bins on shared props")
         return fig
     ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1, label="perfect calibration")
     colours = {PRODUCTION_MODEL: "tab:blue", MARKET: "tab:gray"}
@@ -657,7 +665,7 @@ def plot_clv(histogram: pd.DataFrame, daily: pd.DataFrame, lo: date | None = Non
     left, right = axes[0, 0], axes[0, 1]
     left.set_title("CLV of eligible settled bets" + _title(lo, hi), fontsize=10)
     if histogram.empty or histogram["n"].sum() == 0:
-        _no_data(left, "no graded eligible bets with a close")
+        _no_data(left, "settled eligible bets with a close")
     else:
         width = float(histogram["upper"].iloc[0] - histogram["lower"].iloc[0])
         left.bar(histogram["lower"], histogram["n"], width=width, align="edge",
@@ -673,7 +681,7 @@ def plot_clv(histogram: pd.DataFrame, daily: pd.DataFrame, lo: date | None = Non
         left.set_ylabel("bets")
     right.set_title("Daily mean CLV", fontsize=10)
     if daily.empty:
-        _no_data(right, "no graded eligible bets with a close")
+        _no_data(right, "settled eligible bets with a close")
     else:
         right.plot(daily["slate_date"], daily["clv_prob_mean"].to_numpy(dtype=float),
                    marker="o", markersize=3, color="tab:blue")
@@ -690,8 +698,8 @@ def plot_vendor_health(health: pd.DataFrame, lo: date | None = None,
     top.set_title("Failed HTTP attempts per vendor" + _title(lo, hi))
     bottom.set_title("p95 latency per vendor (ms)")
     if health.empty:
-        _no_data(top, "no fetch log for the window's runs")
-        _no_data(bottom, "no fetch log for the window's runs")
+        _no_data(top, "fetch log of the window's runs")
+        _no_data(bottom, "fetch log of the window's runs")
         return fig
     _lines(top, _wide(health, "vendor", "error_rate", lo, hi))
     top.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -702,6 +710,9 @@ def plot_vendor_health(health: pd.DataFrame, lo: date | None = None,
     _lines(bottom, latency)
     if (latency.to_numpy(dtype=float)[~np.isnan(latency.to_numpy(dtype=float))] > 0).all():
         bottom.set_yscale("log")
+        # plain labels: the default 10^n ones go through mathtext, a third of the render time
+        bottom.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+        bottom.yaxis.set_minor_formatter(NullFormatter())
     bottom.set_ylabel("ms")
     _date_axis(bottom, lo, hi)
     return fig

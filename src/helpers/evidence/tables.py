@@ -4,7 +4,8 @@ run adds nothing (`write_evidence`).
 
 Every figure is a query over the pipeline's own tables, so it traces back to rows:
 - coverage: `fact_prop_odds` of the slate's vendor events (ET start date = the slate)
-  captured by `as_of`, per vendor, book and market;
+  captured on the slate's ET date by `as_of`, per vendor, book and market (yesterday's
+  early lines for today's games would hide a vendor failing today);
 - mapping quality: the slate's vendor events and vendor players (as EV priced them: one per
   vendor event) against `map_events` / `map_players`, per vendor and entity, with the first
   unmapped names and their reasons;
@@ -51,6 +52,11 @@ _SLATE_ODDS = """
       AND event_start_ts_utc BETWEEN $lo AND $hi
       AND (event_start_ts_utc AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York')::DATE
           = $slate
+"""
+# Coverage counts what came in on the slate's own day: a vendor that fails today must show
+# as a drop, not be hidden by the lines it gave yesterday for today's games.
+_CAPTURED_ON_SLATE = """
+      AND (capture_ts_utc AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York')::DATE = $slate
 """
 
 
@@ -104,7 +110,7 @@ def coverage(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime) 
                count(DISTINCT capture_ts_utc) AS n_captures,
                min(capture_ts_utc) AS first_capture_ts_utc,
                max(capture_ts_utc) AS last_capture_ts_utc
-        FROM ({_SLATE_ODDS}) GROUP BY ALL ORDER BY ALL
+        FROM ({_SLATE_ODDS}{_CAPTURED_ON_SLATE}) GROUP BY ALL ORDER BY ALL
         """, _params(slate_date, as_of)).df()
 
 
