@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import duckdb
 
 from helpers.core.clock import et_date, parse_as_of, parse_slate_date, utcnow
 from helpers.core.errors import (
@@ -20,6 +23,7 @@ from helpers.core.errors import (
 from helpers.core.settings import NUMBER_RULES, Settings, load_settings, parse_number
 from helpers.core.vendors import VENDORS
 from runner import daily
+from runner.runs import RUN_STATUSES
 from runner.steps import STEPS, resolve_enabled
 
 # Exit 2: the command could not be carried out as given; nothing was written. A database
@@ -58,6 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     renorm.add_argument("--vendor", required=True, type=str.upper,
                         choices=VENDORS)
     renorm.add_argument("--since", metavar="YYYY-MM-DD", help="only payloads captured since")
+
+    runs = commands.add_parser("runs", help="recent runs, newest first, one line each")
+    runs.add_argument("--days", type=int, default=7,
+                      help="runs started in the last N days (default 7)")
+    runs.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
+    runs.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+    show = commands.add_parser("show", help="one run: why a step failed, where to look, "
+                                            "what to try next")
+    show.add_argument("run", help="a run id, a unique prefix of one, latest or latest-failed")
+    show.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    rerun = commands.add_parser("rerun", help="run a run's failed (or named) steps again, as "
+                                              "a new run with the same slate and as-of")
+    rerun.add_argument("run", help="a run id, a unique prefix of one, latest or latest-failed")
+    rerun.add_argument("--step", dest="steps", action="append", default=[],
+                       choices=[s.name for s in STEPS], help="a step to run (repeatable; "
+                       "default: the steps that failed, timed out, were interrupted or partial)")
 
     report = commands.add_parser(
         "report", help="render the daily and rolling reports again from the evidence tables")
@@ -124,6 +144,73 @@ def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
           f"{summary.rejected_after} rejected, {summary.parse_failures} unparseable",
           file=sys.stderr)
     return daily.EXIT_OK
+
+
+def _read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The database, read-only, waiting briefly while a run writes to it."""
+    from helpers.core import db
+    from helpers.core.errors import SchemaError
+
+    path = settings.paths.db_path
+    if not path.exists():
+        raise UsageError(f"no database at {path} (set OPS_HOME or OPS_DB_PATH, or run "
+                         f"`python -m runner daily` first)")
+    try:
+        return db.connect(path, read_only=True, wait_seconds=settings.run.lock_wait_seconds)
+    except SchemaError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _runs(args: argparse.Namespace, settings: Settings) -> int:
+    from runner.runs import format_runs, list_runs
+
+    if args.days < 1:
+        raise UsageError(f"--days {args.days} must be at least 1")
+    con = _read_only(settings)
+    try:
+        found = list_runs(con, settings.paths.db_path, args.days, args.status, utcnow())
+    finally:
+        con.close()
+    print(json.dumps(found, indent=1) if args.json else format_runs(found))
+    return daily.EXIT_OK
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    from runner.runs import format_detail, resolve_run, run_detail
+
+    con = _read_only(settings)
+    try:
+        run_id = resolve_run(con, settings.paths.db_path, args.run)
+        detail = run_detail(con, settings.paths.db_path, settings.paths.ops_home, run_id)
+    finally:
+        con.close()
+    print(json.dumps(detail, indent=1, default=str) if args.json else format_detail(detail))
+    return daily.EXIT_OK
+
+
+def _rerun(args: argparse.Namespace, settings: Settings) -> int:
+    from runner.runs import rerun_steps, resolve_run
+
+    con = _read_only(settings)
+    try:
+        run_id = resolve_run(con, settings.paths.db_path, args.run)
+        steps = rerun_steps(con, settings.paths.db_path, run_id, args.steps)
+        slate, as_of, recorded = con.execute(
+            "SELECT slate_date, as_of_ts_utc, parameters_json FROM fact_run_registry "
+            "WHERE run_id = ? AND step = 'run'", [run_id]).fetchall()[0]
+    finally:
+        con.close()
+    original = json.loads(recorded or "{}")
+    timeout = float(original.get("step_timeout_seconds", settings.run.step_timeout_seconds))
+    wall_clock = (settings.run.step_wall_clock_seconds
+                  if "DAILY_STEP_WALL_CLOCK_SECONDS" in settings.explicit else 3 * timeout + 60)
+    print(f"rerun of {run_id}: {', '.join(steps)} for slate {slate}, as of "
+          f"{as_of:%Y-%m-%dT%H:%M:%S}Z", file=sys.stderr)
+    options = daily.DailyOptions(
+        slate_date=slate, as_of=as_of, enabled={s.name: s.name in steps for s in STEPS},
+        fail_fast=bool(original.get("fail_fast", False)), step_timeout_seconds=timeout,
+        wall_clock_seconds=wall_clock, rerun_of=run_id)
+    return daily.run_daily(options, settings)
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
@@ -197,6 +284,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return daily.run_daily(_daily_options(args, settings), settings)
         if args.command == "renormalize":
             return _renormalize(args, settings)
+        if args.command == "runs":
+            return _runs(args, settings)
+        if args.command == "show":
+            return _show(args, settings)
+        if args.command == "rerun":
+            return _rerun(args, settings)
         if args.command == "report":
             return _report(args, settings)
         if args.command == "demo":

@@ -37,7 +37,9 @@ from runner.steps import STEPS, Step
 from runner.worker import one_line, run_in_worker
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-REPORT_AFTER = "diagnostics"  # a run with this step enabled renders the reports at its end
+# A run with this step enabled renders the reports at its end; so does a rerun, whose
+# repairs the reports must show.
+REPORT_AFTER = "diagnostics"
 FAILURE_STATUSES = ("failed", "timeout")
 
 
@@ -51,6 +53,7 @@ class DailyOptions:
     wall_clock_seconds: float
     dry_run: bool = False
     notebooks_dir: Path | None = None
+    rerun_of: str | None = None  # `runner rerun`: the run this one repeats
 
 
 def new_run_id(now: datetime) -> str:
@@ -73,7 +76,9 @@ def format_plan(options: DailyOptions, settings: Settings, notebooks_dir: Path) 
         state = "RUN" if options.enabled[step.name] else "off"
         lines.append(f"  {step.order} {step.name:<15} {state:<4} {notebooks_dir / step.notebook}"
                      f"  ({step.cli_flag} / {step.env_var})")
-    if options.enabled[REPORT_AFTER]:
+    if options.rerun_of:
+        lines.append(f"  a rerun of {options.rerun_of}")
+    if options.enabled[REPORT_AFTER] or options.rerun_of:
         lines.append(f"  then render the daily and rolling reports into "
                      f"{settings.paths.monitoring_dir}")
     return "\n".join(lines)
@@ -100,6 +105,7 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             run_id=run_id, slate_date=options.slate_date, as_of_ts_utc=options.as_of,
             step=RUN_STEP, step_order=RUN_STEP_ORDER, status="running", started_ts_utc=started,
             notebook_path=_relative(run_dir, settings.paths.ops_home), code_version=version,
+            rerun_of=options.rerun_of,
             parameters_json=parameters_json({"enabled": options.enabled,
                                              "fail_fast": options.fail_fast,
                                              "step_timeout_seconds":
@@ -127,7 +133,7 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                 record = StepRecord(run_id=run_id, slate_date=options.slate_date,
                                     as_of_ts_utc=options.as_of, step=step.name,
                                     step_order=step.order, status="skipped",
-                                    code_version=version)
+                                    code_version=version, rerun_of=options.rerun_of)
                 if not options.enabled[step.name]:
                     record.error_summary = f"not enabled ({step.cli_flag} / {step.env_var})"
                 elif stopped_by is not None:
@@ -145,7 +151,7 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             code = exit_code(statuses)
             _finish_run_record(run_record, statuses, code)
             write_records(settings.paths.db_path, [run_record], wait_seconds=wait)
-            if options.enabled[REPORT_AFTER]:
+            if options.enabled[REPORT_AFTER] or options.rerun_of:
                 code = _render(run_record, options, settings, kernel, code, err)
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.

@@ -42,6 +42,7 @@ class StepRecord:
     notebook_path: str | None = None
     parameters_json: str | None = None
     code_version: str | None = None
+    rerun_of: str | None = None  # the run this one repeats (`runner rerun`)
 
 
 def code_version() -> str:

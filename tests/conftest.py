@@ -44,13 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest group (the ten-day demo, minutes) first, so that under xdist one worker
-    runs it while the other works through everything else."""
-    def longest_first(item: pytest.Item) -> int:
-        marker = item.get_closest_marker("xdist_group")
-        return 0 if marker and marker.args and marker.args[0] == "demo" else 1
-
-    items.sort(key=longest_first)  # stable: the rest keep their order
+    """Tests marked `first` (the ten-day demo: minutes) first, so that under xdist one
+    worker runs them while the other works through everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("first") is None)  # stable
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ import requests
 
 from helpers.evidence.rolling import CHARTS
 
-# The ten-day demo takes minutes: one xdist group, one worker, scheduled first (conftest).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.xdist_group("demo")]
+# The ten-day demo takes minutes: its file runs on one xdist worker, handed out first.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.first]
 
 
 START = date(2025, 10, 28)  # three weeks into the season: a short first stats refresh

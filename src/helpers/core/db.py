@@ -51,6 +51,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                  "and scope", _sql_file("migration_0005.sql")),
     Migration(6, "evidence: reliability bins per graded slate, source and market",
               _sql_file("migration_0006.sql")),
+    Migration(7, "registry rows of a rerun name the run they repeat",
+              _sql_file("migration_0007.sql")),
 )
 
 
