@@ -51,9 +51,32 @@ def write_notebook(path: Path, kind: str) -> None:
     nbformat.write(nb, str(path))
 
 
+REPORT_PARAMETERS = '''slate_date: str = "2025-12-01"
+as_of: str = "2025-12-01T15:00:00"
+db_path: str = ""
+offline_demo: bool = True'''
+
+
+def write_report_notebook(path: Path) -> None:
+    """A report notebook the renderer can export: one Markdown output per report."""
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "nhl-props-ops", "display_name": "Python",
+                                 "language": "python"}
+    params = new_code_cell(REPORT_PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    show = "from IPython.display import Markdown, display\n"
+    daily = new_code_cell(show + "display(Markdown(f'# Daily report {slate_date}'))")
+    daily.metadata["tags"] = ["daily"]
+    rolling = new_code_cell(show + "display(Markdown(f'# Rolling report to {slate_date}'))")
+    rolling.metadata["tags"] = ["rolling"]
+    nb.cells = [params, daily, rolling]
+    nbformat.write(nb, str(path))
+
+
 def write_step_notebooks(folder: Path, kinds: dict[str, str], default: str = "pass") -> Path:
-    """One notebook per step; `kinds` maps step name -> body kind."""
+    """One notebook per step (`kinds` maps step name -> body kind), and a report notebook."""
     folder.mkdir(parents=True, exist_ok=True)
     for step in STEPS:
         write_notebook(folder / step.notebook, kinds.get(step.name, default))
+    write_report_notebook(folder / "report.ipynb")
     return folder

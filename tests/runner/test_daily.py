@@ -91,6 +91,10 @@ def test_all_steps_pass_and_are_registered(tmp_path: Path) -> None:
     assert run["step_order"] == 0 and run["error_summary"] == "5 success"
     assert run["started_ts_utc"] <= first["started_ts_utc"]
     assert run["finished_ts_utc"] >= rows["diagnostics"]["finished_ts_utc"]
+    # diagnostics was on: the reports were rendered once the run's rows were final
+    report = home / "outputs" / "monitoring" / "daily_report_2025-12-01.md"
+    assert report.read_text().strip() == "# Daily report 2025-12-01"
+    assert f"daily report: {report}" in proc.stderr
 
 
 def test_failure_timeout_dead_kernel_and_partial_are_classified(tmp_path: Path) -> None:
