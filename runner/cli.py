@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -78,6 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("--step", dest="steps", action="append", default=[],
                        choices=[s.name for s in STEPS], help="a step to run (repeatable; "
                        "default: the steps that failed, timed out, were interrupted or partial)")
+
+    back = commands.add_parser(
+        "backfill-unabated", help="load saved Unabated snapshots of past days, bounded and "
+                                  "resumable (never today's board under a past date)")
+    back.add_argument("--start-date", required=True, metavar="YYYY-MM-DD")
+    back.add_argument("--end-date", required=True, metavar="YYYY-MM-DD")
+    where = back.add_mutually_exclusive_group(required=True)
+    where.add_argument("--source-dir", metavar="PATH",
+                       help="a raw-store tree: PATH/YYYY/MM/DD/HHMMSS_unabated_propodds.json")
+    where.add_argument("--source-url", metavar="URL",
+                       help="an archive: URL/YYYY/MM/DD/index.json and URL/YYYY/MM/DD/<file>")
+    back.add_argument("--max-requests", type=int, metavar="N",
+                      help="stop before request N+1 (every read counts)")
+    back.add_argument("--max-elapsed-seconds", type=float, metavar="S",
+                      help="stop starting requests after S seconds")
+    back.add_argument("--dry-run", action="store_true",
+                      help="print the plan per date; write nothing")
+
+    stats = commands.add_parser(
+        "backfill-stats", help="load the NHL games of past slates into the stats warehouse, "
+                               "bounded and resumable")
+    stats.add_argument("--start-date", required=True, metavar="YYYY-MM-DD")
+    stats.add_argument("--end-date", required=True, metavar="YYYY-MM-DD")
+    stats.add_argument("--max-requests", type=int, metavar="N",
+                       help="stop before request N+1 (schedule weeks, boxscores, retries)")
+    stats.add_argument("--max-elapsed-seconds", type=float, metavar="S",
+                       help="stop starting requests after S seconds")
 
     report = commands.add_parser(
         "report", help="render the daily and rolling reports again from the evidence tables")
@@ -213,6 +241,37 @@ def _rerun(args: argparse.Namespace, settings: Settings) -> int:
     return daily.run_daily(options, settings)
 
 
+def _backfill_range(args: argparse.Namespace) -> tuple[date, date]:
+    """The dates and caps of a backfill command, checked."""
+    start = parse_slate_date(args.start_date, "--start-date")
+    end = parse_slate_date(args.end_date, "--end-date")
+    if end < start:
+        raise UsageError(f"--end-date {end} is before --start-date {start}")
+    if args.max_requests is not None and args.max_requests < 1:
+        raise UsageError(f"--max-requests {args.max_requests} must be at least 1")
+    if args.max_elapsed_seconds is not None and args.max_elapsed_seconds <= 0:
+        raise UsageError(f"--max-elapsed-seconds {args.max_elapsed_seconds:g} must be positive")
+    return start, end
+
+
+def _backfill_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from runner.backfill import run_backfill_stats
+
+    start, end = _backfill_range(args)
+    return run_backfill_stats(start, end, args.max_requests, args.max_elapsed_seconds,
+                              settings)
+
+
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from runner.backfill import BackfillOptions, run_backfill
+
+    start, end = _backfill_range(args)
+    return run_backfill(BackfillOptions(
+        start=start, end=end, source_dir=Path(args.source_dir) if args.source_dir else None,
+        source_url=args.source_url, max_requests=args.max_requests,
+        max_elapsed_seconds=args.max_elapsed_seconds, dry_run=args.dry_run), settings)
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     """Render both reports for a date, reading the database read-only: no step runs, no
     run lock is taken, and the previous reports stay in place if anything fails."""
@@ -292,6 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rerun(args, settings)
         if args.command == "report":
             return _report(args, settings)
+        if args.command == "backfill-unabated":
+            return _backfill(args, settings)
+        if args.command == "backfill-stats":
+            return _backfill_stats(args, settings)
         if args.command == "demo":
             return _demo(args)
     except USAGE_ERRORS as exc:

@@ -53,6 +53,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _sql_file("migration_0006.sql")),
     Migration(7, "registry rows of a rerun name the run they repeat",
               _sql_file("migration_0007.sql")),
+    Migration(8, "backfill checkpoints", _sql_file("migration_0008.sql")),
 )
 
 

@@ -12,7 +12,7 @@ import threading
 from dataclasses import asdict, dataclass, replace
 
 ROUTES: tuple[str, ...] = ("unabated", "playnow_event_list", "playnow_events", "oddsshark",
-                           "nhl_schedule", "nhl_boxscore")
+                           "nhl_schedule", "nhl_boxscore", "unabated_archive")
 KINDS: tuple[str, ...] = ("latency", "status", "rate_limit", "drop", "malformed", "truncated",
                           "empty", "schema_drift")
 # Drift variants each route can show; the first is the default.
@@ -23,6 +23,7 @@ DRIFTS: dict[str, tuple[str, ...]] = {
     "oddsshark": ("extra_tab", "renamed_key"),
     "nhl_schedule": ("renamed_key",),
     "nhl_boxscore": ("renamed_key",),
+    "unabated_archive": ("renamed_key",),
 }
 
 

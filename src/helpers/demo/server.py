@@ -203,6 +203,8 @@ class Emulator:
                                                     "gameId": args[0]})
             elif route == "unabated":
                 body = render_unabated.render_unabated(league, now, drift)
+            elif route == "unabated_archive":
+                return _archive_response(league, now, *args)
             elif route == "playnow_event_list":
                 body = render_playnow.render_event_list(league, now, drift)
             elif route == "playnow_events":
@@ -217,7 +219,36 @@ class Emulator:
         return self.cached((route, args, now, drift), render)
 
 
+# The Unabated archive: the snapshots a machine that captured every day would have saved,
+# served at <base>/archive/unabated/YYYY/MM/DD/<file> (raw-store names, UTC) with an
+# index.json per day. Only the past: a snapshot later than the clock does not exist yet.
+ARCHIVE_TIMES_ET = ((10, 0), (17, 30))  # the demo's morning and pre-game captures
+ARCHIVE_PREFIX = "/archive/unabated"
+
+
+def archive_snapshots(day: date, now: datetime) -> list[tuple[str, datetime]]:
+    """(file name, capture time UTC) of the archive's snapshots of `day`, up to `now`."""
+    out = []
+    for hour, minute in ARCHIVE_TIMES_ET:
+        at = datetime(day.year, day.month, day.day, hour, minute, tzinfo=EASTERN)
+        at = at.astimezone(UTC)
+        if at <= now and at.date() == day:
+            out.append((f"{at:%H%M%S}_unabated_propodds.json", at))
+    return out
+
+
+def _archive_response(league: League, now: datetime, day_iso: str,
+                      name: str) -> tuple[int, str, bytes]:
+    snapshots = dict(archive_snapshots(date.fromisoformat(day_iso), now))
+    if name == "index.json":
+        return 200, JSON, orjson.dumps({"date": day_iso, "files": sorted(snapshots)})
+    if name not in snapshots:
+        return 404, JSON, orjson.dumps({"error": "no such snapshot", "file": name})
+    return 200, JSON, render_unabated.render_unabated(league, snapshots[name], None)
+
+
 _VENDOR_ROUTES = (
+    (re.compile(ARCHIVE_PREFIX + r"/(\d{4})/(\d{2})/(\d{2})/([\w.]+)"), "unabated_archive"),
     (re.compile(r"/v1/schedule/(now|\d{4}-\d{2}-\d{2})"), "nhl_schedule"),
     (re.compile(r"/v1/gamecenter/(\d+)/boxscore"), "nhl_boxscore"),
     (re.compile(r"/markets/v2/league/6/propodds\.json"), "unabated"),
@@ -237,6 +268,12 @@ def _vendor_args(route: str, match: re.Match, query: dict[str, list[str]]) -> tu
         return (match.group(1),)
     if route == "nhl_boxscore":
         return (int(match.group(1)),)
+    if route == "unabated_archive":
+        try:
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError as exc:
+            raise BadRequest(f"bad archive date in {match.group(0)!r}") from exc
+        return (day.isoformat(), match.group(4))
     if route == "playnow_events":
         raw = ",".join(query.get("eventIds", []))
         try:

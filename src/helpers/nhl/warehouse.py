@@ -18,6 +18,8 @@ on old data.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -137,8 +139,17 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorC
                       & ~games["game_id"].isin(stored)]
         todo += [int(g) for g in final["game_id"] if int(g) not in todo]
         day += WEEK
+    _load_games(con, settings, client, todo, as_of, report,
+                lambda: len(client.attempts) >= max_requests)
+
+
+def _load_games(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorClient,
+                todo: list[int], as_of: datetime, report: RefreshReport,
+                at_cap: Callable[[], bool]) -> None:
+    """Fetch, check and store each game's boxscore, one transaction per game, until
+    `at_cap()` says stop."""
     for n, game_id in enumerate(todo, start=1):
-        if len(client.attempts) >= max_requests:
+        if at_cap():
             report.stopped_at_cap = True
             report.games_pending = len(todo) - n + 1
             break
@@ -153,8 +164,51 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorC
         report.goalie_rows += len(box.goalies)
         report.loaded_game_ids.append(game_id)
         if n % PROGRESS_EVERY == 0 or n == len(todo):
-            log.info("stats refresh: %d of %d games loaded (%d requests)", n, len(todo),
+            log.info("stats: %d of %d games loaded (%d requests)", n, len(todo),
                      len(client.attempts))
+
+
+def backfill_stats(con: duckdb.DuckDBPyConnection, settings: Settings, start: date,
+                   end: date, as_of: datetime, run_id: str | None,
+                   max_requests: int | None = None,
+                   max_elapsed_seconds: float | None = None) -> RefreshReport:
+    """Load the final games of the slates start..end that are not stored yet. Resumable and
+    idempotent because a stored final game is the checkpoint: a rerun skips it, and each
+    game lands in one transaction. Every request (schedule weeks, boxscores, retries)
+    counts toward `max_requests`; no request starts after `max_elapsed_seconds`."""
+    report = RefreshReport()
+    started = time.monotonic()
+    client = open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))
+
+    def at_cap() -> bool:
+        return ((max_requests is not None and len(client.attempts) >= max_requests)
+                or (max_elapsed_seconds is not None
+                    and time.monotonic() - started >= max_elapsed_seconds))
+
+    try:
+        stored = _stored_final_ids(con)
+        todo: list[int] = []
+        day = start
+        while day <= end and not report.stopped_at_cap:
+            if at_cap():
+                report.stopped_at_cap = True
+                break
+            games = parse_schedule(fetch_schedule(client, day))
+            final = games[games["state"].isin(["OFF", "FINAL"])
+                          & games["slate_date"].between(start, end)
+                          & ~games["game_id"].isin(stored)]
+            todo += [int(g) for g in final["game_id"] if int(g) not in todo]
+            day += WEEK
+        if not report.stopped_at_cap:
+            _load_games(con, settings, client, todo, as_of, report, at_cap)
+    except (VendorError, SchemaDriftError, OSError) as exc:
+        report.error = str(exc)
+        log.warning("stats backfill stopped: %s", exc)
+    finally:
+        client.close()
+        report.requests = len(client.attempts)
+    report.stats_through = stats_through(con)
+    return report
 
 
 def store_boxscore(con: duckdb.DuckDBPyConnection, settings: Settings, box: Boxscore,
