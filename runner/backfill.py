@@ -7,7 +7,7 @@ snapshot failed (run it again to go on), 2 for bad usage.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -102,12 +102,29 @@ def run_backfill(options: BackfillOptions, settings: Settings, err: TextIO = sys
                   "max_elapsed_seconds": options.max_elapsed_seconds}
     with registered_backfill(settings, options.end, parameters, err) as (con, record):
         print(f"backfill {record.run_id}: {len(days)} days from {source.label}", file=err)
-        result = backfill(con, settings, source, days, budget, record.run_id,
-                          progress=lambda line: print(line, file=err, flush=True))
+        with _progress(len(days), err) as progress:
+            result = backfill(con, settings, source, days, budget, record.run_id, progress)
         record.status, record.error_summary = result.status, result.summary()
     for failure in result.failed[:10]:
         print(f"  failed: {failure}", file=err)
     return EXIT_OK if result.status == "success" else EXIT_PARTIAL
+
+
+@contextmanager
+def _progress(days: int, err: TextIO) -> Iterator[Callable[[str], None]]:
+    """A tqdm bar over the days on a terminal; plain lines, one a day, otherwise (a log
+    file, a scheduler)."""
+    if not err.isatty():
+        yield lambda line: print(line, file=err, flush=True)
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=days, unit="day", file=err) as bar:
+        def advance(line: str) -> None:
+            bar.set_postfix_str(line.split(": ", 1)[0].removeprefix("backfill "))
+            bar.update(1)
+
+        yield advance
 
 
 def run_backfill_stats(start: date, end: date, max_requests: int | None,
