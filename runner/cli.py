@@ -339,28 +339,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
-        if args.command == "daily":
-            return daily.run_daily(_daily_options(args, settings), settings)
-        if args.command == "renormalize":
-            return _renormalize(args, settings)
-        if args.command == "runs":
-            return _runs(args, settings)
-        if args.command == "show":
-            return _show(args, settings)
-        if args.command == "rerun":
-            return _rerun(args, settings)
-        if args.command == "report":
-            return _report(args, settings)
-        if args.command == "backfill-unabated":
-            return _backfill(args, settings)
-        if args.command == "backfill-stats":
-            return _backfill_stats(args, settings)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "daily":
+            return daily.run_daily(_daily_options(args, settings), settings)
+        handler = {"renormalize": _renormalize, "runs": _runs, "show": _show,
+                   "rerun": _rerun, "report": _report, "backfill-unabated": _backfill,
+                   "backfill-stats": _backfill_stats}[args.command]
+        return handler(args, settings)
     except USAGE_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return daily.EXIT_USAGE
     except OpsError as exc:  # a check that failed on data, not on the command line
         print(f"error: {exc}", file=sys.stderr)
         return daily.EXIT_FAILED
-    raise AssertionError(f"unhandled command {args.command}")

@@ -103,13 +103,21 @@ def refresh_stats(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date
                   as_of: datetime, run_id: str | None = None,
                   max_requests: int = DEFAULT_MAX_REQUESTS) -> RefreshReport:
     """Load every final game before `slate_date` that is not stored yet (see the module)."""
+    return _reported(con, settings, run_id, "stats refresh", lambda client, report: _refresh(
+        con, settings, client, slate_date, as_of, max_requests, report))
+
+
+def _reported(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None,
+              what: str, work: Callable[[VendorClient, RefreshReport], None]) -> RefreshReport:
+    """Run `work` with an NHL api-web client whose attempts reach the fetch log; a failing
+    source ends it with the error in the report, never an exception."""
     report = RefreshReport()
     client = open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))
     try:
-        _refresh(con, settings, client, slate_date, as_of, max_requests, report)
+        work(client, report)
     except (VendorError, SchemaDriftError, OSError) as exc:
         report.error = str(exc)
-        log.warning("stats refresh stopped: %s", exc)
+        log.warning("%s stopped: %s", what, exc)
     finally:
         client.close()
         report.requests = len(client.attempts)
@@ -176,39 +184,30 @@ def backfill_stats(con: duckdb.DuckDBPyConnection, settings: Settings, start: da
     idempotent because a stored final game is the checkpoint: a rerun skips it, and each
     game lands in one transaction. Every request (schedule weeks, boxscores, retries)
     counts toward `max_requests`; no request starts after `max_elapsed_seconds`."""
-    report = RefreshReport()
     started = time.monotonic()
-    client = open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))
 
-    def at_cap() -> bool:
-        return ((max_requests is not None and len(client.attempts) >= max_requests)
-                or (max_elapsed_seconds is not None
-                    and time.monotonic() - started >= max_elapsed_seconds))
+    def load(client: VendorClient, report: RefreshReport) -> None:
+        def at_cap() -> bool:
+            return ((max_requests is not None and len(client.attempts) >= max_requests)
+                    or (max_elapsed_seconds is not None
+                        and time.monotonic() - started >= max_elapsed_seconds))
 
-    try:
         stored = _stored_final_ids(con)
         todo: list[int] = []
         day = start
-        while day <= end and not report.stopped_at_cap:
+        while day <= end:
             if at_cap():
                 report.stopped_at_cap = True
-                break
+                return
             games = parse_schedule(fetch_schedule(client, day))
             final = games[games["state"].isin(["OFF", "FINAL"])
                           & games["slate_date"].between(start, end)
                           & ~games["game_id"].isin(stored)]
             todo += [int(g) for g in final["game_id"] if int(g) not in todo]
             day += WEEK
-        if not report.stopped_at_cap:
-            _load_games(con, settings, client, todo, as_of, report, at_cap)
-    except (VendorError, SchemaDriftError, OSError) as exc:
-        report.error = str(exc)
-        log.warning("stats backfill stopped: %s", exc)
-    finally:
-        client.close()
-        report.requests = len(client.attempts)
-    report.stats_through = stats_through(con)
-    return report
+        _load_games(con, settings, client, todo, as_of, report, at_cap)
+
+    return _reported(con, settings, run_id, "stats backfill", load)
 
 
 def store_boxscore(con: duckdb.DuckDBPyConnection, settings: Settings, box: Boxscore,
