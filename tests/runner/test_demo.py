@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import nbformat
 import pandas as pd
 import pytest
 import requests
@@ -280,6 +281,29 @@ def test_a_day_whose_ingestion_failed_completely_still_has_its_report(demo) -> N
     assert "**failed**" in text.split("## Needs attention")[0]  # the title line's run status
 
 
+def test_every_executed_notebook_has_bounded_outputs(demo) -> None:
+    """The anti-hang rules on what the demo's notebooks show: no table over 50 rows, no
+    text output over 100 KB (a payload printed would be), charts under 200 KB each."""
+    home, _ = demo
+    notebooks = [*(home / "outputs" / "runs").glob("*/*/*.ipynb"),
+                 *(home / "outputs" / "monitoring" / "executed").glob("*.ipynb")]
+    assert len(notebooks) > 6 * DAYS
+    for path in notebooks:
+        nb = nbformat.read(str(path), as_version=4)
+        for index, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                data = dict(output.get("data", {}))
+                where = f"{path.relative_to(home)} cell {index}"
+                for value in [output.get("text", ""), *(v for k, v in data.items()
+                                                       if k.startswith("text/"))]:
+                    text = "".join(value) if isinstance(value, list) else str(value)
+                    assert len(text.encode()) <= 100_000, where
+                    assert text.count("<tr") <= 52, where  # a header (two rows at most) + 50
+                    # a Markdown table: header, separator and 50 rows
+                    assert sum(line.startswith("|") for line in text.splitlines()) <= 52, where
+                assert len(str(data.get("image/png", ""))) <= 200_000, where
+
+
 def test_report_renders_again_and_a_failed_render_keeps_the_reports(demo) -> None:
     """Last in the module: it adds a run to the demo's database."""
     home, _ = demo
@@ -341,3 +365,4 @@ def test_emulator_command_serves_on_loopback_until_stopped() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
