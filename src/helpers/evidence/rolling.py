@@ -6,7 +6,7 @@ matplotlib Figures (no pyplot state, nothing shown: the caller passes each one t
 
 How each table is read
 - Evidence tables (coverage, mapping, EV summary, forecast accuracy, calibration, anomaly
-  checks): each slate by its newest run only, as `tables.newest_per_slate` does.
+  checks): each slate by its newest run only, as `tables.newest_sql` selects them.
 - fact_run_registry: every run of a slate counts; the row with step 'run' is the run.
 - fact_bet_results: as is (the grading step replaces a slate's rows).
 - fact_vendor_fetch_log: one row per HTTP attempt, tied to a slate through its run_id.
@@ -59,6 +59,7 @@ from helpers.core.markets import MARKETS
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.vendors import VENDORS
 from helpers.evidence.markdown import pct
+from helpers.evidence.tables import newest_sql
 
 MARKET = "market"  # the `source` of the sportsbooks' de-vigged consensus
 SHARED = "shared"
@@ -91,11 +92,6 @@ CHARTS: list[tuple[str, str]] = [
 ]
 CHART_NAMES = tuple(name for name, _ in CHARTS)
 
-_EVIDENCE_TABLES = ("fact_odds_coverage_daily", "fact_mapping_quality_daily",
-                    "fact_ev_summary_daily", "fact_forecast_accuracy_daily",
-                    "fact_calibration_daily", "fact_anomaly_checks")
-
-
 # --------------------------------------------------------------------------- dates, SQL
 
 
@@ -107,21 +103,6 @@ def window(report_date: date | str, days: int = CHART_DAYS) -> tuple[date, date]
     """The slates D-days+1 .. D."""
     hi = _as_date(report_date)
     return hi - timedelta(days=days - 1), hi
-
-
-def _newest(table: str) -> str:
-    """SQL for the rows of evidence `table` with slate in [$lo, $hi], each slate by its
-    newest run (the logic of `tables.newest_per_slate`, kept in SQL so it can be aggregated
-    there)."""
-    if table not in _EVIDENCE_TABLES:
-        raise ValueError(f"{table!r} is not an evidence table")
-    return f"""
-        SELECT t.* FROM {table} t
-        JOIN (SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid FROM {table}
-              WHERE slate_date BETWEEN $lo AND $hi GROUP BY slate_date) n
-          ON t.slate_date = n.slate_date AND t.run_id = n.rid
-        WHERE t.slate_date BETWEEN $lo AND $hi
-    """
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, lo: date, hi: date,
@@ -175,7 +156,7 @@ def daily_odds_rows(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.Da
     """Per slate and vendor: odds rows (coverage of the slate's newest run)."""
     return _query(con, f"""
         SELECT slate_date, source_vendor, sum(n_rows)::DOUBLE AS n_rows
-        FROM ({_newest('fact_odds_coverage_daily')})
+        FROM ({newest_sql('fact_odds_coverage_daily')})
         GROUP BY ALL ORDER BY ALL
         """, lo, hi)
 
@@ -186,7 +167,7 @@ def daily_mapping(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.Data
         SELECT slate_date, source_vendor, entity, sum(n_total)::DOUBLE AS n_total,
                sum(n_mapped)::DOUBLE AS n_mapped,
                sum(n_mapped) / nullif(sum(n_total), 0) AS mapped_rate
-        FROM ({_newest('fact_mapping_quality_daily')})
+        FROM ({newest_sql('fact_mapping_quality_daily')})
         GROUP BY ALL ORDER BY ALL
         """, lo, hi)
 
@@ -201,7 +182,7 @@ def daily_ev(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame
                sum(n_suspicious)::DOUBLE AS n_suspicious,
                sum(ev_mean * n_candidates) / nullif(sum(n_candidates)
                    FILTER (WHERE ev_mean IS NOT NULL), 0) AS ev_mean
-        FROM ({_newest('fact_ev_summary_daily')})
+        FROM ({newest_sql('fact_ev_summary_daily')})
         GROUP BY slate_date ORDER BY slate_date
         """, lo, hi)
 
@@ -220,7 +201,7 @@ def daily_accuracy(con: duckdb.DuckDBPyConnection, lo: date, hi: date, scope: st
                sum(n) FILTER (WHERE brier IS NOT NULL)::DOUBLE AS n_brier,
                sum(n * log_loss) / nullif(n_log_loss, 0) AS log_loss,
                sum(n * brier) / nullif(n_brier, 0) AS brier
-        FROM ({_newest('fact_forecast_accuracy_daily')})
+        FROM ({newest_sql('fact_forecast_accuracy_daily')})
         WHERE scope = $scope AND list_contains($sources, source)
         GROUP BY ALL ORDER BY ALL
         """, lo, hi, scope=scope, sources=list(sources))
@@ -235,7 +216,7 @@ def calibration_bins(con: duckdb.DuckDBPyConnection, lo: date, hi: date, scope: 
     return _query(con, f"""
         SELECT {day}source, market_type, bin, sum(n)::DOUBLE AS n, sum(sum_p) AS sum_p,
                sum(sum_y) AS sum_y
-        FROM ({_newest('fact_calibration_daily')})
+        FROM ({newest_sql('fact_calibration_daily')})
         WHERE scope = $scope AND list_contains($sources, source)
         GROUP BY ALL ORDER BY ALL
         """, lo, hi, scope=scope, sources=list(sources))
@@ -794,7 +775,7 @@ def worst_days(con: duckdb.DuckDBPyConnection, report_date: date | str,
                    array_to_string(list(check_name || ' ' || subject
                                         ORDER BY check_name, subject)[1:{_FIRST_SUBJECTS}],
                                    '; ') AS failed_check_subjects
-            FROM ({_newest('fact_anomaly_checks')}) WHERE NOT passed GROUP BY slate_date
+            FROM ({newest_sql('fact_anomaly_checks')}) WHERE NOT passed GROUP BY slate_date
         )
         SELECT slate_date, coalesce(failed_steps, '') AS failed_steps,
                coalesce(failed_checks, 0) AS failed_checks,

@@ -76,23 +76,29 @@ class Evidence:
                 "fact_calibration_daily": self.calibration}
 
 
+EVIDENCE_TABLES = (*KEYS, "fact_anomaly_checks")
+
+
+def newest_sql(table: str) -> str:
+    """SQL for the rows of evidence `table` with slate in [$lo, $hi], each slate by its
+    newest run (the one computed last): a rerun or a later run of the day supersedes, it
+    does not add. A subquery, so that callers can aggregate over it in SQL."""
+    if table not in EVIDENCE_TABLES:
+        raise ValueError(f"{table!r} is not an evidence table")
+    return f"""
+        SELECT t.* FROM {table} t
+        JOIN (SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid FROM {table}
+              WHERE slate_date BETWEEN $lo AND $hi GROUP BY slate_date) n
+          ON t.slate_date = n.slate_date AND t.run_id = n.rid
+        WHERE t.slate_date BETWEEN $lo AND $hi
+    """
+
+
 def newest_per_slate(con: duckdb.DuckDBPyConnection, table: str, lo: date,
                      hi: date) -> pd.DataFrame:
-    """Rows of evidence table `table` for the slates in [lo, hi], each slate represented by
-    its newest run (the one computed last): a rerun or a later run of the day supersedes,
-    it does not add."""
-    if table not in KEYS and table != "fact_anomaly_checks":
-        raise ValueError(f"{table!r} is not an evidence table")
-    return con.execute(
-        f"""
-        WITH newest AS (
-            SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid FROM {table}
-            WHERE slate_date BETWEEN ? AND ? GROUP BY slate_date
-        )
-        SELECT t.* FROM {table} t JOIN newest n ON t.slate_date = n.slate_date
-                                              AND t.run_id = n.rid
-        ORDER BY t.slate_date
-        """, [lo, hi]).df()
+    """`newest_sql` as a frame, ordered by slate."""
+    return con.execute(f"{newest_sql(table)} ORDER BY t.slate_date",
+                       {"lo": lo, "hi": hi}).df()
 
 
 def _params(slate_date: date, as_of: datetime) -> dict:
