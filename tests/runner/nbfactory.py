@@ -26,6 +26,9 @@ BODIES = {
     "partial": ["from helpers.core.step_status import report_step_status\n"
                 "report_step_status('partial', 'UNABATED failed: HTTP 503; others landed')"],
     "hold": ["import time\ntime.sleep(8)"],
+    # A step writing for a while: its kernel has the database open read-write for 8 s.
+    "hold_db": ["import time\nfrom helpers.core import db\ncon = db.connect(db_path)\n"
+                "print('step holds the database', flush=True)\ntime.sleep(8)\ncon.close()"],
     # A secret that reaches an error message, as requests' header validation used to do.
     "leak_secret": ["import logging, os\nsecret = os.environ['PLAYNOW_COOKIE']\nprint(secret)\n"
                     "logging.getLogger('x').warning('cookie %s', secret)",

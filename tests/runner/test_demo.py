@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from helpers.evidence.rolling import CHARTS
+from tests.runner.secret_markers import SECRET_MARKERS, assert_no_secret_anywhere
 
 # The ten-day demo takes minutes: its file runs on one xdist worker, handed out first.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.first]
@@ -32,9 +33,11 @@ SLATES = [START + timedelta(days=k) for k in range(DAYS)]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    """One ten-day demo with two forced outages, shared by the tests of this module."""
+    """One ten-day demo with two forced outages, shared by the tests of this module. Every
+    secret variable is set to a marker (`test_no_secret_anywhere`)."""
     home = tmp_path_factory.mktemp("demo") / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
+    env.update(SECRET_MARKERS)
     proc = subprocess.run([sys.executable, "-m", "runner", "demo", "--days", str(DAYS),
                            "--start-date", START.isoformat(), "--home", str(home),
                            "--fail-vendor", f"{OUTAGE}=PLAYNOW",
@@ -302,6 +305,15 @@ def test_every_executed_notebook_has_bounded_outputs(demo) -> None:
                     # a Markdown table: header, separator and 50 rows
                     assert sum(line.startswith("|") for line in text.splitlines()) <= 52, where
                 assert len(str(data.get("image/png", ""))) <= 200_000, where
+
+
+def test_no_secret_anywhere(demo) -> None:
+    """With every secret variable set, ten days with two outages leave the secret in no file
+    (database, raw payloads and their paths, executed notebooks, spec.json, worker logs,
+    reports, charts), no database row and no console line."""
+    home, proc = demo
+    assert proc.returncode in (0, 1, 3), proc.stderr[-2000:]
+    assert_no_secret_anywhere(home, [proc.stdout, proc.stderr])
 
 
 def test_report_renders_again_and_a_failed_render_keeps_the_reports(demo) -> None:

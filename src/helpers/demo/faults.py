@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass, replace
 ROUTES: tuple[str, ...] = ("unabated", "playnow_event_list", "playnow_events", "oddsshark",
                            "nhl_schedule", "nhl_boxscore", "unabated_archive")
 KINDS: tuple[str, ...] = ("latency", "status", "rate_limit", "drop", "malformed", "truncated",
-                          "empty", "schema_drift")
+                          "empty", "schema_drift", "live")
+# "live": the NHL api-web still says LIVE where the game is over (its boxscore is the one of
+# mid-game, partial stats; the schedule shows LIVE for finished games). Only NHL routes.
+LIVE_ROUTES: tuple[str, ...] = ("nhl_schedule", "nhl_boxscore")
 # Drift variants each route can show; the first is the default.
 DRIFTS: dict[str, tuple[str, ...]] = {
     "unabated": ("renamed_key", "unknown_bet_type"),
@@ -59,6 +62,8 @@ def parse_fault(data: object) -> Fault:
         raise ValueError(f"route must be one of {[*ROUTES, '*']}, got {route!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    if kind == "live" and route not in LIVE_ROUTES:
+        raise ValueError(f"kind 'live' applies to {list(LIVE_ROUTES)} only, not {route!r}")
     count = data.get("count")
     if count is not None and (not isinstance(count, int) or isinstance(count, bool)
                               or count < 1):

@@ -169,6 +169,19 @@ class Emulator:
         self.faults.clear(route)
 
     # ---- responses ----
+    def live_response(self, route: str, args: tuple) -> tuple[int, str, bytes]:
+        """The NHL api-web lagging: every finished game still LIVE. A boxscore is the one of
+        mid-game (partial stats that must never be graded or stored as final)."""
+        if route == "nhl_schedule":
+            status, content_type, body = self.vendor_response(route, args, None)
+            return status, content_type, _live_schedule(body)
+        game = self.league.game_by_id.get(args[0])
+        if game is None or game.state(self.now) == "FUT":
+            return self.vendor_response(route, args, None)
+        mid_game = game.start_utc + (game.end_utc - game.start_utc) / 2
+        body = render_nhl.render_boxscore(self.league, min(mid_game, self.now), args[0])
+        return 200, JSON, body
+
     def cached(self, key: tuple, render) -> tuple[int, str, bytes]:
         with self._lock:
             hit = self._cache.get(key)
@@ -217,6 +230,10 @@ class Emulator:
             return 200, JSON, body
 
         return self.cached((route, args, now, drift), render)
+
+
+def _live_schedule(body: bytes) -> bytes:
+    return body.replace(b'"gameState":"OFF"', b'"gameState":"LIVE"')
 
 
 # The Unabated archive: the snapshots a machine that captured every day would have saved,
@@ -370,6 +387,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, content_type, b"")
         elif kind == "schema_drift":
             self._send(*self.emu.vendor_response(route, args, fault.drift_for(route)))
+        elif kind == "live":
+            self._send(*self.emu.live_response(route, args))
         else:
             _, content_type, body = self.emu.vendor_response(route, args, None)
             broken = malformed_body(body, content_type) if kind == "malformed" \

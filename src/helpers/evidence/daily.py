@@ -7,6 +7,9 @@ report notebook only displays them. Figures come from the evidence tables (each 
 newest run, `tables.newest_per_slate`), the run registry and the fetch log, and for the
 snapshot and EV sections from the stored snapshot and EV candidates: each is a stored row
 that a query can find again, so a report can be rendered again for any past date.
+
+A query whose rows the report shows ends in `LIMIT 50` (markdown.MAX_ROWS, the spec's bound on
+what a notebook shows); tests/test_anti_hang_rules.py holds every query to it or names why not.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pandas as pd
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.ev.candidates import GATES
 from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS
+from helpers.evidence.markdown import MAX_ROWS
 from helpers.evidence.tables import newest_per_slate
 
 STATUS_MARK = {"success": "✓", "partial": "◐", "failed": "✗", "timeout": "✗",
@@ -40,7 +44,7 @@ def day_runs(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
         SELECT run_id, as_of_ts_utc, started_ts_utc, status, duration_s, error_type,
                error_summary, code_version
         FROM fact_run_registry WHERE slate_date = ? AND step = 'run'
-        ORDER BY started_ts_utc, run_id
+        ORDER BY started_ts_utc, run_id LIMIT 50
         """, [slate_date])
 
 
@@ -59,7 +63,7 @@ def day_steps(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
                (SELECT min(l.run_id) FROM steps l
                 WHERE l.step = s.step AND l.run_started > s.run_started
                   AND l.status IN ('success', 'partial')) AS repaired_by
-        FROM steps s ORDER BY s.run_started, s.run_id, s.step_order
+        FROM steps s ORDER BY s.run_started, s.run_id, s.step_order LIMIT 50
         """, [slate_date])
 
 
@@ -131,7 +135,7 @@ def vendor_health(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFr
                coalesce(rows_inserted, 0) AS rows_inserted,
                coalesce(rows_rejected, 0) AS rows_rejected, rejections
         FROM attempts_ FULL JOIN payloads USING (vendor) LEFT JOIN rejected USING (vendor)
-        ORDER BY vendor
+        ORDER BY vendor LIMIT 50
         """, [slate_date])
 
 
@@ -144,7 +148,7 @@ def stats_lag(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
         FROM dim_games
         WHERE slate_date < ? AND slate_date >= ? - INTERVAL {TRAILING_DAYS} DAY
           AND state NOT IN {FINAL_GAME_STATES}
-        GROUP BY slate_date ORDER BY slate_date
+        GROUP BY slate_date ORDER BY slate_date LIMIT 50
         """, [slate_date, slate_date])
 
 
@@ -243,7 +247,8 @@ def snapshot_summary(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.Dat
                count(*) AS skaters, sum(lines) AS lines, avg(mu) AS mu_mean,
                quantile_cont(mu, 0.5) AS mu_p50, quantile_cont(mu, 0.9) AS mu_p90,
                max(mu) AS mu_max, any_value(snapshot_id) AS snapshot_id
-        FROM mus GROUP BY model_version, market_type
+        FROM mus GROUP BY model_version, market_type ORDER BY model_version, market_type
+        LIMIT 50
         """, [slate_date, slate_date])
     production_first = (table["model_version"] != PRODUCTION_MODEL).rename("later")
     return (table.assign(later=production_first)
@@ -294,8 +299,8 @@ def ev_by_book(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame
 
 def top_bets(con: duckdb.DuckDBPyConnection, slate_date: date, n: int = 10,
              suspicious: bool = False) -> pd.DataFrame:
-    """The slate's newest EV run's eligible bets by EV: unflagged ones, or the flagged ones
-    with their reasons."""
+    """The slate's newest EV run's `n` eligible bets by EV (at most MAX_ROWS): unflagged
+    ones, or the flagged ones with their reasons."""
     run_id = _newest_ev_run(con, slate_date)
     return _df(con, """
         SELECT coalesce(p.name, c.player_name_raw) AS player,
@@ -308,7 +313,7 @@ def top_bets(con: duckdb.DuckDBPyConnection, slate_date: date, n: int = 10,
         WHERE c.run_id = ? AND c.slate_date = ? AND c.is_eligible
           AND coalesce(c.is_suspicious, false) = ?
         ORDER BY c.ev DESC, player, book, market, c.line, c.side LIMIT ?
-        """, [run_id, slate_date, suspicious, n])
+        """, [run_id, slate_date, suspicious, min(n, MAX_ROWS)])
 
 
 # ---- the last graded slate ------------------------------------------------------------------
@@ -380,7 +385,7 @@ def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
                avg(CASE WHEN clv_prob IS NULL THEN NULL WHEN clv_prob > 0 THEN 1.0 ELSE 0.0 END)
                    AS clv_positive_share
         FROM fact_bet_results WHERE slate_date = ? AND is_eligible
-        GROUP BY ROLLUP (market_type) ORDER BY market_type NULLS LAST
+        GROUP BY ROLLUP (market_type) ORDER BY market_type NULLS LAST LIMIT 50
         """, [graded])
 
 

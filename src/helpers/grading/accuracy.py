@@ -55,7 +55,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = [
     "BIN_COLUMNS",
@@ -186,7 +185,9 @@ def _roc_auc(p: np.ndarray, y: np.ndarray) -> float:
     n_neg = y.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = stats.rankdata(p, method="average")
+    # average ranks of ties, as scipy.stats.rankdata: pandas has it without scipy's import
+    # (~0.7 s in every kernel that reads accuracy: diagnostics and the report)
+    ranks = pd.Series(p).rank(method="average").to_numpy()
     u = ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
 

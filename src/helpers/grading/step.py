@@ -21,13 +21,13 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 import pandas as pd
 
 from helpers.core import db, rawstore
-from helpers.core.clock import utcnow
+from helpers.core.clock import ET, utcnow
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.http import write_fetch_attempt
 from helpers.core.settings import Settings
@@ -37,6 +37,8 @@ from helpers.nhl.warehouse import store_boxscore
 from helpers.odds.prices import devig_pair
 
 log = logging.getLogger(__name__)
+
+OVERDUE_AT_ET = time(8)  # the morning after a slate, every game of it should be final
 
 RESULT_COLUMNS = (
     "slate_date", "candidate_run_id", "snapshot_id", "game_id", "player_id", "source_vendor",
@@ -293,6 +295,19 @@ def stored_scored(con: duckdb.DuckDBPyConnection, slates: list[date],
     return _scored(con, slates, as_of, outcomes)
 
 
+def overdue_games(games: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """Games read without error but not final at 08:00 ET the day after their slate (the
+    latest start, 22:30 ET, has been over for hours by then): api-web lagging (LIVE for a
+    game long over) or a postponement. Pending is right for them; silence is not."""
+    if games.empty:
+        return games
+    now_et = as_of.replace(tzinfo=UTC).astimezone(ET)
+    days_back = 1 if now_et.time() >= OVERDUE_AT_ET else 2
+    last_overdue_slate = now_et.date() - timedelta(days=days_back)
+    waiting = games[~games["graded"].astype(bool) & games["error"].isna()]
+    return waiting[pd.to_datetime(waiting["slate_date"]).dt.date <= last_overdue_slate]
+
+
 def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
                  as_of: datetime, run_id: str) -> OutcomesResult:
     """Grade the look-back window before `slate_date` (see the module docstring)."""
@@ -323,6 +338,12 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date:
     scored, sources = _scored(con, slates, as_of, outcomes)
     result = OutcomesResult(slates, games, outcomes, corrections, graded, len(pending),
                             scored, sources)
+    overdue = overdue_games(games, as_of)
+    if not overdue.empty:
+        result.warnings.append(
+            f"{len(overdue)} games of earlier slates still not final (api-web says "
+            f"{', '.join(sorted(overdue['state'].astype(str).unique()))}; first: game "
+            f"{overdue['game_id'].iloc[0]} of {overdue['slate_date'].iloc[0]}): left pending")
     failed = games[games["error"].notna()]
     if not failed.empty:
         result.warnings.append(f"{len(failed)} boxscores could not be read (first: game "

@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_REQUESTS = 2_000
 PROGRESS_EVERY = 25  # games between progress lines
 WEEK = timedelta(days=7)
+# A game not final this long after its start is overdue: api-web lagging (LIVE for a game
+# long over) or a postponement. The refresh says so rather than leaving the stats to lag.
+OVERDUE_AFTER = timedelta(hours=8)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class RefreshReport:
     games_loaded: int = 0
     games_pending: int = 0       # final games seen but not loaded (cap or failure)
     games_not_final: int = 0     # boxscores that said final in the schedule but were not
+    games_overdue: int = 0       # earlier games the schedule still shows not final
     skater_rows: int = 0
     goalie_rows: int = 0
     stopped_at_cap: bool = False
@@ -66,7 +70,8 @@ class RefreshReport:
 
     @property
     def status(self) -> str:
-        return "partial" if self.error or self.stopped_at_cap else "success"
+        return ("partial" if self.error or self.stopped_at_cap or self.games_not_final
+                or self.games_overdue else "success")
 
     def summary(self) -> str:
         text = (f"{self.games_loaded} games loaded ({self.skater_rows} skater rows, "
@@ -74,6 +79,12 @@ class RefreshReport:
                 f"{self.stats_through or 'nothing'}")
         if self.stopped_at_cap:
             text += f"; stopped at the request cap with {self.games_pending} games to go"
+        if self.games_not_final:
+            text += (f"; {self.games_not_final} games final in the schedule but not in their "
+                     f"boxscore (left for the next run)")
+        if self.games_overdue:
+            text += (f"; {self.games_overdue} earlier games still not final in the schedule "
+                     f"{OVERDUE_AFTER.seconds // 3600} h after their start")
         if self.error:
             text += f"; stats source failed: {self.error}"
         return text
@@ -137,16 +148,21 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorC
         start = last  # its games may not all have been final yet: re-read that day
     stored = _stored_final_ids(con)
     todo: list[int] = []
+    seen_overdue: set[int] = set()
     day = start
     while day < slate_date:
         if len(client.attempts) >= max_requests:
             report.stopped_at_cap = True
             break
         games = parse_schedule(fetch_schedule(client, day))
-        final = games[games["state"].isin(["OFF", "FINAL"]) & (games["slate_date"] < slate_date)
-                      & ~games["game_id"].isin(stored)]
+        earlier = games[games["slate_date"] < slate_date]
+        is_final = earlier["state"].isin(["OFF", "FINAL"])
+        final = earlier[is_final & ~earlier["game_id"].isin(stored)]
         todo += [int(g) for g in final["game_id"] if int(g) not in todo]
+        overdue = earlier[~is_final & (earlier["start_ts_utc"] < as_of - OVERDUE_AFTER)]
+        seen_overdue.update(int(g) for g in overdue["game_id"])
         day += WEEK
+    report.games_overdue = len(seen_overdue)
     _load_games(con, settings, client, todo, as_of, report,
                 lambda: len(client.attempts) >= max_requests)
 
