@@ -370,11 +370,14 @@ def test_faults_through_the_real_driver(faulty: Emulator, warm_world: tuple[Emul
     env = driver_env(home, faulty)
     third_slate, third_morning = NEXT_SLATE + timedelta(days=1), NEXT_MORNING + timedelta(days=1)
     consoles = []
+    # half an hour after the warm home's capture: the same time would fetch the same bytes,
+    # which are known and not loaded again
+    first_morning = WARM_MORNING + timedelta(minutes=30)
 
-    faulty.set_clock(WARM_MORNING)
+    faulty.set_clock(first_morning)
     faulty.set_fault("unabated", "truncated", count=None)
     faulty.set_fault("playnow_event_list", "rate_limit", count=1, retry_after=0)
-    day1 = run_daily(env, WARM_SLATE, WARM_MORNING)
+    day1 = run_daily(env, WARM_SLATE, first_morning)
     consoles += [day1.stdout, day1.stderr]
     assert day1.returncode == 3, day1.stdout[-3000:] + day1.stderr[-3000:]
     steps = registry(home, WARM_SLATE)
