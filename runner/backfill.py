@@ -63,6 +63,7 @@ def registered_backfill(settings: Settings, end: date, parameters: dict,
     start: a kill leaves it for the next run to mark interrupted). The caller sets the
     record's status and summary; it is written on the way out."""
     check_run_paths(settings.paths.db_path, settings.paths.outputs_dir)
+    db.check_opens(settings.paths.db_path)  # a damaged file, before the lock file is made
     run_id = new_run_id(utcnow())
     wait = settings.run.lock_wait_seconds
     with RunLock(settings.paths.db_path, wait) as lock:

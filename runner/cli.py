@@ -1,16 +1,20 @@
-"""The command line: `python -m runner <command>`. Logging is configured here and only here."""
+"""The command line: `python -m runner <command>`. Logging is configured here and only here.
+
+The heavy modules (the daily driver, papermill, pandas, DuckDB) are imported by the commands
+that use them, not here: bad usage is refused in a fraction of a second.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from helpers.core.clock import et_date, parse_as_of, parse_slate_date, utcnow
 from helpers.core.errors import (
@@ -23,9 +27,15 @@ from helpers.core.errors import (
 )
 from helpers.core.settings import NUMBER_RULES, Settings, load_settings, parse_number
 from helpers.core.vendors import VENDORS
-from runner import daily
-from runner.runs import RUN_STATUSES
 from runner.steps import STEPS, resolve_enabled
+
+if TYPE_CHECKING:
+    import duckdb
+
+# runner.daily's exit codes and runner.runs' RUN_STATUSES (a test holds them equal), repeated
+# here so that parsing the command line does not import those modules.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+RUN_STATUSES = ("success", "partial", "failed", "interrupted", "running")
 
 # Exit 2: the command could not be carried out as given; nothing was written. A database
 # held by another process is refused before anything runs (mid-run it fails the run, exit 1).
@@ -38,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports bad usage in one line and exits 2, like every other usage error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(daily.EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _daily_options(args: argparse.Namespace, env_settings: Settings) -> daily.DailyOptions:
+def _daily(args: argparse.Namespace, env_settings: Settings) -> int:
+    """The run's options, and what it will write, checked before the driver is loaded."""
     as_of = parse_as_of(args.as_of) if args.as_of else utcnow()
     slate = parse_slate_date(args.date) if args.date else et_date(as_of)
     cli_flags = {step.name: bool(args.all or getattr(args, step.name)) for step in STEPS}
@@ -144,22 +155,29 @@ def _daily_options(args: argparse.Namespace, env_settings: Settings) -> daily.Da
                                NUMBER_RULES["DAILY_STEP_TIMEOUT_SECONDS"])
     wall_clock = (env_settings.run.step_wall_clock_seconds
                   if "DAILY_STEP_WALL_CLOCK_SECONDS" in explicit else 3 * timeout + 60)
-    return daily.DailyOptions(slate_date=slate, as_of=as_of, enabled=enabled,
-                              fail_fast=fail_fast, step_timeout_seconds=timeout,
-                              wall_clock_seconds=wall_clock, dry_run=args.dry_run)
+    if not args.dry_run and any(enabled.values()):  # steps will run: refuse what cannot
+        _check_kernel(env_settings.run.kernel_name)
+        _check_run_paths(env_settings)
+    from runner import daily
+
+    options = daily.DailyOptions(slate_date=slate, as_of=as_of, enabled=enabled,
+                                 fail_fast=fail_fast, step_timeout_seconds=timeout,
+                                 wall_clock_seconds=wall_clock, dry_run=args.dry_run)
+    return daily.run_daily(options, env_settings)
 
 
 def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
-    from helpers.core import db
-    from helpers.core.paths import check_database_file, check_writable_dir
-    from helpers.odds.renormalize import renormalize
-    from runner.lock import RunLock
+    from helpers.core.paths import check_writable_dir
 
     since = parse_slate_date(args.since, "--since") if args.since else None
     if not settings.paths.db_path.exists():
         raise UsageError(f"no database at {settings.paths.db_path}; nothing to renormalize")
-    check_database_file(settings.paths.db_path)
+    _check_database(settings)
     check_writable_dir(settings.paths.db_path.parent, "the database folder")
+    from helpers.core import db
+    from helpers.odds.renormalize import renormalize
+    from runner.lock import RunLock
+
     with RunLock(settings.paths.db_path, settings.run.lock_wait_seconds) as lock:
         lock.acquire("renormalize")
         con = db.connect(settings.paths.db_path, wait_seconds=settings.run.lock_wait_seconds)
@@ -171,18 +189,55 @@ def _renormalize(args: argparse.Namespace, settings: Settings) -> int:
           f"{summary.payloads} payloads, rows {summary.rows_before} -> {summary.rows_after}, "
           f"{summary.rejected_after} rejected, {summary.parse_failures} unparseable",
           file=sys.stderr)
-    return daily.EXIT_OK
+    return EXIT_OK
+
+
+def _check_database(settings: Settings) -> None:
+    """Before a writing command creates anything (the run lock beside the database, a run
+    folder): an existing database file must be DuckDB, writable, and open (not damaged or
+    truncated)."""
+    from helpers.core import db
+    from helpers.core.paths import check_database_file
+
+    check_database_file(settings.paths.db_path)
+    db.check_opens(settings.paths.db_path)
+
+
+def _check_run_paths(settings: Settings) -> None:
+    """What a daily run writes (the driver checks it again): the database and outputs/."""
+    from helpers.core.paths import check_run_paths
+
+    check_run_paths(settings.paths.db_path, settings.paths.outputs_dir)
+    _check_database(settings)
+
+
+def _check_kernel(name: str) -> None:
+    """The kernel OPS_KERNEL_NAME names must exist before a command runs a notebook on it:
+    otherwise every step fails on it after the run has been registered. The default kernel
+    is registered on first use."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from runner.kernel import DEFAULT_KERNEL
+
+    if name == DEFAULT_KERNEL:
+        return
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise UsageError(f"OPS_KERNEL_NAME={name!r}: no such Jupyter kernel (`jupyter "
+                         "kernelspec list` shows the installed ones)") from None
 
 
 def _read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     """The database, read-only, waiting briefly while a run writes to it."""
-    from helpers.core import db
     from helpers.core.errors import SchemaError
 
     path = settings.paths.db_path
     if not path.exists():
         raise UsageError(f"no database at {path} (set OPS_HOME or OPS_DB_PATH, or run "
                          f"`python -m runner daily` first)")
+    from helpers.core import db
+
     try:
         return db.connect(path, read_only=True, wait_seconds=settings.run.lock_wait_seconds)
     except SchemaError as exc:
@@ -190,36 +245,38 @@ def _read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def _runs(args: argparse.Namespace, settings: Settings) -> int:
-    from runner.runs import format_runs, list_runs
-
     if args.days < 1:
         raise UsageError(f"--days {args.days} must be at least 1")
     con = _read_only(settings)
+    from runner.runs import format_runs, list_runs
+
     try:
         found = list_runs(con, settings.paths.db_path, args.days, args.status, utcnow())
     finally:
         con.close()
     print(json.dumps(found, indent=1) if args.json else format_runs(found))
-    return daily.EXIT_OK
+    return EXIT_OK
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
+    con = _read_only(settings)
     from runner.runs import format_detail, resolve_run, run_detail
 
-    con = _read_only(settings)
     try:
         run_id = resolve_run(con, settings.paths.db_path, args.run)
         detail = run_detail(con, settings.paths.db_path, settings.paths.ops_home, run_id)
     finally:
         con.close()
     print(json.dumps(detail, indent=1, default=str) if args.json else format_detail(detail))
-    return daily.EXIT_OK
+    return EXIT_OK
 
 
 def _rerun(args: argparse.Namespace, settings: Settings) -> int:
+    _check_kernel(settings.run.kernel_name)
+    con = _read_only(settings)
+    from runner import daily
     from runner.runs import rerun_steps, resolve_run
 
-    con = _read_only(settings)
     try:
         run_id = resolve_run(con, settings.paths.db_path, args.run)
         steps = rerun_steps(con, settings.paths.db_path, run_id, args.steps)
@@ -232,6 +289,7 @@ def _rerun(args: argparse.Namespace, settings: Settings) -> int:
     timeout = float(original.get("step_timeout_seconds", settings.run.step_timeout_seconds))
     wall_clock = (settings.run.step_wall_clock_seconds
                   if "DAILY_STEP_WALL_CLOCK_SECONDS" in settings.explicit else 3 * timeout + 60)
+    _check_run_paths(settings)
     print(f"rerun of {run_id}: {', '.join(steps)} for slate {slate}, as of "
           f"{as_of:%Y-%m-%dT%H:%M:%S}Z", file=sys.stderr)
     options = daily.DailyOptions(
@@ -249,23 +307,25 @@ def _backfill_range(args: argparse.Namespace) -> tuple[date, date]:
         raise UsageError(f"--end-date {end} is before --start-date {start}")
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError(f"--max-requests {args.max_requests} must be at least 1")
-    if args.max_elapsed_seconds is not None and args.max_elapsed_seconds <= 0:
-        raise UsageError(f"--max-elapsed-seconds {args.max_elapsed_seconds:g} must be positive")
+    # "nan" and "inf" parse as floats; NaN would pass a `<= 0` test and never stop anything.
+    if args.max_elapsed_seconds is not None and not 0 < args.max_elapsed_seconds < math.inf:
+        raise UsageError(f"--max-elapsed-seconds {args.max_elapsed_seconds:g} must be a "
+                         "positive number of seconds")
     return start, end
 
 
 def _backfill_stats(args: argparse.Namespace, settings: Settings) -> int:
+    start, end = _backfill_range(args)
     from runner.backfill import run_backfill_stats
 
-    start, end = _backfill_range(args)
     return run_backfill_stats(start, end, args.max_requests, args.max_elapsed_seconds,
                               settings)
 
 
 def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    start, end = _backfill_range(args)
     from runner.backfill import BackfillOptions, run_backfill
 
-    start, end = _backfill_range(args)
     return run_backfill(BackfillOptions(
         start=start, end=end, source_dir=Path(args.source_dir) if args.source_dir else None,
         source_url=args.source_url, max_requests=args.max_requests,
@@ -275,15 +335,20 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     """Render both reports for a date, reading the database read-only: no step runs, no
     run lock is taken, and the previous reports stay in place if anything fails."""
-    from helpers.core import db
     from helpers.core.errors import SchemaError
-    from runner.kernel import ensure_kernel
-    from runner.render import render_reports
+    from helpers.core.paths import check_writable_dir
 
+    slate = parse_slate_date(args.date) if args.date else None
+    _check_kernel(settings.run.kernel_name)
     path = settings.paths.db_path
     if not path.exists():
         raise UsageError(f"no database at {path}: nothing to report on (set OPS_HOME or "
                          f"OPS_DB_PATH, or run `python -m runner daily` first)")
+    check_writable_dir(settings.paths.monitoring_dir, "the reports folder")
+    from helpers.core import db
+    from runner.kernel import ensure_kernel
+    from runner.render import render_reports
+
     try:
         con = db.connect(path, read_only=True, wait_seconds=settings.run.lock_wait_seconds)
     except SchemaError as exc:
@@ -292,29 +357,23 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         newest = con.execute("SELECT max(slate_date) FROM fact_run_registry").fetchall()[0][0]
     finally:
         con.close()
-    if args.date:
-        slate = parse_slate_date(args.date)
-    elif newest is not None:
-        slate = newest
-    else:
+    if slate is None and newest is None:
         raise UsageError(f"the run registry of {path} is empty; give --date")
+    slate = slate or newest
     print(f"report: rendering {slate} from {path}", file=sys.stderr)
     reports = render_reports(settings, slate, ensure_kernel(settings.run.kernel_name),
                              settings.run.step_timeout_seconds,
                              settings.run.step_wall_clock_seconds)
     for line in reports.lines():
         print(f"report: {line}", file=sys.stderr)
-    return daily.EXIT_OK
+    return EXIT_OK
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from helpers.demo.league import DEFAULT_SEED
-    from runner.demo import DemoOptions, run_demo
-
     if args.days < 1:
         raise UsageError(f"--days {args.days} must be at least 1")
     start = parse_slate_date(args.start_date, "--start-date")
-    seed = DEFAULT_SEED if args.seed is None else args.seed
+    last = start + timedelta(days=args.days - 1)
     failures = {}
     for item in args.fail_vendor:
         day, _, vendors = item.partition("=")
@@ -323,7 +382,16 @@ def _demo(args: argparse.Namespace) -> int:
         if not names or unknown:
             raise UsageError(f"--fail-vendor {item!r}: give DATE=VENDORS with vendors from "
                              f"{', '.join((*VENDORS, 'ALL'))}")
-        failures[parse_slate_date(day, "--fail-vendor")] = ",".join(names)
+        when = parse_slate_date(day, "--fail-vendor")
+        # A failure forced on a day the demo does not run would silently never happen.
+        if not start <= when <= last:
+            raise UsageError(f"--fail-vendor {item!r}: {when} is not one of the demo's days "
+                             f"({start} to {last})")
+        failures[when] = ",".join(names)
+    from helpers.demo.league import DEFAULT_SEED
+    from runner.demo import DemoOptions, run_demo
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
     return run_demo(DemoOptions(days=args.days, start_date=start, seed=seed,
                                 home=Path(args.home), vendor_failures=failures))
 
@@ -341,15 +409,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "demo":
             return _demo(args)
-        if args.command == "daily":
-            return daily.run_daily(_daily_options(args, settings), settings)
-        handler = {"renormalize": _renormalize, "runs": _runs, "show": _show,
+        handler = {"daily": _daily, "renormalize": _renormalize, "runs": _runs, "show": _show,
                    "rerun": _rerun, "report": _report, "backfill-unabated": _backfill,
                    "backfill-stats": _backfill_stats}[args.command]
         return handler(args, settings)
     except USAGE_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return daily.EXIT_USAGE
+        return EXIT_USAGE
     except OpsError as exc:  # a check that failed on data, not on the command line
         print(f"error: {exc}", file=sys.stderr)
-        return daily.EXIT_FAILED
+        return EXIT_FAILED

@@ -33,14 +33,16 @@ from runner.registry import (
     upsert_records,
     write_records,
 )
+from runner.standby import Standby
 from runner.steps import STEPS, Step
-from runner.worker import one_line, run_in_worker
+from runner.worker import one_line
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 # A run with this step enabled renders the reports at its end; so does a rerun, whose
 # repairs the reports must show.
 REPORT_AFTER = "diagnostics"
 FAILURE_STATUSES = ("failed", "timeout")
+REPORT_STANDBY = "report"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,15 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
         print(f"run {run_id}: notebooks -> {run_dir}", file=err)
         statuses: list[str] = []
         stopped_by: str | None = None
+        enabled = [step for step in STEPS if options.enabled[step.name]]
+        standbys: dict[str, Standby] = {}
+
+        renders = options.enabled[REPORT_AFTER] or bool(options.rerun_of)
+
+        def start_standby(step: Step) -> Standby:
+            return Standby(kernel, notebooks_dir / step.notebook, settings.paths.ops_home,
+                           run_dir / f"{step.stem}.log")
+
         try:
             for step in STEPS:
                 record = StepRecord(run_id=run_id, slate_date=options.slate_date,
@@ -139,8 +150,20 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                 elif stopped_by is not None:
                     record.error_summary = f"fail-fast: not run after {stopped_by}"
                 else:
-                    _run_step(step, record, options, settings, notebooks_dir, run_dir, kernel,
-                              err)
+                    worker = standbys.pop(step.name, None) or start_standby(step)
+                    later = enabled[enabled.index(step) + 1:]
+                    if later:  # warms up while this step runs
+                        standbys[later[0].name] = start_standby(later[0])
+                    elif renders:  # the reports' worker warms up during the last step
+                        from runner.render import report_standby
+
+                        standbys[REPORT_STANDBY] = report_standby(settings, options.slate_date,
+                                                                  kernel)
+                    try:
+                        _run_step(step, record, options, settings, notebooks_dir, run_dir,
+                                  worker, err)
+                    finally:
+                        worker.cancel()  # only if the step never reached its worker
                     statuses.append(record.status)
                     if options.fail_fast and record.status in FAILURE_STATUSES:
                         stopped_by = f"{step.name} {record.status}"
@@ -151,19 +174,23 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             code = exit_code(statuses)
             _finish_run_record(run_record, statuses, code)
             write_records(settings.paths.db_path, [run_record], wait_seconds=wait)
-            if options.enabled[REPORT_AFTER] or options.rerun_of:
-                code = _render(run_record, options, settings, kernel, code, err)
+            if renders:
+                code = _render(run_record, options, settings, kernel, code, err,
+                               standbys.get(REPORT_STANDBY))
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.
             print(f"run {run_id} stopped: its registry could not be written - {exc}", file=err)
             return EXIT_FAILED
+        finally:
+            for standby in standbys.values():  # steps that will not run (fail-fast, a stop)
+                standby.cancel()
     print(f"run {run_id} finished: {', '.join(statuses) or 'nothing ran'} -> exit {code}",
           file=err)
     return code
 
 
 def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, kernel: str,
-            code: int, err: TextIO) -> int:
+            code: int, err: TextIO, standby: Standby | None) -> int:
     """Render the reports once the run's registry rows are final, so that they show them.
     A failed render leaves the previous reports in place and fails the run."""
     from runner.render import render_reports
@@ -171,7 +198,8 @@ def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, k
     print(f"run {run_record.run_id}: rendering the reports", file=err)
     try:
         reports = render_reports(settings, options.slate_date, kernel,
-                                 options.step_timeout_seconds, options.wall_clock_seconds)
+                                 options.step_timeout_seconds, options.wall_clock_seconds,
+                                 standby)
     except (ReportRenderError, OSError) as exc:  # recorded on the run's row and shown
         summary = redact(one_line(str(exc)), settings.secret_values())
         print(f"run {run_record.run_id}: report rendering failed - {summary}", file=err)
@@ -199,7 +227,8 @@ def _finish_run_record(record: StepRecord, statuses: list[str], code: int) -> No
 
 
 def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: Settings,
-              notebooks_dir: Path, run_dir: Path, kernel: str, err: TextIO) -> None:
+              notebooks_dir: Path, run_dir: Path, worker: Standby, err: TextIO) -> None:
+    """Run one step on its (warm) worker; `record` gets its outcome."""
     output = run_dir / step.notebook
     parameters = {
         "slate_date": options.slate_date.isoformat(),
@@ -214,7 +243,7 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
         "input": str(notebooks_dir / step.notebook),
         "output": str(output),
         "parameters": parameters,
-        "kernel_name": kernel,
+        "kernel_name": worker.kernel_name,
         "execution_timeout": options.step_timeout_seconds,
         "cwd": str(settings.paths.ops_home),
         "result_path": str(run_dir / f"{step.stem}.result.json"),
@@ -232,8 +261,7 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
     record.status = "running"
     write_records(settings.paths.db_path, [record], wait_seconds=settings.run.lock_wait_seconds)
     t0 = time.monotonic()
-    outcome = run_in_worker(spec_path, Path(spec["result_path"]),
-                            run_dir / f"{step.stem}.log", options.wall_clock_seconds)
+    outcome = worker.go(spec_path, Path(spec["result_path"]), options.wall_clock_seconds)
     record.duration_s = round(time.monotonic() - t0, 3)
     record.finished_ts_utc = utcnow()
     record.status = outcome["status"]

@@ -19,6 +19,7 @@ from typing import TextIO
 from helpers.core.clock import ET
 from helpers.core.errors import UsageError
 from helpers.core.models import CHALLENGER_MODELS
+from helpers.core.paths import check_writable_dir
 from helpers.core.steps import STEPS, Step, step_named
 from helpers.core.vendors import NHL_API, VENDOR_SPECS, VENDORS
 from runner.daily import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
@@ -55,6 +56,7 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
         raise UsageError(f"--start-date must be after the simulated season's opening day "
                          f"{DEFAULT_SEASON_START}")
     home = options.home.resolve()
+    check_writable_dir(home, "--home")  # one line naming it, before the emulator starts
     home.mkdir(parents=True, exist_ok=True)
     codes: list[int] = []
     season_days = (options.start_date - DEFAULT_SEASON_START).days + options.days + 2

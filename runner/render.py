@@ -33,6 +33,7 @@ from nbconvert.preprocessors import Preprocessor
 from helpers.core.errors import ReportRenderError
 from helpers.core.files import atomic_write
 from helpers.core.settings import Settings
+from runner.standby import Standby
 from runner.worker import run_in_worker
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,21 @@ def export_markdown(nb: nbformat.NotebookNode, tag: str, name: str
     return body, dict(resources.get("outputs", {}))
 
 
+def executed_path(settings: Settings, slate_date: date) -> Path:
+    return settings.paths.monitoring_dir / "executed" / f"report_{slate_date}.ipynb"
+
+
+def report_standby(settings: Settings, slate_date: date, kernel: str) -> Standby:
+    """The report's worker, started ahead (`runner.standby`); it logs where the executed
+    report notebook goes."""
+    return Standby(kernel, settings.paths.notebooks_dir / REPORT_NOTEBOOK,
+                   settings.paths.ops_home,
+                   executed_path(settings, slate_date).with_suffix(".log"))
+
+
 def execute_report_notebook(settings: Settings, slate_date: date, output: Path, kernel: str,
-                            cell_timeout_seconds: float, wall_clock_seconds: float) -> None:
+                            cell_timeout_seconds: float, wall_clock_seconds: float,
+                            standby: Standby | None = None) -> None:
     """Run the report notebook in a worker process, as the driver runs a step: a cell
     timeout, a hard wall-clock limit, secrets scrubbed from the saved notebook. Its log is
     `<output>.log`."""
@@ -114,24 +128,31 @@ def execute_report_notebook(settings: Settings, slate_date: date, output: Path, 
     }
     spec_path = output.with_suffix(".spec.json")
     spec_path.write_text(json.dumps(spec, indent=1))
-    outcome = run_in_worker(spec_path, Path(spec["result_path"]), output.with_suffix(".log"),
-                            wall_clock_seconds)
+    if standby is not None:
+        outcome = standby.go(spec_path, Path(spec["result_path"]), wall_clock_seconds)
+        log_path = standby.log_path
+    else:
+        log_path = output.with_suffix(".log")
+        outcome = run_in_worker(spec_path, Path(spec["result_path"]), log_path,
+                                wall_clock_seconds)
     if outcome["status"] != "success":
         raise ReportRenderError(f"the report notebook {outcome['status']}: "
                                 f"{outcome.get('error_type')}: {outcome.get('error_summary')}"
-                                f" (log {output.with_suffix('.log')})")
+                                f" (log {log_path})")
 
 
 def render_reports(settings: Settings, slate_date: date, kernel: str,
-                   cell_timeout_seconds: float, wall_clock_seconds: float) -> Reports:
-    """Execute the report notebook for `slate_date` and write both reports."""
+                   cell_timeout_seconds: float, wall_clock_seconds: float,
+                   standby: Standby | None = None) -> Reports:
+    """Execute the report notebook for `slate_date` (on `standby` when the run started one)
+    and write both reports."""
     monitoring = settings.paths.monitoring_dir
-    executed = monitoring / "executed" / f"report_{slate_date}.ipynb"
+    executed = executed_path(settings, slate_date)
     executed.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=executed.parent, prefix=".render-") as scratch:
         scratch_nb = Path(scratch) / executed.name
         execute_report_notebook(settings, slate_date, scratch_nb, kernel, cell_timeout_seconds,
-                                wall_clock_seconds)
+                                wall_clock_seconds, standby)
         nb = nbformat.read(str(scratch_nb), as_version=4)
         rendered = {tag: export_markdown(nb, tag, report_name(tag, slate_date))
                     for tag in REPORT_TAGS}
@@ -141,7 +162,8 @@ def render_reports(settings: Settings, slate_date: date, kernel: str,
             atomic_write(monitoring / f"{report_name(tag, slate_date)}.md",
                          body.encode("utf-8"))
         scratch_nb.replace(executed)
-        scratch_nb.with_suffix(".log").replace(executed.with_suffix(".log"))
+        if standby is None:  # a standby logged beside the executed notebook already
+            scratch_nb.with_suffix(".log").replace(executed.with_suffix(".log"))
     return Reports(daily=monitoring / f"{report_name('daily', slate_date)}.md",
                    rolling=monitoring / f"{report_name('rolling', slate_date)}.md",
                    notebook=executed)

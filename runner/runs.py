@@ -138,6 +138,9 @@ def _text(value: object) -> str | None:
 
 def resolve_run(con: duckdb.DuckDBPyConnection, db_path: Path, ref: str) -> str:
     """A run id from a full id, a unique prefix, `latest` or `latest-failed`."""
+    if not ref.strip():  # an empty prefix would match every run, and pick the only one
+        raise UsageError("the run is empty: give a run id, a unique prefix of one, latest or "
+                         "latest-failed (see `python -m runner runs`)")
     if ref in ("latest", "latest-failed"):
         runs = _frame(con, "SELECT run_id, status FROM fact_run_registry WHERE step = 'run' "
                            "ORDER BY started_ts_utc DESC", [])

@@ -112,8 +112,11 @@ def die_with_parent(parent_pid: int | None) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-def execute(spec: dict[str, Any]) -> dict[str, str | None]:
+def execute(spec: dict[str, Any], km: Any = None) -> dict[str, str | None]:
+    """Run the spec's notebook; `km` is a kernel already started for it (a warm standby,
+    `runner.standby`), else papermill starts one."""
     spotter = _TimeoutSpotter()
+    engine_kwargs = {} if km is None else {"km": km}
     logging.getLogger("papermill").addHandler(spotter)
     output = Path(spec["output"])
     try:
@@ -127,6 +130,7 @@ def execute(spec: dict[str, Any]) -> dict[str, str | None]:
             progress_bar=False,
             log_output=False,
             cwd=spec.get("cwd"),
+            **engine_kwargs,
         )
     except PapermillExecutionError as exc:
         if spotter.seen:
@@ -183,15 +187,32 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--standby":
+        from runner.standby import standby_main
+
+        return standby_main(argv[1:])
     spec = json.loads(Path(argv[0]).read_text())
     die_with_parent(spec.get("parent_pid"))
+    return run_spec(spec)
+
+
+def setup_worker_process() -> tuple[str, ...]:
+    """SIGTERM as an exception, redacting logs; returns the secrets to redact."""
     signal.signal(signal.SIGTERM, _terminate)
     secrets = load_settings().secret_values()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_RedactingFilter(secrets))
-    result = execute(spec)
+    return secrets
+
+
+def run_spec(spec: dict[str, Any], km: Any = None,
+             secrets: tuple[str, ...] | None = None) -> int:
+    """Execute the spec, then write its classified result (secrets redacted)."""
+    if secrets is None:
+        secrets = setup_worker_process()
+    result = execute(spec, km)
     if result.get("error_summary"):
         result["error_summary"] = redact(result["error_summary"], secrets)
     scrub_notebook(Path(spec["output"]), secrets)
@@ -200,19 +221,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_in_worker(spec_path: Path, result_path: Path, log_path: Path,
-                wall_clock_seconds: float) -> dict:
+                  wall_clock_seconds: float) -> dict:
     """Run a worker process on `spec_path` (the parent side: the driver, the renderer);
     kill it and its process group past the wall-clock limit. Returns its classification."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "runner.worker", str(spec_path)],
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            proc.wait(timeout=wall_clock_seconds)
-        except subprocess.TimeoutExpired:
-            _stop_process_group(proc)
-            return {"status": "timeout", "error_type": "WallClockTimeout",
-                    "error_summary": f"step exceeded the hard wall-clock limit of "
-                                     f"{wall_clock_seconds:g}s and was killed"}
+        return wait_for_result(proc, result_path, log_path, wall_clock_seconds)
+
+
+def wait_for_result(proc: subprocess.Popen, result_path: Path, log_path: Path,
+                    wall_clock_seconds: float) -> dict:
+    """Wait for a worker that is executing its spec; its classification, or a timeout or
+    crash of the worker itself."""
+    try:
+        proc.wait(timeout=wall_clock_seconds)
+    except subprocess.TimeoutExpired:
+        stop_process_group(proc)
+        return {"status": "timeout", "error_type": "WallClockTimeout",
+                "error_summary": f"step exceeded the hard wall-clock limit of "
+                                 f"{wall_clock_seconds:g}s and was killed"}
     if result_path.exists():
         outcome = json.loads(result_path.read_text())
         result_path.unlink()  # the registry row carries it from here on
@@ -222,7 +250,7 @@ def run_in_worker(spec_path: Path, result_path: Path, log_path: Path,
                              f"see {log_path.name}"}
 
 
-def _stop_process_group(proc: subprocess.Popen) -> None:
+def stop_process_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=KILL_GRACE_SECONDS)

@@ -144,17 +144,35 @@ _BUSY_POLL_SECONDS = 0.2
 _HOLDER_RE = re.compile(r"Conflicting lock is held in (.*?)(?:\. See also|$)")
 
 
+def check_opens(path: Path) -> None:
+    """An existing database file must open: a damaged or truncated one raises PathError here,
+    before a writing command takes the run lock or creates anything beside the file. A file
+    another process holds passes: the caller waits for it and names the holder."""
+    if not path.exists():
+        return
+    try:
+        con = _attach_waiting(path, True, wait_seconds=0)
+    except DatabaseBusyError:
+        return
+    con.close()
+
+
 def _attach_waiting(path: Path, read_only: bool,
                     wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
             return _attach(path, read_only)
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
             if "not a valid DuckDB database" in str(exc):
                 raise PathError(f"{path} is not a DuckDB database file") from None
             if "Could not set lock" not in str(exc):
-                raise
+                # One line naming the path instead of a traceback from inside DuckDB.
+                if path.is_dir():
+                    raise PathError(f"{path} is a folder, not a DuckDB database file") from None
+                reason = str(exc).strip().splitlines()[0]
+                raise PathError(f"{path} cannot be opened as a DuckDB database ({reason}); "
+                                "is it damaged or truncated?") from None
             if time.monotonic() >= deadline:
                 holder = _HOLDER_RE.search(str(exc))
                 raise DatabaseBusyError(

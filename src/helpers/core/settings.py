@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ REPO_NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 TRUTHY = frozenset({"1", "true", "yes", "on"})
 FALSY = frozenset({"0", "false", "no", "off"})
 BOOK_TYPES = frozenset({"SPORTSBOOK", "DFS", "DERIVED"})
+KERNEL_NAME = re.compile(r"[A-Za-z0-9._-]+")  # the names Jupyter accepts for a kernel
 SECRET_VARS: tuple[str, ...] = tuple(var for spec in VENDOR_SPECS for var in spec.secret_vars)
 
 # Every variable with its documented default, as the README's configuration table shows it
@@ -282,6 +284,15 @@ def check_secret(name: str, value: str) -> str:
     return value
 
 
+def check_kernel_name(name: str, value: str) -> str:
+    """A Jupyter kernel name; Jupyter itself only warns about an invalid one and then fails
+    every notebook on it."""
+    if not KERNEL_NAME.fullmatch(value):
+        raise SettingsError(name, value, "a Jupyter kernel name: letters, digits, '-', '.' "
+                            "and '_'")
+    return value
+
+
 def env_step_overrides(env: Mapping[str, str]) -> dict[str, bool]:
     """The step flags set in the environment; these beat CLI flags."""
     return {step.name: parse_bool(step.env_var, env[step.env_var]) for step in STEPS
@@ -327,7 +338,8 @@ def _run(env: _Env) -> RunSettings:
     return RunSettings(fail_fast=env.flag("FAIL_FAST"), step_timeout_seconds=step_timeout,
                        step_wall_clock_seconds=wall_clock,
                        lock_wait_seconds=env.number("RUN_LOCK_WAIT_SECONDS"),
-                       kernel_name=env.get("OPS_KERNEL_NAME"),
+                       kernel_name=check_kernel_name("OPS_KERNEL_NAME",
+                                                     env.get("OPS_KERNEL_NAME")),
                        step_flags=env_step_overrides(env.env))
 
 

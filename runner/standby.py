@@ -1,0 +1,164 @@
+"""Warm standby: a step's worker started while the step before it runs.
+
+A step's fixed cost is a Python process importing papermill, a kernel starting, and the
+kernel importing pandas, DuckDB and the step's helpers: 2-3 s, about half of a short step.
+None of it depends on the step before, so the driver starts the next step's worker early: it
+launches the kernel in the run's home and runs the notebook's own import statements in it
+(silently: no output, no execution count), then waits for one line on stdin.
+
+- `go SPEC_PATH`: the driver has written the step's spec (at that moment, as for a cold
+  worker) and its clock and wall-clock limit start now. The worker executes the spec on the
+  warm kernel.
+- anything else, or stdin closed (the run stopped, fail-fast): it shuts the kernel down and
+  exits without a result.
+
+A warm-up that fails is logged and forgotten: papermill then starts its own kernel, and the
+same fault surfaces in the notebook where a reader will see it. The worker dies with the
+driver as a cold one does (`worker.die_with_parent`), and its kernel with it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import nbformat
+
+from runner.worker import (
+    die_with_parent,
+    run_spec,
+    setup_worker_process,
+    stop_process_group,
+    wait_for_result,
+)
+
+log = logging.getLogger(__name__)
+GO = "go"
+WARM_UP_TIMEOUT_SECONDS = 120
+CANCEL_WAIT_SECONDS = 10
+
+
+def notebook_imports(notebook: Path) -> str:
+    """The top-level import statements of a notebook's code cells, as one block."""
+    nb = nbformat.read(str(notebook), as_version=4)
+    statements = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: the notebook will say so itself
+            continue
+        statements += [ast.unparse(node) for node in tree.body
+                       if isinstance(node, ast.Import | ast.ImportFrom)]
+    return "\n".join(dict.fromkeys(statements))
+
+
+def start_warm_kernel(kernel_name: str, notebook: Path, cwd: str) -> Any:
+    """A started kernel (AsyncKernelManager, as nbclient uses) that has run the notebook's
+    imports."""
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name=kernel_name)
+    run_sync(km.start_kernel)(cwd=cwd)
+    client = BlockingKernelClient()
+    client.load_connection_info(km.get_connection_info())
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=WARM_UP_TIMEOUT_SECONDS)
+        reply = client.execute(notebook_imports(notebook), silent=True, store_history=False,
+                               reply=True, timeout=WARM_UP_TIMEOUT_SECONDS)
+        if reply["content"].get("status") != "ok":
+            log.warning("warm-up imports of %s: %s %s", notebook.name,
+                        reply["content"].get("ename"), reply["content"].get("evalue"))
+    finally:
+        client.stop_channels()
+    return km
+
+
+def shutdown_kernel(km: Any) -> None:
+    if km is None:
+        return
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(km.shutdown_kernel)(now=False)
+    except Exception:  # the kernel may be dead already; the worker is ending either way
+        log.warning("kernel shutdown failed", exc_info=True)
+
+
+def standby_main(argv: list[str]) -> int:
+    """The worker's side: `--standby KERNEL NOTEBOOK CWD`, then `go SPEC_PATH` on stdin."""
+    kernel_name, notebook, cwd = argv
+    die_with_parent(os.getppid())
+    secrets = setup_worker_process()
+    km = None
+    try:
+        try:
+            km = start_warm_kernel(kernel_name, Path(notebook), cwd)
+        except Exception:
+            log.warning("warm standby failed; the step will start its own kernel",
+                        exc_info=True)
+            shutdown_kernel(km)
+            km = None
+        command, _, spec_path = sys.stdin.readline().strip().partition(" ")
+        if command != GO:
+            return 0
+        return run_spec(json.loads(Path(spec_path).read_text()), km, secrets)
+    finally:
+        shutdown_kernel(km)
+
+
+class Standby:
+    """The driver's side: a worker started ahead of its step."""
+
+    def __init__(self, kernel_name: str, notebook: Path, cwd: Path, log_path: Path) -> None:
+        self.kernel_name, self.log_path = kernel_name, log_path
+        self.started = False
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log: IO[bytes] = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runner.worker", "--standby", kernel_name, str(notebook),
+             str(cwd)],
+            stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def go(self, spec_path: Path, result_path: Path, wall_clock_seconds: float) -> dict:
+        """Start the step (its spec is written) and wait for its classification."""
+        self.started = True
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(f"{GO} {spec_path}\n".encode())
+            self.proc.stdin.close()
+        except BrokenPipeError:  # the worker died on warm-up: classified as crashed below
+            pass
+        try:
+            return wait_for_result(self.proc, result_path, self.log_path, wall_clock_seconds)
+        finally:
+            self._log.close()
+
+    def cancel(self) -> None:
+        """The step will not run: let the worker shut its kernel down, or stop it."""
+        if self.started:
+            return
+        self.started = True  # once
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        try:
+            self.proc.wait(timeout=CANCEL_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            stop_process_group(self.proc)
+        self._log.close()
+        if self.log_path.stat().st_size == 0:  # nothing to read for a step that never ran
+            self.log_path.unlink()
