@@ -26,6 +26,9 @@ BODIES = {
     "partial": ["from helpers.core.step_status import report_step_status\n"
                 "report_step_status('partial', 'UNABATED failed: HTTP 503; others landed')"],
     "hold": ["import time\ntime.sleep(8)"],
+    # `import this` prints the Zen of Python the first time a process imports it: silent in
+    # a kernel whose warm-up already ran the notebook's imports.
+    "zen": ["import this"],
     # A step writing for a while: its kernel has the database open read-write for 8 s.
     "hold_db": ["import time\nfrom helpers.core import db\ncon = db.connect(db_path)\n"
                 "print('step holds the database', flush=True)\ntime.sleep(8)\ncon.close()"],

@@ -155,6 +155,42 @@ def test_fail_fast_skips_the_rest_and_env_beats_flags(tmp_path: Path) -> None:
         assert rows[name]["status"] == "skipped"
         assert "fail-fast" in rows[name]["error_summary"]
         assert rows[name]["started_ts_utc"] is None
+    # the outcomes step's worker had warmed up during production: it was stopped, and no
+    # worker or kernel of this run outlives it
+    assert not processes_mentioning(str(nbs))
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if entry.name.isdigit() and text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_steps_run_on_warm_kernels_that_show_nothing_of_their_warm_up(tmp_path: Path) -> None:
+    """Each step's worker started its kernel and ran the notebook's imports before the
+    step; the executed notebook does not show it: the first cell is still In [1]."""
+    nbs = write_step_notebooks(tmp_path / "nb", {}, default="zen")
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, "--all", notebooks=nbs)
+    assert proc.returncode == 0, proc.stderr
+    notebooks = sorted(home.glob("outputs/runs/*/*/0*.ipynb"))
+    assert len(notebooks) == 5
+    for path in notebooks:
+        code = [c for c in nbformat.read(str(path), as_version=4).cells
+                if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), path
+        zen = code[-1]
+        assert zen.source == "import this" and zen.outputs == [], (path, zen.outputs)
+    logs = sorted(home.glob("outputs/runs/*/*/0*.log"))
+    assert len(logs) == 5
+    assert not processes_mentioning(str(nbs))
 
 
 def test_hard_wall_clock_limit_kills_a_step(tmp_path: Path) -> None:
