@@ -22,6 +22,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import orjson
+from result_line import emit, figure
 
 from helpers.demo import build_league
 from helpers.demo.league import DEFAULT_SEED
@@ -37,13 +38,14 @@ def _timed(fn):
     return time.perf_counter() - start, value
 
 
-def bench_build(seed: int, days: int, repeat: int) -> None:
+def bench_build(seed: int, days: int, repeat: int) -> float:
     times = [_timed(lambda i=i: build_league(seed + i, days=days))[0] for i in range(repeat)]
     league = build_league(seed, days=days)
     print(f"build_league days={days:<4} median {statistics.median(times):.3f} s "
           f"(min {min(times):.3f}, max {max(times):.3f}, n={repeat}); "
           f"{len(league.games)} games, {len(league.players)} players, "
           f"{int(league.skaters.dressed.sum())} skater-games, {len(league.goals.game)} goals")
+    return statistics.median(times)
 
 
 def bench_one_day(seed: int, days: int) -> None:
@@ -69,23 +71,27 @@ def bench_one_day(seed: int, days: int) -> None:
         print(f"  {name:<32} cold {cold:6.3f} s  warm {warm:6.3f} s  {len(body) / 1e3:9.1f} kB")
 
 
-def bench_large(seed: int) -> None:
+def bench_large(seed: int, peak_memory: bool = True) -> float:
     render_unabated_large.cache_clear()
     seconds, body = _timed(lambda: render_unabated_large(seed))
-    # Peak memory in a second, traced run (tracing slows it down several times).
-    render_unabated_large.cache_clear()
-    tracemalloc.start()
-    render_unabated_large(seed + 1)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = 0
+    if peak_memory:
+        # Peak memory in a second, traced run (tracing slows it down several times).
+        render_unabated_large.cache_clear()
+        tracemalloc.start()
+        render_unabated_large(seed + 1)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     data = orjson.loads(body)
     props = data["odds"][ODDS_KEY]
     objects = sum(len(books) for p in props for books in p["sides"].values())
     alternates = sum(len(price["alternateLines"]) for p in props
                      for books in p["sides"].values() for price in books.values())
-    print(f"large unabated snapshot: {seconds:.2f} s (traced peak {peak / 1e6:.0f} MB), "
+    traced = f"traced peak {peak / 1e6:.0f} MB" if peak_memory else "peak not traced"
+    print(f"large unabated snapshot: {seconds:.2f} s ({traced}), "
           f"{len(body) / 1e6:.1f} MB, {len(props)} props, {objects} price objects, "
           f"{objects + alternates} rows with alternates, {len(data['marketSources'])} books")
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,11 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-peak-memory", action="store_true",
+                        help="skip the traced run of the large snapshot (the slowest part)")
     args = parser.parse_args(argv)
-    bench_build(args.seed, args.days, args.repeat)
-    bench_build(args.seed, 120, args.repeat)
+    build = bench_build(args.seed, args.days, args.repeat)
+    build_120 = bench_build(args.seed, 120, args.repeat)
     bench_one_day(args.seed, args.days)
-    bench_large(args.seed)
+    large = bench_large(args.seed, peak_memory=not args.no_peak_memory)
+    # no baseline: the bar is absolute (a season builds in seconds)
+    emit([figure(f"build_league, {args.days} days", build, "s"),
+          figure("build_league, 120 days", build_120, "s"),
+          figure("large Unabated snapshot render", large, "s")])
     return 0
 
 

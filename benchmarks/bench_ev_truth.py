@@ -20,6 +20,7 @@ import time
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+from result_line import emit, figure
 
 from helpers.core import db
 from helpers.demo.league import build_league
@@ -85,6 +86,14 @@ def main() -> None:
         for by in (None, "is_suspicious", "book_name", "market_type", "price_band"):
             print(f"\n-- {by or 'all eligible bets'}")
             print(summary(bets, by).to_string(index=False))
+    overall = summary(bets).iloc[0]
+    emit([figure("true EV / claimed EV of eligible bets", overall["true_over_claimed"], "x",
+                 (">=", 0.5)),
+          figure("mean true EV of eligible bets", 100 * overall["true_ev"], "%", (">", 0)),
+          figure("mean claimed EV (model)", 100 * overall["claimed_ev"], "%"),
+          figure("mean market EV (consensus)", 100 * overall["market_ev"], "%",
+                 baseline=True),
+          figure("EV step, median a day", statistics.median(seconds), "s")])
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_parsers import naive_unabated
+from result_line import emit, figure
 
 from helpers.core import db
 from helpers.core.settings import load_settings
@@ -138,7 +139,10 @@ def fill_table(con, rows: pd.DataFrame, target: int) -> int:
     return have
 
 
-def growth(rows: pd.DataFrame, sizes: list[int], repeat: int, tmp: Path) -> None:
+def growth(rows: pd.DataFrame, sizes: list[int], repeat: int, tmp: Path
+           ) -> list[tuple[int, float, float]]:
+    """Prints the table; returns (rows in table, pruned s, whole-table s) per size."""
+    measured = []
     con = db.connect(tmp / "growth.duckdb")
     print("\n2) insert one new capture into a growing fact_prop_odds (insert_new_rows)")
     print(f"{'rows in table':>14} {'pruned (s)':>11} {'whole-table baseline (s)':>25} "
@@ -176,10 +180,12 @@ def growth(rows: pd.DataFrame, sizes: list[int], repeat: int, tmp: Path) -> None
         total = con.execute("SELECT count(*) FROM fact_prop_odds").fetchall()[0][0]
         print(f"{total:>14,} {pruned:>11.3f} {whole:>25.3f} {whole / pruned:>5.1f}x "
               f"{statistics.median(reinsert):>24.3f}")
+        measured.append((total, pruned, whole))
     con.close()
+    return measured
 
 
-def recapture(body: bytes, repeat: int, tmp: Path) -> None:
+def recapture(body: bytes, repeat: int, tmp: Path) -> float:
     settings = load_settings({"OPS_HOME": str(tmp / "recap")})
     con = db.connect(settings.paths.db_path)
     first = ingest.load_payload(con, settings, unabated, Fetched("propodds", body, "json"),
@@ -195,6 +201,7 @@ def recapture(body: bytes, repeat: int, tmp: Path) -> None:
     con.close()
     print(f"\n3) identical re-capture: median {med:.3f} s, 0 rows added "
           f"(table stays at {total:,} = first capture's {first.rows_inserted:,})")
+    return med
 
 
 def cold_once(body_path: Path, tmp: Path) -> None:
@@ -251,8 +258,22 @@ def main(argv: list[str] | None = None) -> int:
               f"(json + dict per row -> DataFrame -> same insert)")
         print(f"   ratio      : {naive / e2e:.1f}x")
         parsed = unabated.parse(RawPayload("UNABATED", "propodds", body, CAPTURE, "x")).rows
-        growth(parsed, sizes, args.repeat, tmp)
-        recapture(body, args.repeat, tmp)
+        inserts = growth(parsed, sizes, args.repeat, tmp)
+        again = recapture(body, args.repeat, tmp)
+    figures = [figure("end-to-end ingest of one capture, warm", rows / e2e, "rows/s",
+                      (">=", 300_000)),
+               figure("end-to-end ingest, cold (fresh process)", rows / cold, "rows/s",
+                      (">=", 300_000)),
+               figure("naive ingest (json + dict per row, whole-table anti-join)",
+                      rows / naive, "rows/s", baseline=True)]
+    for total, pruned, whole in inserts:
+        figure_rows = f"{total / 1e6:.1f}M"
+        figures += [figure(f"insert a new capture into {figure_rows} rows (pruned)", pruned,
+                           "s", ("<=", 0.3)),
+                    figure(f"insert into {figure_rows} rows, whole-table anti-join", whole,
+                           "s", baseline=True)]
+    figures.append(figure("identical re-capture (0 rows added)", again, "s", ("<=", 0.1)))
+    emit(figures)
     return 0
 
 

@@ -24,6 +24,7 @@ from datetime import datetime
 
 import orjson
 import pandas as pd
+from result_line import emit, figure
 
 from helpers.core.teams import TEAMS, full_name
 from helpers.odds.vendors import oddsshark, playnow, unabated
@@ -284,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"OddsShark synthetic: {len(os_raw.body) / 1e6:.2f} MB, {res_os.items} prices -> "
           f"{len(res_os.rows)} rows in {t_os * 1000:.1f} ms, {len(res_os.rows) / t_os:,.0f} rows/s; "
           f"rejections {dict(res_os.rejections.counts)}")
+    emit([figure("Unabated parse", rows / t_fast, "rows/s", (">=", 300_000)),
+          figure("Unabated naive parse (json + dict per row)", len(naive_df) / t_naive,
+                 "rows/s", baseline=True),
+          figure("PlayNow parse", len(res_pn.rows) / t_pn, "rows/s"),
+          figure("OddsShark parse", len(res_os.rows) / t_os, "rows/s")])
     return 0
 
 

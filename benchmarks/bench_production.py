@@ -17,6 +17,7 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
+from result_line import emit, figure
 from scipy import stats
 
 from helpers.core import db
@@ -74,6 +75,12 @@ def main() -> None:
     naive = time.perf_counter() - t0
     print(f"3) probabilities of {len(frame)} rows: vectorised {vectorised * 1000:.1f} ms, "
           f"row by row {naive * 1000:.0f} ms ({naive / vectorised:.0f}x)")
+    emit([figure("first season refresh + snapshot, empty warehouse", cold, "s"),
+          figure(f"warm slate run_production ({len(result.slate_games)} games)",
+                 statistics.median(warm), "s"),
+          figure("snapshot probabilities, vectorised", vectorised * 1000, "ms"),
+          figure("snapshot probabilities, row by row with scipy", naive * 1000, "ms",
+                 baseline=True)])
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from evidence_history import generate_history
+from result_line import emit, figure
 
 from helpers.core import db
 from helpers.core.settings import load_settings
@@ -104,6 +105,13 @@ def main() -> int:
         verdict = "PASS" if median <= BAR_SECONDS else "FAIL"
         print(f"bar: {BAR_DAYS} days rendered in {median:.2f} s (<= {BAR_SECONDS:.0f} s): "
               f"{verdict}")
+    figures = [figure(f"render both reports, {days} days of history",
+                      statistics.median(results[days]["total"]), "s",
+                      ("<=", BAR_SECONDS) if days == BAR_DAYS else None)
+               for days in args.days]
+    figures.append(figure("render both reports, empty database", base_total, "s",
+                          baseline=True))
+    emit(figures)
     return 0
 
 

@@ -37,6 +37,7 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
+from result_line import emit, figure
 
 from helpers.core import db
 from helpers.demo.pricing import ALT_LINES, HALF_LINES, INTEGER_ALT_LINES
@@ -195,6 +196,12 @@ def main() -> None:
     scaled_rest = rest * len(slate) / real_games
     print(f"   estimate of the whole production step at {len(slate)} games: {syn['total']:.2f} "
           f"+ rest scaled by games {scaled_rest:.2f} = {syn['total'] + scaled_rest:.2f} s")
+    emit([figure(f"production snapshot, synthetic {len(slate)}-game slate (4 phases)",
+                 syn["total"], "s", ("<", BAR_SECONDS)),
+          figure(f"estimate of the whole production step at {len(slate)} games",
+                 syn["total"] + scaled_rest, "s"),
+          figure(f"real {real_games}-game slate, warm run_production", real_total, "s",
+                 baseline=True)])
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbformat.v4 import new_code_cell, new_notebook
+from result_line import emit, figure
 
 from runner.kernel import DEFAULT_KERNEL, ensure_kernel
 
@@ -73,6 +74,9 @@ def main() -> None:
     pm = report("papermill in-process (kernel start + save)", in_process)
     wk = report("runner step: worker process + papermill", worker)
     print(f"ratio papermill / baseline: {pm / base:5.1f}x; worker / papermill: {wk / pm:4.2f}x")
+    emit([figure("runner step on an empty notebook (worker + papermill)", wk, "s"),
+          figure("papermill in-process on an empty notebook", pm, "s"),
+          figure("python -c pass", base, "s", baseline=True)])
 
 
 if __name__ == "__main__":
