@@ -30,7 +30,8 @@ from helpers.odds.backfill import (
     days_between,
     dry_run_plan,
 )
-from runner.daily import EXIT_OK, EXIT_PARTIAL, new_run_id
+from runner.codes import EXIT_OK, EXIT_PARTIAL
+from runner.daily import new_run_id
 from runner.lock import RunLock
 from runner.registry import StepRecord, mark_interrupted, parameters_json, upsert_records
 

@@ -27,15 +27,12 @@ from helpers.core.errors import (
 )
 from helpers.core.settings import NUMBER_RULES, Settings, load_settings, parse_number
 from helpers.core.vendors import VENDORS
+from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RUN_STATUSES
 from runner.steps import STEPS, resolve_enabled
 
 if TYPE_CHECKING:
     import duckdb
 
-# runner.daily's exit codes and runner.runs' RUN_STATUSES (a test holds them equal), repeated
-# here so that parsing the command line does not import those modules.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-RUN_STATUSES = ("success", "partial", "failed", "interrupted", "running")
 
 # Exit 2: the command could not be carried out as given; nothing was written. A database
 # held by another process is refused before anything runs (mid-run it fails the run, exit 1).

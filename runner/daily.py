@@ -21,6 +21,7 @@ from helpers.core.clock import utcnow
 from helpers.core.errors import DatabaseBusyError, ReportRenderError
 from helpers.core.paths import check_run_paths
 from helpers.core.settings import Settings, redact
+from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
 from runner.registry import (
@@ -37,7 +38,6 @@ from runner.standby import Standby
 from runner.steps import STEPS, Step
 from runner.worker import one_line
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 # A run with this step enabled renders the reports at its end; so does a rerun, whose
 # repairs the reports must show.
 REPORT_AFTER = "diagnostics"

@@ -22,7 +22,7 @@ from helpers.core.models import CHALLENGER_MODELS
 from helpers.core.paths import check_writable_dir
 from helpers.core.steps import STEPS, Step, step_named
 from helpers.core.vendors import NHL_API, VENDOR_SPECS, VENDORS
-from runner.daily import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 
 # Steps whose capability has landed (`in_demo` in the step registry); the demo runs these
 # and nothing that would only fail with "not implemented yet".

@@ -28,7 +28,6 @@ from helpers.core.steps import STEPS
 STATUS_MARK = {"success": "✓", "partial": "◐", "failed": "✗", "timeout": "✗",
                "interrupted": "✗", "running": "…", "skipped": "·"}
 RERUN_STATUSES = ("failed", "timeout", "interrupted", "partial")
-RUN_STATUSES = ("success", "partial", "failed", "interrupted", "running")
 TRACEBACK_LINES = 12
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -20,6 +20,7 @@ driver as a cold one does (`worker.die_with_parent`), and its kernel with it.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import logging
 import os
@@ -134,12 +135,11 @@ class Standby:
     def go(self, spec_path: Path, result_path: Path, wall_clock_seconds: float) -> dict:
         """Start the step (its spec is written) and wait for its classification."""
         self.started = True
-        try:
-            assert self.proc.stdin is not None
+        assert self.proc.stdin is not None
+        # a worker that died on warm-up is classified as crashed below
+        with contextlib.suppress(BrokenPipeError):
             self.proc.stdin.write(f"{GO} {spec_path}\n".encode())
             self.proc.stdin.close()
-        except BrokenPipeError:  # the worker died on warm-up: classified as crashed below
-            pass
         try:
             return wait_for_result(self.proc, result_path, self.log_path, wall_clock_seconds)
         finally:
@@ -151,10 +151,8 @@ class Standby:
             return
         self.started = True  # once
         if self.proc.stdin is not None and not self.proc.stdin.closed:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            except BrokenPipeError:
-                pass
         try:
             self.proc.wait(timeout=CANCEL_WAIT_SECONDS)
         except subprocess.TimeoutExpired:

@@ -317,14 +317,6 @@ def test_bad_input_exits_2_in_one_line_and_writes_nothing(case: Case, tmp_path: 
         assert not home.exists()
 
 
-def test_the_cli_repeats_the_exit_codes_and_run_statuses_it_does_not_import() -> None:
-    from runner import cli, daily, runs
-
-    assert (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE) == (
-        daily.EXIT_OK, daily.EXIT_FAILED, daily.EXIT_USAGE)
-    assert cli.RUN_STATUSES == runs.RUN_STATUSES
-
-
 # ---------------------------------------------------------------- renormalize and bad data
 
 
