@@ -25,6 +25,8 @@ from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
 from runner.registry import (
+    REPORT_STEP,
+    REPORT_STEP_ORDER,
     RUN_STEP,
     RUN_STEP_ORDER,
     StepRecord,
@@ -195,7 +197,19 @@ def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, k
     A failed render leaves the previous reports in place and fails the run."""
     from runner.render import render_reports
 
+    from runner.render import executed_path
+
+    wait = settings.run.lock_wait_seconds
+    record = StepRecord(
+        run_id=run_record.run_id, slate_date=options.slate_date,
+        as_of_ts_utc=options.as_of, step=REPORT_STEP, step_order=REPORT_STEP_ORDER,
+        status="running", started_ts_utc=utcnow(), code_version=run_record.code_version,
+        rerun_of=options.rerun_of,
+        notebook_path=_relative(executed_path(settings, options.slate_date),
+                                settings.paths.ops_home))
+    write_records(settings.paths.db_path, [record], wait_seconds=wait)
     print(f"run {run_record.run_id}: rendering the reports", file=err)
+    t0 = time.monotonic()
     try:
         reports = render_reports(settings, options.slate_date, kernel,
                                  options.step_timeout_seconds, options.wall_clock_seconds,
@@ -203,14 +217,23 @@ def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, k
     except (ReportRenderError, OSError) as exc:  # recorded on the run's row and shown
         summary = redact(one_line(str(exc)), settings.secret_values())
         print(f"run {run_record.run_id}: report rendering failed - {summary}", file=err)
+        _finish(record, t0, "failed", "ReportRenderError", summary)
         run_record.status, run_record.error_type = "failed", "ReportRenderError"
         run_record.error_summary = f"{run_record.error_summary}; reports not rendered: {summary}"
-        write_records(settings.paths.db_path, [run_record],
-                      wait_seconds=settings.run.lock_wait_seconds)
+        write_records(settings.paths.db_path, [record, run_record], wait_seconds=wait)
         return EXIT_FAILED
+    _finish(record, t0, "success", None, f"daily and rolling reports for {options.slate_date}")
+    write_records(settings.paths.db_path, [record], wait_seconds=wait)
     for line in reports.lines():
         print(f"run {run_record.run_id}: {line}", file=err)
     return code
+
+
+def _finish(record: StepRecord, t0: float, status: str, error_type: str | None,
+            summary: str | None) -> None:
+    record.status, record.error_type, record.error_summary = status, error_type, summary
+    record.finished_ts_utc = utcnow()
+    record.duration_s = round(time.monotonic() - t0, 3)
 
 
 RUN_STATUS_BY_EXIT = {EXIT_OK: "success", EXIT_PARTIAL: "partial", EXIT_FAILED: "failed"}

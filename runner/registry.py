@@ -1,7 +1,10 @@
 """Rows of fact_run_registry: one per run (step 'run', order 0) and one per step.
 
 A run is visible from its start: its 'run' row is written with status 'running' before the
-first step, and each step's row is written 'running' before the step starts. Each row moves
+first step, and each step's row is written 'running' before the step starts. A run that
+renders the reports has a last row, step 'report' (order 6), written 'running' before the
+render: the run's own row is final by then (the reports show it), so without it a run
+killed while rendering would read as a success. Each row moves
 once, from 'running' to its final status. Rows a dead process left 'running' are marked
 'interrupted' by the next process that takes the run lock: holding the lock proves that no
 run that wrote them is alive.
@@ -24,6 +27,7 @@ from helpers.core.clock import utcnow
 
 REGISTRY_KEY = ("run_id", "step")
 RUN_STEP, RUN_STEP_ORDER = "run", 0
+REPORT_STEP, REPORT_STEP_ORDER = "report", 6
 
 
 @dataclass
@@ -74,15 +78,24 @@ def upsert_records(con: duckdb.DuckDBPyConnection, records: list[StepRecord]) ->
 
 
 def mark_interrupted(con: duckdb.DuckDBPyConnection, found_by: str) -> list[tuple[str, str]]:
-    """Mark every row still 'running' as 'interrupted'; return their (run_id, step).
-    Call only while holding the run lock."""
+    """Mark every row still 'running' as 'interrupted', and the run row of each run they
+    belong to (a run killed while rendering had its own row final already); return the
+    (run_id, step) of the rows found running. Call only while holding the run lock."""
     now = utcnow()
-    return con.execute(
+    summary = ("the process running this ended before it finished (killed, crashed or the "
+               "machine stopped); found by run ")
+    found = con.execute(
         "UPDATE fact_run_registry SET status = 'interrupted', finished_ts_utc = ?, "
-        "error_type = 'Interrupted', "
-        "error_summary = 'the process running this ended before it finished (killed, crashed "
-        "or the machine stopped); found by run ' || ? "
-        "WHERE status = 'running' RETURNING run_id, step", [now, found_by]).fetchall()
+        "error_type = 'Interrupted', error_summary = ? || ? "
+        "WHERE status = 'running' RETURNING run_id, step", [now, summary, found_by]).fetchall()
+    runs = sorted({run_id for run_id, _ in found})
+    if runs:
+        con.execute(
+            "UPDATE fact_run_registry SET status = 'interrupted', error_type = 'Interrupted', "
+            "error_summary = coalesce(error_summary || '; ', '') || 'then ' || ? || ? "
+            "WHERE step = ? AND status <> 'interrupted' AND list_contains(?, run_id)",
+            [summary, found_by, RUN_STEP, runs]).fetchall()
+    return found
 
 
 def parameters_json(parameters: dict) -> str:

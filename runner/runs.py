@@ -164,7 +164,14 @@ def failing_cell(notebook: Path) -> dict[str, Any] | None:
     error and the last lines of its traceback."""
     if not notebook.exists():
         return None
-    nb = nbformat.read(str(notebook), as_version=4)
+    try:
+        nb = nbformat.read(str(notebook), as_version=4)
+    except (OSError, ValueError) as exc:  # cut short by a kill mid-save (NotJSONError)
+        return {"cell": None, "execution_count": None, "source": "",
+                "ename": "UnreadableNotebook",
+                "evalue": f"{notebook.name} cannot be read ({type(exc).__name__}): the "
+                          f"process was probably killed while saving it",
+                "traceback_tail": []}
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []) or []:
             if output.get("output_type") == "error":
@@ -257,7 +264,12 @@ def rerun_steps(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str,
     if not failed:
         raise UsageError(f"run {run_id} has no failed step; name the steps to run again "
                          f"with --step")
-    return [s.name for s in STEPS if s.name in failed]
+    steps = [s.name for s in STEPS if s.name in failed]
+    if not steps:  # only its reports (step 'report') did not finish
+        raise UsageError(f"run {run_id}: every step finished, only its reports were not "
+                         f"rendered; render them with `python -m runner report --date "
+                         f"{rows['slate_date'].iloc[0]}`")
+    return steps
 
 
 # ---- text ------------------------------------------------------------------------------
@@ -299,7 +311,9 @@ def format_detail(d: dict[str, Any]) -> str:
         if s["summary"]:
             lines.append(f"    {s['summary']}")
         cell = s.get("failing_cell")
-        if cell:
+        if cell and cell["cell"] is None:
+            lines.append(f"    {cell['ename']}: {cell['evalue']}")
+        elif cell:
             lines.append(f"    failing cell {cell['cell']} (execution {cell['execution_count']}):")
             lines += [f"      | {line}" for line in cell["source"].splitlines()]
             lines.append("    traceback (last lines):")

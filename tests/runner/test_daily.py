@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from runner.daily import exit_code
+from runner.steps import STEPS
 from tests.runner.nbfactory import write_step_notebooks
 
 pytestmark = pytest.mark.slow
@@ -72,7 +73,9 @@ def test_all_steps_pass_and_are_registered(tmp_path: Path) -> None:
                      notebooks=nbs)
     assert proc.returncode == 0, proc.stderr
     rows = registry(home)
-    assert [rows[s]["status"] for s in rows] == ["success"] * 5
+    assert list(rows) == [*(step.name for step in STEPS), "report"]  # the render: its own row
+    assert [rows[s]["status"] for s in rows] == ["success"] * 6
+    assert rows["report"]["notebook_path"] == "outputs/monitoring/executed/report_2025-12-01.ipynb"
     first = rows["odds_ingestion"]
     assert str(first["slate_date"]) == "2025-12-01"
     assert first["duration_s"] > 0 and first["code_version"]
@@ -363,7 +366,7 @@ def test_second_concurrent_run_exits_2_and_db_stays_intact(tmp_path: Path) -> No
     assert first_run_id is None  # released at the end
     assert first.returncode == 0, first_err
     rows = registry(home)
-    assert [r["status"] for r in rows.values()] == ["success"] * 5
+    assert [r["status"] for r in rows.values()] == ["success"] * 6  # five steps and the render
     assert len({r["run_id"] for r in rows.values()}) == 1
     assert rows["odds_ingestion"]["run_id"] in second.stderr  # the message names the holder
 

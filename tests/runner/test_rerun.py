@@ -87,7 +87,7 @@ def test_a_failed_ingestion_is_listed_shown_rerun_and_repaired(warm_home) -> Non
     rows = registry(home)
     again = rows[rows["rerun_of"] == run_id]
     assert set(again["step"]) == {"run", "odds_ingestion", "production", "ev", "outcomes",
-                                  "diagnostics"}
+                                  "diagnostics", "report"}
     assert again.set_index("step").loc["odds_ingestion", "status"] == "success"
     assert (again["as_of_ts_utc"] == pd.Timestamp(WARM_MORNING)).all()
     new_id = again["run_id"].iloc[0]

@@ -50,13 +50,15 @@ def day_runs(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
 
 def day_steps(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """Every step row of the slate's runs, in run then step order, with `repaired_by`: a
-    later run of the same slate in which the same step succeeded (or was partial)."""
+    later run of the same slate in which the same step succeeded (or was partial). A 'report'
+    row still running is the render that is making this report: left out."""
     return _df(con, """
         WITH steps AS (
             SELECT s.*, r.started_ts_utc AS run_started
             FROM fact_run_registry s
             JOIN fact_run_registry r ON r.run_id = s.run_id AND r.step = 'run'
             WHERE s.slate_date = ? AND s.step <> 'run'
+              AND NOT (s.step = 'report' AND s.status = 'running')
         )
         SELECT s.run_id, s.step, s.step_order, s.status, s.duration_s, s.error_type,
                s.error_summary, s.notebook_path,
