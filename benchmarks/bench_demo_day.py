@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import statistics
 import subprocess
 import sys
@@ -57,7 +56,7 @@ from pathlib import Path
 
 import duckdb
 import nbformat
-from bench_step_overhead import empty_notebook
+from bench_step_overhead import empty_step_spec
 from result_line import emit, figure
 
 from helpers.core.steps import STEPS
@@ -224,14 +223,7 @@ def empty_step_seconds(repeat: int) -> list[float]:
     kernel = ensure_kernel(DEFAULT_KERNEL)
     times = []
     with tempfile.TemporaryDirectory(prefix="bench-demo-day-empty-") as tmp:
-        folder = Path(tmp)
-        source = folder / "empty.ipynb"
-        empty_notebook(source)
-        spec = {"input": str(source), "output": str(folder / "out.ipynb"),
-                "parameters": {"run_id": "bench"}, "kernel_name": kernel,
-                "execution_timeout": 60, "cwd": tmp, "result_path": str(folder / "r.json")}
-        spec_path = folder / "spec.json"
-        spec_path.write_text(json.dumps(spec))
+        _, spec_path = empty_step_spec(Path(tmp), kernel)
         for _ in range(repeat):
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "runner.worker", str(spec_path)], check=True,

@@ -44,18 +44,24 @@ def timed(fn, n: int) -> list[float]:
     return out
 
 
+def empty_step_spec(folder: Path, kernel: str) -> tuple[Path, Path]:
+    """An empty notebook and the worker spec that runs it as the driver runs a step."""
+    source = folder / "empty.ipynb"
+    empty_notebook(source)
+    spec = {"input": str(source), "output": str(folder / "out_worker.ipynb"),
+            "parameters": {"run_id": "bench"}, "kernel_name": kernel,
+            "execution_timeout": 60, "cwd": str(folder), "result_path": str(folder / "r.json")}
+    spec_path = folder / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    return source, spec_path
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     kernel = ensure_kernel(DEFAULT_KERNEL)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        source = tmpdir / "empty.ipynb"
-        empty_notebook(source)
-        spec = {"input": str(source), "output": str(tmpdir / "out_worker.ipynb"),
-                "parameters": {"run_id": "bench"}, "kernel_name": kernel,
-                "execution_timeout": 60, "cwd": tmp, "result_path": str(tmpdir / "r.json")}
-        spec_path = tmpdir / "spec.json"
-        spec_path.write_text(json.dumps(spec))
+        source, spec_path = empty_step_spec(tmpdir, kernel)
 
         floor = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), n)
         in_process = timed(lambda: papermill.execute_notebook(

@@ -233,17 +233,24 @@ def slate_games(emu: Emulator, slate: date) -> set[int]:
             for g in day["games"]}
 
 
+def nhl_case(emu: Emulator, template: Path, tmp_path: Path
+             ) -> tuple[Settings, duckdb.DuckDBPyConnection, set[int]]:
+    """A copy of the next-day template, open, the clock at that morning; and the games of
+    the slate before, which the case's step must load or grade."""
+    settings = settings_for(emu, home_from(template, tmp_path))
+    con = db.connect(settings.paths.db_path)
+    yesterday = slate_games(emu, WARM_SLATE)
+    emu.set_clock(NEXT_MORNING)
+    return settings, con, yesterday
+
+
 @pytest.mark.parametrize("kind", list(NHL_FAILING))
 @pytest.mark.parametrize("route", ["nhl_schedule", "nhl_boxscore"])
 def test_the_nhl_api_failing_during_production(
         faulty: Emulator, next_day_template: Path, tmp_path: Path, route: str,
         kind: str) -> None:
-    home = home_from(next_day_template, tmp_path)
-    settings = settings_for(faulty, home)
-    con = db.connect(settings.paths.db_path)
-    yesterday = slate_games(faulty, WARM_SLATE)
+    settings, con, yesterday = nhl_case(faulty, next_day_template, tmp_path)
     before = stored_counts(con)
-    faulty.set_clock(NEXT_MORNING)
     faulty.set_fault(route, kind, count=None, **NHL_FAILING[kind])
 
     if route == "nhl_schedule" and kind != "live":
@@ -292,11 +299,7 @@ def test_the_nhl_api_failing_during_production(
 def test_the_nhl_api_failing_during_outcomes(
         faulty: Emulator, next_day_template: Path, tmp_path: Path, route: str,
         kind: str) -> None:
-    home = home_from(next_day_template, tmp_path)
-    settings = settings_for(faulty, home)
-    con = db.connect(settings.paths.db_path)
-    yesterday = slate_games(faulty, WARM_SLATE)
-    faulty.set_clock(NEXT_MORNING)
+    settings, con, yesterday = nhl_case(faulty, next_day_template, tmp_path)
     faulty.set_fault(route, kind, count=None, **NHL_FAILING[kind])
     result = run_outcomes(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
     if route == "nhl_schedule":

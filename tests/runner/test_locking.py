@@ -60,6 +60,13 @@ def finish(proc: subprocess.Popen, home: Path) -> None:
     assert {r["status"] for r in registry_rows(home)} <= {"success", "skipped"}
 
 
+def earlier_capture(home: Path, notebooks: Path) -> None:
+    """An odds-only run before the one under test: a database, no reports yet."""
+    first = runner(home, "daily", "--run-odds-ingestion", "--date", SLATE, "--as-of",
+                   f"{SLATE}T14:00:00Z", notebooks=notebooks)
+    assert first.returncode == 0, first.stderr
+
+
 def last_line(proc: subprocess.CompletedProcess) -> str:
     return proc.stderr.strip().splitlines()[-1]
 
@@ -96,25 +103,25 @@ def test_report_during_a_run_between_database_writes_just_reads(home: Path,
                                                                 tmp_path: Path) -> None:
     """The run holds its lock but no step has the file open: the report needs neither."""
     notebooks = write_step_notebooks(tmp_path / "nb", {"production": "hold"})
-    first = runner(home, "daily", "--run-odds-ingestion", "--date", SLATE, "--as-of",
-                   f"{SLATE}T14:00:00Z", notebooks=notebooks)
-    assert first.returncode == 0, first.stderr
+    earlier_capture(home, notebooks)
+    daily_report = home / "outputs" / "monitoring" / f"daily_report_{SLATE}.md"
+    assert not daily_report.exists()  # an odds-only run renders nothing
     daily = start_daily(home, notebooks)
     try:
         wait_for_line(daily, "[2/5] production: running")
         report = runner(home, "report", "--date", SLATE, notebooks=notebooks)
+        # before the run's own render (after its last step): this is the report command's
+        rendered_during_the_run = daily_report.exists()
     finally:
         finish(daily, home)
     assert report.returncode == 0, report.stderr
-    assert (home / "outputs" / "monitoring" / f"daily_report_{SLATE}.md").exists()
+    assert rendered_during_the_run and f"daily report: {daily_report}" in report.stderr
 
 
 def test_report_while_a_step_writes_exits_2_and_replaces_nothing(home: Path,
                                                                  tmp_path: Path) -> None:
     notebooks = write_step_notebooks(tmp_path / "nb", {"production": "hold_db"})
-    first = runner(home, "daily", "--run-odds-ingestion", "--date", SLATE, "--as-of",
-                   f"{SLATE}T14:00:00Z", notebooks=notebooks)
-    assert first.returncode == 0, first.stderr
+    earlier_capture(home, notebooks)
     rendered = runner(home, "report", "--date", SLATE, notebooks=notebooks)
     assert rendered.returncode == 0, rendered.stderr
     reports = home / "outputs" / "monitoring"
@@ -147,9 +154,7 @@ def test_an_analyst_reading_the_database(home: Path, tmp_path: Path) -> None:
     """An analyst's read-only connection: another reader (the report) works beside it; a
     writer (daily, a backfill) gets one line naming the holder and writes nothing."""
     notebooks = write_step_notebooks(tmp_path / "nb", {})
-    first = runner(home, "daily", "--run-odds-ingestion", "--date", SLATE, "--as-of",
-                   f"{SLATE}T14:00:00Z", notebooks=notebooks)
-    assert first.returncode == 0, first.stderr
+    earlier_capture(home, notebooks)
     database = home / "data" / "ops.duckdb"
     analyst = _hold(database, read_only=True, seconds=60)
     try:
