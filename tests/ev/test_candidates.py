@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.core.markets import MARKETS
+from helpers.ev.blend import PRIOR, Blend
 from helpers.ev.candidates import GATES, Gates, ev_candidates, funnel
 
 AS_OF = datetime(2025, 12, 1, 15, 0)
@@ -40,9 +43,16 @@ SNAP = snapshot((10, 100, "SOG", 2.5, 0.60, 0.40, 0.0, 30),
                 (10, 100, "SOG", 3.0, 0.40, 0.45, 0.15, 30))
 
 
-def run(rows, snap=SNAP, games=GAMES, gates=GATES_DEFAULT, snapshot_ts=AS_OF, as_of=AS_OF):
+# A blend that is the model alone (coefficient 1 on its logit): p_price = p_model, so the
+# arithmetic below is the model's; the consensus-only prior is tested apart.
+MODEL_ONLY = {m: Blend(m, "fitted", np.array([0.0, 1.0, 0.0]), 0, 0) for m in MARKETS}
+CONSENSUS_ONLY = {m: Blend(m, "prior", PRIOR.copy(), 0, 0) for m in MARKETS}
+
+
+def run(rows, snap=SNAP, games=GAMES, gates=GATES_DEFAULT, snapshot_ts=AS_OF, as_of=AS_OF,
+        blends=MODEL_ONLY):
     return ev_candidates(pd.DataFrame(rows), snap, games, snapshot_ts_utc=snapshot_ts,
-                         as_of=as_of, gates=gates)
+                         as_of=as_of, gates=gates, blends=blends)
 
 
 def test_ev_fair_consensus_and_kelly_by_hand() -> None:
@@ -54,13 +64,16 @@ def test_ev_fair_consensus_and_kelly_by_hand() -> None:
     dk_fair = (1 / 2.0) / (1 / 2.0 + 1 / 1.8)
     fd_fair = (1 / 1.7) / (1 / 1.7 + 1 / 2.2)
     assert dk_over["p_model"] == 0.60
+    assert dk_over["p_price"] == pytest.approx(0.60)
     assert dk_over["ev"] == pytest.approx(0.60 * 2.0 - 1)                    # 0.20
+    assert dk_over["ev_model"] == pytest.approx(0.60 * 2.0 - 1)
     assert dk_over["p_implied"] == pytest.approx(0.5)
     assert dk_over["p_fair"] == pytest.approx(dk_fair)
     # consensus: median of the two books' fair over p (0.519: the price at 2.0 beats it)
     assert dk_over["p_consensus"] == pytest.approx((dk_fair + fd_fair) / 2)
     assert dk_over["n_consensus_books"] == 2
     assert dk_over["kelly_fraction"] == pytest.approx((1.0 * 0.6 - 0.4) / 1.0)
+    assert dk_over["stake_fraction"] == pytest.approx(0.25 * dk_over["kelly_fraction"])
     assert dk_over["ev_market"] == pytest.approx(dk_over["p_consensus"] * 2.0 - 1)
     assert bool(dk_over["is_eligible"]) and dk_over["exclusion_reason"] is None
     # the under at 1.8 with p 0.4: negative EV, below the edge
@@ -114,11 +127,62 @@ def test_the_market_gate_needs_the_consensus_to_agree() -> None:
     assert bool(run(rows, gates=off).iloc[0]["is_eligible"])
 
 
-def test_a_market_gate_with_no_consensus_excludes() -> None:
-    # an over-only price (no pair): no fair p, no consensus
+def test_a_prop_with_no_consensus_is_not_priced() -> None:
+    # an over-only price (no pair): no fair p, no consensus, nothing to price against
     out = run([odds_row(odds_decimal=2.0)])
     assert out.iloc[0]["p_consensus"] != out.iloc[0]["p_consensus"]  # NaN
-    assert out.iloc[0]["exclusion_reason"] == "market_disagrees"
+    assert pd.isna(out.iloc[0]["p_price"]) and pd.isna(out.iloc[0]["ev"])
+    assert out.iloc[0]["ev_model"] == pytest.approx(0.20)   # the model's claim, kept apart
+    assert out.iloc[0]["exclusion_reason"] == "no_consensus"
+
+
+def test_the_prior_prices_at_the_consensus() -> None:
+    # the consensus-only prior: p_price is the consensus, so EV is the market EV
+    rows = [odds_row(odds_decimal=2.1), odds_row(side="UNDER", odds_decimal=1.8),
+            odds_row(book_id_vendor="2", book_name="FanDuel", odds_decimal=1.9),
+            odds_row(book_id_vendor="2", book_name="FanDuel", side="UNDER", odds_decimal=2.0)]
+    out = run(rows, blends=CONSENSUS_ONLY)
+    assert np.allclose(out["p_price"], out["p_consensus"])
+    assert np.allclose(out["ev"], out["ev_market"])
+    assert set(out["price_method"]) == {"prior"}
+    assert out.iloc[0]["ev_model"] == pytest.approx(0.60 * 2.1 - 1)
+
+
+def test_leaving_the_book_out_prices_each_book_against_the_others() -> None:
+    rows = [odds_row(odds_decimal=2.0), odds_row(side="UNDER", odds_decimal=1.8),
+            odds_row(book_id_vendor="2", book_name="FanDuel", odds_decimal=1.7),
+            odds_row(book_id_vendor="2", book_name="FanDuel", side="UNDER", odds_decimal=2.2)]
+    loo = Gates(**{**GATES_DEFAULT.__dict__, "leave_book_out": True})
+    out = run(rows, gates=loo)
+    dk_fair = (1 / 2.0) / (1 / 2.0 + 1 / 1.8)
+    fd_fair = (1 / 1.7) / (1 / 1.7 + 1 / 2.2)
+    assert out.iloc[0]["p_consensus"] == pytest.approx(fd_fair)   # DraftKings vs FanDuel
+    assert out.iloc[2]["p_consensus"] == pytest.approx(dk_fair)   # FanDuel vs DraftKings
+    assert list(out["n_consensus_books"]) == [1, 1, 1, 1]
+    # alone on a prop, a book has no one to be held to
+    alone = run(rows[:2], gates=loo)
+    assert set(alone["exclusion_reason"]) == {"no_consensus"}
+
+
+def test_the_same_bet_through_two_vendors_is_one_eligible_row() -> None:
+    # DraftKings' over at 2.0 seen on Unabated and on OddsShark (other vendor keys), plus
+    # FanDuel's pair for a consensus: one bet at DraftKings, the fresher capture kept
+    later = AS_OF + timedelta(minutes=5)
+    rows = [odds_row(odds_decimal=2.0), odds_row(side="UNDER", odds_decimal=1.8),
+            odds_row(source_vendor="ODDSSHARK", player_key_vendor="Aho|", book_id_vendor=None,
+                     capture_ts_utc=later, odds_decimal=2.0),
+            odds_row(book_id_vendor="2", book_name="FanDuel", odds_decimal=1.75),
+            odds_row(book_id_vendor="2", book_name="FanDuel", side="UNDER", odds_decimal=2.1)]
+    out = run(rows, snapshot_ts=later)
+    dk_over = out[(out["book_name"] == "DraftKings") & (out["side"] == "OVER")]
+    assert list(dk_over["exclusion_reason"].fillna("eligible")) == ["duplicate_bet",
+                                                                    "eligible"]
+    assert dk_over.iloc[1]["source_vendor"] == "ODDSSHARK"
+    assert int(out["is_eligible"].sum()) == 1 + int(out.loc[out["book_name"] == "FanDuel",
+                                                            "is_eligible"].sum())
+    # without the duplicate the eligible count is the same: it only collapses rows
+    assert int(run([r for i, r in enumerate(rows) if i != 2])["is_eligible"].sum()) == \
+        int(out["is_eligible"].sum())
 
 
 def test_a_book_shown_by_two_vendors_votes_once_and_dfs_never() -> None:
@@ -173,26 +237,58 @@ def test_no_snapshot_means_no_probability_for_every_row() -> None:
 def test_missing_columns_are_named() -> None:
     with pytest.raises(ValueError, match="odds lacks columns"):
         ev_candidates(pd.DataFrame({"x": [1]}), SNAP, GAMES, snapshot_ts_utc=AS_OF,
-                      as_of=AS_OF, gates=GATES_DEFAULT)
+                      as_of=AS_OF, gates=GATES_DEFAULT, blends=MODEL_ONLY)
+
+
+NAMES = pd.DataFrame({"player_id": [100, 101], "player_name": ["A", "B"],
+                      "team": ["X", "X"]})
+GAME_LABELS = pd.DataFrame({"game_id": [10], "home_team": ["TOR"], "away_team": ["EDM"],
+                            "start_ts_utc": [START]})
+
+
+def test_best_bets_are_one_row_per_prop_and_side_with_every_book_at_the_best_price() -> None:
+    from helpers.ev.report import best_by_prop
+
+    rows = [odds_row(odds_decimal=2.1), odds_row(side="UNDER", odds_decimal=1.8),
+            # FanDuel at the same best price, seen through two vendors
+            odds_row(book_id_vendor="2", book_name="FanDuel", odds_decimal=2.1),
+            odds_row(book_id_vendor="2", book_name="FanDuel", side="UNDER", odds_decimal=1.8),
+            odds_row(source_vendor="ODDSSHARK", player_key_vendor="Aho|", book_id_vendor=None,
+                     book_name="FanDuel", odds_decimal=2.1),
+            # BetMGM eligible too, at a worse price
+            odds_row(book_id_vendor="3", book_name="BetMGM", odds_decimal=2.0),
+            odds_row(book_id_vendor="3", book_name="BetMGM", side="UNDER", odds_decimal=1.85)]
+    out = run(rows, gates=Gates(**{**GATES_DEFAULT.__dict__, "min_market_edge": -1.0}))
+    best = best_by_prop(out, GAME_LABELS, NAMES)
+    assert len(best) == 1
+    row = best.iloc[0]
+    assert (row["player_name"], row["side"], row["odds_decimal"]) == ("A", "OVER", 2.1)
+    assert row["books"] == "DraftKings, FanDuel"
+    assert row["vendors"] == "ODDSSHARK, UNABATED"
+    assert row["n_books"] == 3
+    assert row["game"] == "EDM @ TOR" and row["start_et"] == "2025-12-01 19:00 ET"
+    assert row["ev"] == pytest.approx(0.6 * 2.1 - 1)
+    assert row["stake_fraction"] == pytest.approx(0.25 * (1.1 * 0.6 - 0.4) / 1.1)
 
 
 def test_best_bets_list_unflagged_bets_first_in_each_market() -> None:
     from types import SimpleNamespace
 
-    from helpers.ev.report import ranked_eligible
+    from helpers.ev.report import best_bets_markdown, best_by_prop, ranked_eligible
 
-    rows = [odds_row(player_key_vendor=f"p{i}", player_id=100 + i, odds_decimal=d)
-            for i, d in enumerate((3.0, 2.2))]
+    rows = [odds_row(player_key_vendor=f"p{i}", player_id=100 + i, odds_decimal=d, side=side)
+            for i, d in enumerate((3.0, 2.2)) for side in ("OVER", "UNDER")]
     snap = snapshot((10, 100, "SOG", 2.5, 0.60, 0.40, 0.0, 4),    # thin history: flagged
                     (10, 101, "SOG", 2.5, 0.55, 0.45, 0.0, 30))
     no_gates = Gates(90, 0, -1.0, -1.0, frozenset(), frozenset())
     out = run(rows, snap=snap, gates=no_gates)
-    ranked = ranked_eligible(out, pd.DataFrame({"player_id": [100, 101],
-                                                "player_name": ["A", "B"], "team": ["X", "X"]}))
-    assert list(ranked["player_name"]) == ["A", "B"]          # by EV: A's 80% before B's 21%
-    from helpers.ev.report import best_bets_markdown
-    text = best_bets_markdown(SimpleNamespace(slate_date="2025-12-01", snapshot_id="s",
-                                              candidates=out), ranked, "")
+    ranked = ranked_eligible(out, NAMES)
+    assert list(ranked["player_name"])[:2] == ["A", "B"]      # by EV: A's 80% before B's 21%
+    best = best_by_prop(out, GAME_LABELS, NAMES)
+    result = SimpleNamespace(slate_date="2025-12-01", snapshot_id="s", candidates=out,
+                             model_version="p10-nhlapi", blends=MODEL_ONLY)
+    text = best_bets_markdown(result, best, "")
     table = [line for line in text.splitlines() if line.startswith("| 1 ") or
              line.startswith("| 2 ")]
     assert [line.split("|")[2].strip() for line in table] == ["B", "A"]  # unflagged first
+    assert all("EDM @ TOR" in line for line in table)

@@ -63,9 +63,25 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     # EV recomputed from the CSV's own columns, independently of helpers.odds.prices
     csv = pd.read_csv(result.csv_path)
     assert len(csv) == len(result.eligible)
-    p_loss = 1 - csv["p_model"] - csv["p_push"]
-    recomputed = csv["p_model"] * (csv["odds_decimal"] - 1) - p_loss
+    p_loss = 1 - csv["p_price"] - csv["p_push"]
+    recomputed = csv["p_price"] * (csv["odds_decimal"] - 1) - p_loss
     assert (recomputed - csv["ev"]).abs().max() < 1e-9
+    model_loss = 1 - csv["p_model"] - csv["p_push"]
+    recomputed = csv["p_model"] * (csv["odds_decimal"] - 1) - model_loss
+    assert (recomputed - csv["ev_model"]).abs().max() < 1e-9
+    # one row per bet, and the best bets one row per prop and side, each naming its game
+    bet = ["book_name", "game_id", "player_id", "market_type", "line", "side"]
+    assert not csv.duplicated(bet).any()
+    best = pd.read_csv(result.best_bets_csv_path)
+    assert not best.duplicated(["game_id", "player_id", "market_type", "line", "side"]).any()
+    assert len(best) > 20, best
+    assert best["game"].str.fullmatch(r"[A-Z]{3} @ [A-Z]{3}").all()
+    assert best["books"].notna().all() and best["vendors"].notna().all()
+    assert len(best) == csv.groupby(["game_id", "player_id", "market_type", "line",
+                                     "side"]).ngroups
+    # no graded history on this first slate: every market priced at the prior
+    fits = con_fits(settings)
+    assert set(fits["method"]) == {"prior"} and (fits["n_props"] == 0).all()
     assert (csv["ev"] >= settings.ev.min_edge).all()
     assert list(csv["rank"]) == list(range(1, len(csv) + 1))
     assert csv["ev"].is_monotonic_decreasing
@@ -87,6 +103,14 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     assert settled["ev"].mean() > settled["true_ev"].mean()
 
 
+def con_fits(settings: Settings) -> pd.DataFrame:
+    con = db.connect(settings.paths.db_path)
+    try:
+        return con.execute("SELECT * FROM fact_price_blend_fits WHERE run_id = 'morning'").df()
+    finally:
+        con.close()
+
+
 def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) -> None:
     emu, settings = world
     emu.set_clock(MORNING)
@@ -104,14 +128,14 @@ def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) ->
     assert (early & mapped).sum() > 100
 
     # a new snapshot in the evening: the early games have still started, and the morning's
-    # prices of the others are stale against it (the vendors serve no started game, so
-    # the "live" gate is held by the unit tests)
+    # prices of the others are stale against it. The evening's schedule says the early
+    # games are LIVE (dim_scheduled_games), and the live gate comes first
     emu.set_clock(evening)
     run_production(con, settings, SLATE, evening, "evening-2")
     result = run_ev(con, settings, SLATE, evening, "evening-2")
     reasons = result.candidates.loc[result.candidates["p_model"].notna(), "exclusion_reason"]
     early = pd.to_datetime(result.candidates.loc[reasons.index, "event_start_ts_utc"]) <= evening
-    assert (reasons[early] == "started").all() and early.sum() > 100
+    assert (reasons[early] == "live").all() and early.sum() > 100
     assert (reasons[~early] == "stale_odds").all() and (~early).sum() > 100
     assert len(result.eligible) == 0
     assert "No eligible bets" in result.markdown_path.read_text()

@@ -54,6 +54,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "registry rows of a rerun name the run they repeat",
               _sql_file("migration_0007.sql")),
     Migration(8, "backfill checkpoints", _sql_file("migration_0008.sql")),
+    Migration(9, "EV priced from a blend fitted on graded evidence; bet results keep their "
+                 "claims", _sql_file("migration_0009.sql")),
 )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from helpers.core.errors import SettingsError
 from helpers.core.markets import MARKETS
-from helpers.core.models import CHALLENGER_MODELS
+from helpers.core.models import CHALLENGER_MODELS, PRODUCTION_MODEL
 from helpers.core.steps import STEPS
 from helpers.core.vendors import NHL_API, NHL_API_DEFAULT_BASE_URL, VENDOR_SPECS, VENDORS
 
@@ -59,6 +59,11 @@ DEFAULTS: dict[str, str] = {
     "EV_MIN_MARKET_EDGE": "0",
     "EV_EXCLUDE_BOOK_TYPES": "DERIVED,DFS",
     "EV_EXCLUDE_MARKETS": "",
+    "EV_MODEL_VERSION": PRODUCTION_MODEL,
+    "EV_BLEND_WINDOW_DAYS": "28",
+    "EV_BLEND_MIN_PROPS": "300",
+    "EV_CONSENSUS_LEAVE_BOOK_OUT": "off",
+    "EV_KELLY_FRACTION": "0.25",
     "OUTCOMES_LOOKBACK_DAYS": "3",
 }
 
@@ -92,6 +97,9 @@ NUMBER_RULES: dict[str, NumberRule] = {
     "EV_EVENT_START_GRACE_MINUTES": NumberRule(0, 24 * 60, allow_minimum=True),
     "EV_MIN_EDGE": NumberRule(-1, 10),
     "EV_MIN_MARKET_EDGE": NumberRule(-1, 10, allow_minimum=True),
+    "EV_BLEND_WINDOW_DAYS": NumberRule(1, 366, allow_minimum=True, integer=True),
+    "EV_BLEND_MIN_PROPS": NumberRule(10, 1_000_000, allow_minimum=True, integer=True),
+    "EV_KELLY_FRACTION": NumberRule(0, 1, allow_minimum=True),
     "OUTCOMES_LOOKBACK_DAYS": NumberRule(1, 366, allow_minimum=True, integer=True),
 }
 
@@ -165,6 +173,11 @@ class EvSettings:
     min_market_edge: float  # -1: off
     exclude_book_types: frozenset[str]
     exclude_markets: frozenset[str]
+    model_version: str = PRODUCTION_MODEL  # the snapshot the pricing blend starts from
+    blend_window_days: int = 28            # graded slates before the priced one, at most
+    blend_min_props: int = 300             # graded props a market's fit needs, else the prior
+    consensus_leave_book_out: bool = False  # price each book against the others' consensus
+    kelly_fraction: float = 0.25           # stake = this x full Kelly on p_price
 
 
 @dataclass(frozen=True)
@@ -216,6 +229,11 @@ class Settings:
             "EV_MIN_MARKET_EDGE": f"{self.ev.min_market_edge:g}",
             "EV_EXCLUDE_BOOK_TYPES": ",".join(sorted(self.ev.exclude_book_types)),
             "EV_EXCLUDE_MARKETS": ",".join(sorted(self.ev.exclude_markets)),
+            "EV_MODEL_VERSION": self.ev.model_version,
+            "EV_BLEND_WINDOW_DAYS": str(self.ev.blend_window_days),
+            "EV_BLEND_MIN_PROPS": str(self.ev.blend_min_props),
+            "EV_CONSENSUS_LEAVE_BOOK_OUT": _flag(self.ev.consensus_leave_book_out),
+            "EV_KELLY_FRACTION": f"{self.ev.kelly_fraction:g}",
             "OUTCOMES_LOOKBACK_DAYS": str(self.outcomes.lookback_days),
         }
         return {name: values[name] for name in DEFAULTS}
@@ -370,7 +388,20 @@ def _vendors(env: _Env) -> VendorSettings:
                           base_urls=base_urls, secrets=secrets)
 
 
-def _ev(env: _Env) -> EvSettings:
+def _ev_model_version(env: _Env, challengers: tuple[str, ...]) -> str:
+    """The snapshot EV prices from: production, or a challenger that is snapshotted."""
+    raw = env.get("EV_MODEL_VERSION")
+    known = (PRODUCTION_MODEL, *CHALLENGER_MODELS)
+    version = raw.strip().lower()
+    if version not in known:
+        raise SettingsError("EV_MODEL_VERSION", raw, f"one of {', '.join(known)}")
+    if version != PRODUCTION_MODEL and version not in challengers:
+        raise SettingsError("EV_MODEL_VERSION", raw, f"{PRODUCTION_MODEL}, or a version "
+                            "listed in MODEL_CHALLENGERS (only those are snapshotted)")
+    return version
+
+
+def _ev(env: _Env, challengers: tuple[str, ...]) -> EvSettings:
     return EvSettings(
         odds_freshness_minutes=env.number("EV_ODDS_FRESHNESS_MINUTES"),
         event_start_grace_minutes=env.number("EV_EVENT_START_GRACE_MINUTES"),
@@ -379,18 +410,23 @@ def _ev(env: _Env) -> EvSettings:
         exclude_book_types=frozenset(parse_name_list(
             "EV_EXCLUDE_BOOK_TYPES", env.get("EV_EXCLUDE_BOOK_TYPES"), BOOK_TYPES)),
         exclude_markets=frozenset(parse_name_list(
-            "EV_EXCLUDE_MARKETS", env.get("EV_EXCLUDE_MARKETS"), MARKETS)))
+            "EV_EXCLUDE_MARKETS", env.get("EV_EXCLUDE_MARKETS"), MARKETS)),
+        model_version=_ev_model_version(env, challengers),
+        blend_window_days=int(env.number("EV_BLEND_WINDOW_DAYS")),
+        blend_min_props=int(env.number("EV_BLEND_MIN_PROPS")),
+        consensus_leave_book_out=env.flag("EV_CONSENSUS_LEAVE_BOOK_OUT"),
+        kelly_fraction=env.number("EV_KELLY_FRACTION"))
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Parse the environment (default: os.environ). Raises SettingsError naming the variable."""
     source = _Env(os.environ if env is None else env)
+    challengers = parse_name_list("MODEL_CHALLENGERS", source.get("MODEL_CHALLENGERS"),
+                                  CHALLENGER_MODELS, upper=False)
     return Settings(
         paths=_paths(source), run=_run(source), http=_http(source), vendors=_vendors(source),
-        model=ModelSettings(challengers=parse_name_list(
-            "MODEL_CHALLENGERS", source.get("MODEL_CHALLENGERS"), CHALLENGER_MODELS,
-            upper=False)),
-        ev=_ev(source),
+        model=ModelSettings(challengers=challengers),
+        ev=_ev(source, challengers),
         outcomes=OutcomesSettings(lookback_days=int(source.number("OUTCOMES_LOOKBACK_DAYS"))),
         explicit=frozenset(name for name in DEFAULTS if source.raw(name)),
     )

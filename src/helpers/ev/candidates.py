@@ -1,4 +1,4 @@
-"""EV of every priced prop of a slate against the production snapshot, gated and explained.
+"""EV of every priced prop of a slate against a snapshot, gated and explained.
 
 Pure: frames in, one frame out (the rows of `fact_ev_candidates`). The step's IO edge is
 `helpers.ev.step`. Join on NHL ids only (game_id, player_id): two players with one name
@@ -9,17 +9,24 @@ Per priced row (the latest capture of a vendor/book/event/player/market/line/sid
 - p_implied = 1 / decimal (vig included); p_fair: the same book's OVER/UNDER pair de-vigged
   (multiplicative), when both sides are priced;
 - p_consensus: the median of the sportsbooks' fair p on the same prop and side (DFS and
-  derived prices left out; a book shown by two vendors counts once);
-- ev = p_win (d - 1) - p_loss, p_loss = 1 - p_win - p_push; kelly: full Kelly, floored at 0;
-- ev_market: the same EV with the consensus p in place of the model's (on an integer line
-  the consensus is P(win | no push), the push probability the model's);
+  derived prices left out; a book shown by two vendors counts once; with
+  `leave_book_out`, the row's own book left out too);
+- p_price: the win probability the bet is priced at, the market's blend of the model and
+  the consensus fitted on graded history (`helpers.ev.blend`);
+- ev = p_price (d - 1) - p_loss, p_loss = 1 - p_price - p_push; ev_model: the same with
+  p_model; kelly_fraction: full Kelly on p_price, floored at 0; stake_fraction: the
+  fractional-Kelly stake (kelly_multiplier x kelly_fraction);
+- ev_market: the same EV with the consensus p (on an integer line the consensus is
+  P(win | no push), the push probability the model's);
 - odds_age_minutes: snapshot time - capture time; minutes_to_start: start - as_of.
 
-Gates, in funnel order; a row's reason is the first it fails (GATES). The last one asks the
-market to agree: a price that beats the model but not the sportsbooks' consensus is more
-often a model error than an edge (measured on the demo world: without it the eligible bets
-lose money; see docs/domain.md). Suspicion is not a gate: `is_suspicious` with
-`suspicious_reasons` says why a claimed edge deserves a look.
+Gates, in funnel order; a row's reason is the first it fails (GATES). A price that beats
+the blend must also beat the sportsbooks' consensus (`market_disagrees`). The last gate
+makes one row per bet: the same book's price for the same prop and side reached through a
+second vendor (FanDuel via Unabated and via OddsShark) is one bet; the freshest capture
+(then the best price, then the vendor name) stays eligible, the others are
+`duplicate_bet`. Suspicion is not a gate: `is_suspicious` with `suspicious_reasons` says
+why a claimed edge deserves a look.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.settings import EvSettings
+from helpers.ev.blend import Blend, price_probability
 from helpers.odds.prices import devig_pair, ev_per_unit, implied_probability, kelly_fraction
 
 # Funnel order: (reason, what a row that passes has).
@@ -44,8 +52,10 @@ GATES: tuple[tuple[str, str], ...] = (
     ("bad_price", "decimal odds above 1"),
     ("book_type_excluded", "book type not excluded"),
     ("market_excluded", "market not excluded"),
+    ("no_consensus", "a sportsbook consensus on the prop to price against"),
     ("below_min_edge", "EV at least the minimum edge"),
     ("market_disagrees", "the price also beats the sportsbooks' consensus"),
+    ("duplicate_bet", "one row per bet: not the same book's price through another vendor"),
 )
 SUSPICIOUS_EV = 0.25            # an edge this big is usually a data problem
 FAR_FROM_CONSENSUS = 0.10       # |fair p - consensus p| beyond this: an outlying price
@@ -65,6 +75,8 @@ GAME_COLUMNS = ("game_id", "start_ts_utc", "state")
 _PROP = ["game_id", "player_id", "market_type", "line"]
 _PAIR = ["source_vendor", "book_id_vendor", "book_name", "event_id_vendor",
          "player_key_vendor", "market_type", "line"]
+# A bet: the book (by name, whichever vendor showed it), the prop and the side.
+BET_KEY = ["_book", *_PROP, "side"]
 
 
 @dataclass(frozen=True)
@@ -75,11 +87,14 @@ class Gates:
     min_market_edge: float          # -1 switches the market gate off
     exclude_book_types: frozenset[str]
     exclude_markets: frozenset[str]
+    leave_book_out: bool = False    # the consensus a row is priced against omits its book
+    kelly_multiplier: float = 0.25  # stake_fraction = this x full Kelly
 
     @classmethod
     def from_settings(cls, ev: EvSettings) -> Gates:
         return cls(ev.odds_freshness_minutes, ev.event_start_grace_minutes, ev.min_edge,
-                   ev.min_market_edge, ev.exclude_book_types, ev.exclude_markets)
+                   ev.min_market_edge, ev.exclude_book_types, ev.exclude_markets,
+                   ev.consensus_leave_book_out, ev.kelly_fraction)
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
@@ -105,15 +120,41 @@ def _fair(odds: pd.DataFrame) -> pd.Series:
     return pd.Series(fair.reindex(looked_up).to_numpy(), index=odds.index)
 
 
-def _consensus(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per (prop, side): median fair p of the sportsbooks, one vote per book name."""
+def _book_votes(rows: pd.DataFrame) -> pd.DataFrame:
+    """The sportsbooks' fair p per (prop, side), one vote per book name (its newest)."""
     books = rows.loc[(rows["book_type"] == "SPORTSBOOK") & rows["p_fair"].notna()
                      & rows["game_id"].notna() & rows["player_id"].notna()]
-    books = books.assign(_book=books["book_name"].str.lower())
     books = books.sort_values("capture_ts_utc", kind="mergesort").drop_duplicates(
         [*_PROP, "side", "_book"], keep="last")
-    return books.groupby([*_PROP, "side"], as_index=False).agg(
-        p_consensus=("p_fair", "median"), n_consensus_books=("p_fair", "size"))
+    return books[[*_PROP, "side", "_book", "p_fair"]]
+
+
+def _consensus(rows: pd.DataFrame, leave_book_out: bool) -> pd.DataFrame:
+    """Per row: the median fair p of the sportsbooks on its prop and side (without the
+    row's own book when `leave_book_out`) and how many books it took."""
+    votes = _book_votes(rows)
+    keys = [*_PROP, "side"]
+    if not leave_book_out:
+        out = votes.groupby(keys, as_index=False).agg(
+            p_consensus=("p_fair", "median"), n_consensus_books=("p_fair", "size"))
+        return rows[keys].merge(out, on=keys, how="left")[["p_consensus",
+                                                           "n_consensus_books"]]
+    mine = rows[[*keys, "_book"]].reset_index()
+    pairs = mine.merge(votes.rename(columns={"_book": "_voter"}), on=keys, how="inner")
+    pairs = pairs[pairs["_book"] != pairs["_voter"]]
+    out = pairs.groupby("index").agg(p_consensus=("p_fair", "median"),
+                                     n_consensus_books=("p_fair", "size"))
+    return out.reindex(rows.index)
+
+
+def _duplicates(rows: pd.DataFrame, still_eligible: pd.Series) -> pd.Series:
+    """Among rows eligible so far, True for every row of a bet but the one kept: the
+    freshest capture, then the best price, then the vendor's name."""
+    live = rows[still_eligible.to_numpy()]
+    order = live.sort_values(["capture_ts_utc", "odds_decimal", "source_vendor"],
+                             ascending=[False, False, True], kind="mergesort")
+    dup = order.duplicated(BET_KEY, keep="first")
+    return pd.Series(False, index=rows.index) | dup.reindex(rows.index, fill_value=False)
 
 
 def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
@@ -121,6 +162,7 @@ def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
         "unmapped_event": rows["game_id"].isna(),
         "unmapped_player": rows["player_id"].isna(),
         "no_probability": rows["p_model"].isna(),
+        "no_consensus": rows["p_price"].isna(),
         "live": rows["is_live"].fillna(False).astype(bool)
                 | rows["game_state"].isin(LIVE_STATES),
         "started": rows["minutes_to_start"] < -gates.start_grace_minutes,
@@ -134,8 +176,10 @@ def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
                              else pd.Series(False, index=rows.index)),
     }
     reason = pd.Series(None, index=rows.index, dtype=object)
-    for name, _ in reversed(GATES):  # the first failing gate wins: apply it last
+    for name, _ in reversed(GATES[:-1]):  # the first failing gate wins: apply it last
         reason = reason.mask(checks[name].fillna(False).to_numpy(), name)
+    # One row per bet, among the rows every other gate let through.
+    reason = reason.mask(_duplicates(rows, reason.isna()).to_numpy(), GATES[-1][0])
     return reason.where(reason.notna(), None)  # None, not NaN, for an eligible row
 
 
@@ -158,11 +202,12 @@ def _suspicion(rows: pd.DataFrame) -> pd.Series:
 
 def ev_candidates(odds: pd.DataFrame, snapshot: pd.DataFrame, games: pd.DataFrame, *,
                   snapshot_ts_utc: datetime | None, as_of: datetime,
-                  gates: Gates) -> pd.DataFrame:
+                  gates: Gates, blends: dict[str, Blend]) -> pd.DataFrame:
     """One row per priced odds row, with every probability, EV, Kelly, timing, the
     eligibility and its reason, and the suspicion flags (see the module docstring).
     `snapshot` is one model version's rows (empty when there is none: every row then fails
-    `no_probability`)."""
+    `no_probability`); `blends` the pricing blend per market (a market without one is not
+    priced: `no_consensus`)."""
     _require(odds, ODDS_COLUMNS, "odds")
     _require(snapshot, SNAPSHOT_COLUMNS, "snapshot")
     _require(games, GAME_COLUMNS, "games")
@@ -177,11 +222,15 @@ def ev_candidates(odds: pd.DataFrame, snapshot: pd.DataFrame, games: pd.DataFram
     decimal = rows["odds_decimal"].to_numpy(dtype=float)
     rows["p_implied"] = implied_probability(decimal)
     rows["p_fair"] = _fair(rows)
-    rows = rows.merge(_consensus(rows), on=[*_PROP, "side"], how="left")
-    p_win = rows["p_model"].to_numpy(dtype=float)
+    rows["_book"] = rows["book_name"].str.lower()
+    rows[["p_consensus", "n_consensus_books"]] = _consensus(rows, gates.leave_book_out)
+    rows[["p_price", "price_method"]] = price_probability(rows, blends)
+    p_price = rows["p_price"].to_numpy(dtype=float)
     p_push = rows["p_push"].fillna(0.0).to_numpy(dtype=float)
-    rows["ev"] = ev_per_unit(p_win, decimal, p_push)
-    rows["kelly_fraction"] = kelly_fraction(p_win, decimal, p_push)
+    rows["ev"] = ev_per_unit(p_price, decimal, p_push)
+    rows["ev_model"] = ev_per_unit(rows["p_model"].to_numpy(dtype=float), decimal, p_push)
+    rows["kelly_fraction"] = kelly_fraction(p_price, decimal, p_push)
+    rows["stake_fraction"] = gates.kelly_multiplier * rows["kelly_fraction"]
     # A book's pair prices "no push": on an integer line the consensus is P(win | no push),
     # so it wins with p_consensus x (1 - p_push), the push probability being the model's.
     p_market = rows["p_consensus"].to_numpy(dtype=float) * (1.0 - p_push)
@@ -202,7 +251,8 @@ def ev_candidates(odds: pd.DataFrame, snapshot: pd.DataFrame, games: pd.DataFram
     rows["suspicious_reasons"] = _suspicion(rows)
     rows["is_suspicious"] = rows["suspicious_reasons"].notna()
     rows["games_used"] = rows["games_used"].astype("Int64")
-    return rows.drop(columns=["p_over", "p_under", "game_start_ts_utc", "game_state"])
+    rows["n_consensus_books"] = rows["n_consensus_books"].astype("Int64")
+    return rows.drop(columns=["p_over", "p_under", "game_start_ts_utc", "game_state", "_book"])
 
 
 def funnel(candidates: pd.DataFrame) -> pd.DataFrame:

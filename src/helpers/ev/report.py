@@ -1,4 +1,5 @@
-"""What the EV step shows and writes: the ranked eligible bets, the best bets per market in
+"""What the EV step shows and writes: the ranked eligible bets (one row per book, prop and
+side), the best bets (one row per prop and side: the best price and every book at it) in
 Markdown, the EV distribution per book and market, and a walkthrough of the top bets.
 Pure functions of the step's frames (the Markdown is text; `ev.step` writes it)."""
 
@@ -8,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from helpers.core.clock import ET
+
 if TYPE_CHECKING:
     from helpers.ev.step import EvResult
 
@@ -15,20 +18,30 @@ TOP_PER_MARKET = 5
 # The CSV's columns, in order: what a bettor needs, then what an auditor needs.
 RANKED_COLUMNS = (
     "rank", "player_name", "team", "game_id", "player_id", "market_type", "line", "side",
-    "source_vendor", "book_name", "book_type", "odds_decimal", "odds_american", "p_model",
-    "p_push", "p_implied", "p_fair", "p_consensus", "n_consensus_books", "ev", "ev_market",
-    "kelly_fraction", "odds_age_minutes", "minutes_to_start", "games_used",
+    "source_vendor", "book_name", "book_type", "odds_decimal", "odds_american", "p_price",
+    "p_model", "p_push", "p_implied", "p_fair", "p_consensus", "n_consensus_books", "ev",
+    "ev_model", "ev_market", "kelly_fraction", "stake_fraction", "price_method",
+    "odds_age_minutes", "minutes_to_start", "games_used",
     "mapping_confidence", "is_suspicious", "suspicious_reasons", "capture_ts_utc",
     "snapshot_id", "player_name_raw", "event_id_vendor", "book_id_vendor")
 
 
+# best_bets_<date>.csv and the daily report's top bets: one row per prop and side.
+BEST_COLUMNS = (
+    "rank", "player_name", "team", "game", "start_et", "market_type", "line", "side",
+    "odds_decimal", "odds_american", "books", "vendors", "n_books", "p_price", "p_model",
+    "p_consensus", "ev", "ev_model", "ev_market", "stake_fraction", "flags", "game_id",
+    "player_id")
+_PROP_SIDE = ["game_id", "player_id", "market_type", "line", "side"]
+
+
 def ranked_eligible(candidates: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    """Eligible rows, best EV first (ties: higher model p, then a stable key), with the NHL
-    name beside the vendor's."""
+    """Eligible rows (one per bet), best EV first (ties: higher pricing p, then a stable
+    key), with the NHL name beside the vendor's."""
     eligible = candidates[candidates["is_eligible"]].copy()
     eligible["player_id"] = eligible["player_id"].astype("Int64")
     named = eligible.merge(names.astype({"player_id": "Int64"}), on="player_id", how="left")
-    named = named.sort_values(["ev", "p_model", "source_vendor", "book_name", "player_id",
+    named = named.sort_values(["ev", "p_price", "source_vendor", "book_name", "player_id",
                                "market_type", "line", "side"],
                               ascending=[False, False, True, True, True, True, True, True],
                               kind="mergesort").reset_index(drop=True)
@@ -39,6 +52,56 @@ def ranked_eligible(candidates: pd.DataFrame, names: pd.DataFrame) -> pd.DataFra
     return named[list(RANKED_COLUMNS)]
 
 
+def game_labels(games: pd.DataFrame) -> pd.DataFrame:
+    """game_id -> 'AWAY @ HOME' and the start in ET ('2025-12-01 19:00 ET')."""
+    start = pd.to_datetime(games["start_ts_utc"]).dt.tz_localize("UTC").dt.tz_convert(ET)
+    return pd.DataFrame({"game_id": games["game_id"].astype("Int64"),
+                         "game": games["away_team"] + " @ " + games["home_team"],
+                         "start_et": start.dt.strftime("%Y-%m-%d %H:%M ET")}
+                        ).drop_duplicates("game_id")
+
+
+def _joined(values: pd.Series) -> str:
+    return ", ".join(sorted({str(v) for v in values if pd.notna(v)}))
+
+
+def best_by_prop(candidates: pd.DataFrame, games: pd.DataFrame,
+                 names: pd.DataFrame) -> pd.DataFrame:
+    """One row per prop and side with an eligible bet, best EV first: the best price, every
+    book at that price and the vendors that showed it (a bet seen through two vendors counts
+    once but names both), how many books are eligible on it, the game, the probabilities,
+    EV and the fractional-Kelly stake at the best price, and its flags."""
+    shown = candidates[candidates["is_eligible"]
+                       | candidates["exclusion_reason"].eq("duplicate_bet")].copy()
+    if not shown["is_eligible"].any():
+        return pd.DataFrame(columns=list(BEST_COLUMNS))
+    shown = shown.astype({"game_id": "Int64", "player_id": "Int64"})
+    eligible = shown[shown["is_eligible"]]
+    best = (eligible.sort_values(["ev", "odds_decimal", "book_name"],
+                                 ascending=[False, False, True], kind="mergesort")
+            .drop_duplicates(_PROP_SIDE, keep="first"))
+    at_price = shown.merge(best[[*_PROP_SIDE, "odds_decimal"]].rename(
+        columns={"odds_decimal": "_best"}), on=_PROP_SIDE)
+    at_price = at_price[at_price["odds_decimal"] >= at_price["_best"] - 1e-9]
+    books = at_price.groupby(_PROP_SIDE).agg(books=("book_name", _joined),
+                                             vendors=("source_vendor", _joined))
+    n_books = eligible.groupby(_PROP_SIDE).size().rename("n_books")
+    out = (best.merge(books.reset_index(), on=_PROP_SIDE)
+           .merge(n_books.reset_index(), on=_PROP_SIDE)
+           .merge(game_labels(games), on="game_id", how="left")
+           .merge(names.astype({"player_id": "Int64"}), on="player_id", how="left"))
+    out["player_name"] = out["player_name"].fillna(out["player_name_raw"])
+    out["flags"] = out["suspicious_reasons"]
+    out = out.sort_values(["ev", "p_price", "player_id", "market_type", "line", "side"],
+                          ascending=[False, False, True, True, True, True],
+                          kind="mergesort").reset_index(drop=True)
+    out["rank"] = range(1, len(out) + 1)
+    for col in BEST_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.Series(dtype=object)
+    return out[list(BEST_COLUMNS)]
+
+
 def _pct(x: float) -> str:
     return "" if pd.isna(x) else f"{100 * x:.1f}%"
 
@@ -47,38 +110,52 @@ def _prob(x: float) -> str:
     return "" if pd.isna(x) else f"{x:.3f}"
 
 
-def best_bets_markdown(result: EvResult, ranked: pd.DataFrame, why_empty: str,
+def _blend_sentence(result: EvResult) -> str:
+    parts = []
+    for market, blend in sorted(result.blends.items()):
+        _, model, consensus = blend.coefficients
+        how = (f"fitted on {blend.n_props} graded props" if blend.method == "fitted"
+               else f"the prior, {blend.n_props} graded props so far")
+        parts.append(f"{market} {model:.2f} x model + {consensus:.2f} x consensus ({how})")
+    return "; ".join(parts)
+
+
+def best_bets_markdown(result: EvResult, best: pd.DataFrame, why_empty: str,
                        per_market: int = TOP_PER_MARKET) -> str:
-    """`best_bets_<date>.md`: the top `per_market` bets of each market by EV, unflagged
-    ones first (# is the rank among all eligible bets, as in the CSV)."""
+    """`best_bets_<date>.md`: the top `per_market` props of each market by EV, one row per
+    prop and side, unflagged ones first (# is the rank among all of them, as in the CSV)."""
+    n_bets = int(result.candidates["is_eligible"].sum())
     lines = [f"# Best bets {result.slate_date}", "",
-             f"Snapshot `{result.snapshot_id or 'none'}`; {len(result.candidates)} priced "
-             f"rows, {len(ranked)} eligible. EV per unit staked against the production model; "
-             "fair p de-vigs the same book's pair, consensus p is the sportsbooks' median and "
-             "market EV prices the bet at it. Measured on the demo world, the model's EV claims "
-             "ran several times the EV the bets really had and the market EV close to it "
-             "(benchmarks/README.md): read EV as a ranking, market EV as the size. Flags are "
+             f"Snapshot `{result.snapshot_id or 'none'}` ({result.model_version}); "
+             f"{len(result.candidates)} priced rows, {n_bets} eligible bets on {len(best)} "
+             "props and sides.", "",
+             "EV per unit staked at the pricing p: a blend, per market, of the model's "
+             "probability and the sportsbooks' de-vigged consensus, weighted by how each has "
+             "done on earlier graded slates (logit scale; walk-forward). This run's blends: "
+             f"{_blend_sentence(result)}. Model EV is the model's claim alone, market EV the "
+             "consensus's. Stake: the share of a bankroll, fractional Kelly on the pricing p. "
+             "Books: every book at the best price (vendors: where it was seen). Flags are "
              "reasons to check a bet before trusting it; in each market the unflagged bets "
              "come first.", ""]
-    if ranked.empty:
+    if best.empty:
         lines += [f"No eligible bets: {why_empty}.", ""]
         return "\n".join(lines)
-    header = ("| # | player | game | book | line | side | odds | model p | fair p | "
-              "consensus p | EV | market EV | Kelly | odds age (min) | flags |")
-    for market, part in ranked.groupby("market_type", sort=True):
-        lines += [f"## {market}", "", header, "|" + "---|" * 15]
+    header = ("| # | player | game | start | line | side | odds | books (vendors) | p | "
+              "model p | consensus p | EV | model EV | market EV | stake | flags |")
+    for market, part in best.groupby("market_type", sort=True):
+        lines += [f"## {market}", "", header, "|" + "---|" * 16]
         # unflagged bets first: a flagged one's EV is more often a data problem than an edge
-        part = part.sort_values(["is_suspicious", "rank"], kind="mergesort")
+        part = part.assign(_flagged=part["flags"].notna()).sort_values(
+            ["_flagged", "rank"], kind="mergesort")
         for r in part.head(per_market).itertuples(index=False):
-            name = r.player_name if isinstance(r.player_name, str) else r.player_name_raw
             odds = f"{r.odds_decimal:.2f}" + (f" ({int(r.odds_american):+d})"
                                                if pd.notna(r.odds_american) else "")
             lines.append(
-                f"| {r.rank} | {name} | {r.game_id} | {r.book_name} ({r.source_vendor}) | "
-                f"{r.line:g} | {r.side} | {odds} | {_prob(r.p_model)} | {_prob(r.p_fair)} | "
-                f"{_prob(r.p_consensus)} | {_pct(r.ev)} | {_pct(r.ev_market)} | "
-                f"{_pct(r.kelly_fraction)} | "
-                f"{r.odds_age_minutes:.0f} | {r.suspicious_reasons or ''} |")
+                f"| {r.rank} | {r.player_name} | {r.game} | {r.start_et} | {r.line:g} | "
+                f"{r.side} | {odds} | {r.books} ({r.vendors}) | {_prob(r.p_price)} | "
+                f"{_prob(r.p_model)} | {_prob(r.p_consensus)} | {_pct(r.ev)} | "
+                f"{_pct(r.ev_model)} | {_pct(r.ev_market)} | {_pct(r.stake_fraction)} | "
+                f"{r.flags if isinstance(r.flags, str) else ''} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -1,10 +1,14 @@
-"""Step 3, EV: the IO edge. Reads the slate's latest prices and the production snapshot,
-calls `ev.candidates`, writes `fact_ev_candidates` and the two output files.
+"""Step 3, EV: the IO edge. Reads the slate's latest prices, the snapshot of
+`EV_MODEL_VERSION` and the graded props of earlier slates; fits the pricing blend per market
+(`ev.blend`, stored in `fact_price_blend_fits`), calls `ev.candidates`, writes
+`fact_ev_candidates` and the output files.
 
 Outputs (written even when empty; the Markdown and the summary say why):
-- `outputs/ev/ev_candidates_<date>.csv`: every eligible row, best EV first;
-- `outputs/ev/best_bets_<date>.md`: the top bets per market, with their flags.
-Both are replaced atomically; the table insert is idempotent per run (a rerun adds nothing).
+- `outputs/ev/ev_candidates_<date>.csv`: every eligible bet (one row per book, prop and
+  side), best EV first;
+- `outputs/ev/best_bets_<date>.csv` and `.md`: one row per prop and side: the best price,
+  every book at it, the vendors that showed it, the game and the stake.
+All are replaced atomically; the table inserts are idempotent per run (a rerun adds nothing).
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ import pandas as pd
 
 from helpers.core import db
 from helpers.core.clock import ET
+from helpers.core.clock import utcnow
 from helpers.core.files import atomic_write
-from helpers.core.models import PRODUCTION_MODEL
+from helpers.core.markets import MARKETS
 from helpers.core.settings import Settings
+from helpers.ev.blend import Blend, fit_blends
 from helpers.ev.candidates import Gates, ev_candidates, funnel
-from helpers.ev.report import best_bets_markdown, ranked_eligible
+from helpers.ev.read import graded_props
+from helpers.ev.report import best_bets_markdown, best_by_prop, ranked_eligible
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +40,10 @@ TABLE_COLUMNS = (
     "source_vendor", "event_id_vendor", "player_key_vendor", "player_name_raw",
     "book_id_vendor", "book_name", "book_type", "market_type", "line", "side",
     "capture_ts_utc", "odds_decimal", "odds_american", "p_model", "p_push", "p_implied",
-    "p_fair", "p_consensus", "n_consensus_books", "ev", "ev_market", "kelly_fraction", "odds_age_minutes",
-    "minutes_to_start", "mapping_confidence", "games_used", "is_eligible", "exclusion_reason",
-    "is_suspicious", "suspicious_reasons", "vendor_outcome_key")
+    "p_fair", "p_consensus", "n_consensus_books", "ev", "ev_market", "kelly_fraction",
+    "odds_age_minutes", "minutes_to_start", "mapping_confidence", "games_used", "is_eligible",
+    "exclusion_reason", "is_suspicious", "suspicious_reasons", "vendor_outcome_key", "p_price",
+    "ev_model", "model_version", "price_method", "stake_fraction")
 TABLE_KEY = ("run_id", "source_vendor", "book_id_vendor", "book_name", "event_id_vendor",
              "player_key_vendor", "market_type", "line", "side")
 # Vendor events starting within this window of the slate are read, then cut to its ET date.
@@ -50,6 +58,9 @@ class EvResult:
     candidates: pd.DataFrame
     funnel: pd.DataFrame
     names: pd.DataFrame          # player_id -> NHL name, for display only
+    games: pd.DataFrame          # game_id -> teams and start, for display only
+    blends: dict[str, Blend]     # the pricing blend of each market
+    model_version: str
     csv_path: Path
     markdown_path: Path
     warnings: list[str] = field(default_factory=list)
@@ -57,6 +68,14 @@ class EvResult:
     @property
     def eligible(self) -> pd.DataFrame:
         return self.candidates[self.candidates["is_eligible"]]
+
+    @property
+    def best_bets_csv_path(self) -> Path:
+        return self.markdown_path.with_suffix(".csv")
+
+    def fits(self) -> pd.DataFrame:
+        """The blends as rows of `fact_price_blend_fits` (without run and timestamps)."""
+        return pd.DataFrame([b.row() for b in self.blends.values()])
 
     @property
     def status(self) -> str:
@@ -69,14 +88,14 @@ class EvResult:
         return text + "".join(f"; {w}" for w in self.warnings)
 
 
-def latest_snapshot(con: duckdb.DuckDBPyConnection, slate_date: date,
-                    as_of: datetime) -> tuple[str | None, datetime | None]:
-    """The production model's newest snapshot of the slate taken at or before `as_of`."""
+def latest_snapshot(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime,
+                    model_version: str) -> tuple[str | None, datetime | None]:
+    """The model version's newest snapshot of the slate taken at or before `as_of`."""
     rows = con.execute(
         "SELECT snapshot_id, max(snapshot_ts_utc) AS ts FROM fact_prob_snapshot "
         "WHERE slate_date = ? AND model_version = ? AND snapshot_ts_utc <= ? "
         "GROUP BY snapshot_id ORDER BY ts DESC, snapshot_id DESC LIMIT 1",
-        [slate_date, PRODUCTION_MODEL, as_of]).fetchall()
+        [slate_date, model_version, as_of]).fetchall()
     return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
@@ -126,10 +145,15 @@ def _snapshot_rows(con: duckdb.DuckDBPyConnection, snapshot_id: str | None) -> p
 
 
 def _games(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
+    """The games around the slate: final ones from the warehouse, the others as the
+    production step last saw them scheduled."""
     return con.execute(
         "SELECT game_id, start_ts_utc, state, home_team, away_team FROM dim_games "
-        "WHERE slate_date BETWEEN ? AND ?",
-        [slate_date - timedelta(days=1), slate_date + timedelta(days=1)]).df()
+        "WHERE slate_date BETWEEN $lo AND $hi UNION ALL "
+        "SELECT game_id, start_ts_utc, state, home_team, away_team FROM dim_scheduled_games "
+        "WHERE slate_date BETWEEN $lo AND $hi "
+        "AND game_id NOT IN (SELECT game_id FROM dim_games) ORDER BY game_id",
+        {"lo": slate_date - timedelta(days=1), "hi": slate_date + timedelta(days=1)}).df()
 
 
 def _names(con: duckdb.DuckDBPyConnection, player_ids: pd.Series) -> pd.DataFrame:
@@ -144,18 +168,23 @@ def _names(con: duckdb.DuckDBPyConnection, player_ids: pd.Series) -> pd.DataFram
 
 def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
            as_of: datetime, run_id: str) -> EvResult:
-    """Price the slate against the production snapshot; write the table and the files."""
-    snapshot_id, snapshot_ts = latest_snapshot(con, slate_date, as_of)
+    """Price the slate from the blend of the chosen snapshot and the consensus; write the
+    tables and the files."""
+    version = settings.ev.model_version
+    snapshot_id, snapshot_ts = latest_snapshot(con, slate_date, as_of, version)
     odds = slate_odds(con, slate_date, as_of)
     games = _games(con, slate_date)
+    blends = fit_blends(graded_props(con, slate_date, settings.ev.blend_window_days, version),
+                        MARKETS, settings.ev.blend_min_props)
     candidates = ev_candidates(odds, _snapshot_rows(con, snapshot_id), games,
                                snapshot_ts_utc=snapshot_ts, as_of=as_of,
-                               gates=Gates.from_settings(settings.ev))
+                               gates=Gates.from_settings(settings.ev), blends=blends)
     candidates = candidates.assign(run_id=run_id, snapshot_id=snapshot_id,
-                                   slate_date=slate_date, as_of_ts_utc=as_of)
+                                   slate_date=slate_date, as_of_ts_utc=as_of,
+                                   model_version=version)
     out_dir = settings.paths.outputs_dir / "ev"
     result = EvResult(slate_date, snapshot_id, snapshot_ts, candidates, funnel(candidates),
-                      _names(con, candidates["player_id"]),
+                      _names(con, candidates["player_id"]), games, blends, version,
                       out_dir / f"ev_candidates_{slate_date}.csv",
                       out_dir / f"best_bets_{slate_date}.md")
     if snapshot_id is None:
@@ -164,9 +193,13 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
     if odds.empty:
         result.warnings.append(f"no vendor prices for {slate_date} captured by "
                                f"{as_of:%Y-%m-%d %H:%M} UTC")
+    fits = result.fits().assign(run_id=run_id, slate_date=slate_date, model_version=version,
+                                computed_ts_utc=utcnow())
     with db.transaction(con):
         db.insert_new_rows(con, "fact_ev_candidates", candidates[list(TABLE_COLUMNS)],
                            TABLE_KEY, prune_column="as_of_ts_utc")
+        db.insert_new_rows(con, "fact_price_blend_fits", fits,
+                           ("run_id", "model_version", "market_type"))
     _write_outputs(result)
     log.info("ev: %s", result.summary())
     return result
@@ -176,9 +209,11 @@ def _write_outputs(result: EvResult) -> None:
     # An empty CSV is its header alone (a comment line would break strict readers); the
     # reason it is empty is in the Markdown and in the step's summary.
     ranked = ranked_eligible(result.candidates, result.names)
+    best = best_by_prop(result.candidates, result.games, result.names)
     atomic_write(result.csv_path, ranked.to_csv(index=False).encode())
+    atomic_write(result.best_bets_csv_path, best.to_csv(index=False).encode())
     atomic_write(result.markdown_path,
-                 best_bets_markdown(result, ranked, _why_empty(result)).encode())
+                 best_bets_markdown(result, best, _why_empty(result)).encode())
 
 
 def _why_empty(result: EvResult) -> str:

@@ -22,6 +22,8 @@ import pandas as pd
 
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.ev.candidates import GATES
+from helpers.ev.read import newest_ev_runs_sql
+from helpers.ev.report import best_by_prop
 from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS
 from helpers.evidence.markdown import MAX_ROWS
 from helpers.evidence.tables import newest_per_slate
@@ -259,8 +261,8 @@ def snapshot_summary(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.Dat
 
 
 def _newest_ev_run(con: duckdb.DuckDBPyConnection, slate_date: date) -> str | None:
-    rows = con.execute("SELECT arg_max(run_id, as_of_ts_utc) FROM fact_ev_candidates "
-                       "WHERE slate_date = ?", [slate_date]).fetchall()
+    rows = con.execute(f"SELECT run_id FROM ({newest_ev_runs_sql('slate_date = $slate')})",
+                       {"slate": slate_date}).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -299,23 +301,32 @@ def ev_by_book(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame
             .sort_values(["n_eligible", "book_name"], ascending=[False, True]))
 
 
+TOP_BET_COLUMNS = {"player_name": "player", "game": "game", "start_et": "start",
+                   "market_type": "market", "line": "line", "side": "side",
+                   "odds_american": "price", "books": "books", "vendors": "vendors",
+                   "p_price": "p_price", "p_model": "p_model", "p_consensus": "p_consensus",
+                   "ev": "ev", "ev_model": "ev_model", "ev_market": "ev_market",
+                   "stake_fraction": "stake", "flags": "flags"}
+
+
 def top_bets(con: duckdb.DuckDBPyConnection, slate_date: date, n: int = 10,
              suspicious: bool = False) -> pd.DataFrame:
-    """The slate's newest EV run's `n` eligible bets by EV (at most MAX_ROWS): unflagged
-    ones, or the flagged ones with their reasons."""
+    """The slate's newest EV run's best `n` props and sides by EV (at most MAX_ROWS), one
+    row each with the best price and every book at it (`ev.report.best_by_prop`, as in
+    best_bets_<date>.md): unflagged ones, or the flagged ones with their reasons."""
     run_id = _newest_ev_run(con, slate_date)
-    return _df(con, """
-        SELECT coalesce(p.name, c.player_name_raw) AS player,
-               g.away_team || ' @ ' || g.home_team AS game, c.book_name AS book,
-               c.market_type AS market, c.line, c.side, c.odds_american AS price,
-               c.p_model, c.p_fair, c.p_consensus, c.ev, c.ev_market,
-               c.suspicious_reasons AS flags
-        FROM fact_ev_candidates c
-        LEFT JOIN dim_players p USING (player_id) LEFT JOIN dim_games g USING (game_id)
-        WHERE c.run_id = ? AND c.slate_date = ? AND c.is_eligible
-          AND coalesce(c.is_suspicious, false) = ?
-        ORDER BY c.ev DESC, player, book, market, c.line, c.side LIMIT ?
-        """, [run_id, slate_date, suspicious, min(n, MAX_ROWS)])
+    rows = _df(con, """
+        SELECT * FROM fact_ev_candidates
+        WHERE run_id = ? AND slate_date = ?
+          AND (is_eligible OR exclusion_reason = 'duplicate_bet')
+        """, [run_id, slate_date])
+    games = _df(con, "SELECT game_id, home_team, away_team, start_ts_utc FROM dim_games "
+                     "UNION ALL SELECT game_id, home_team, away_team, start_ts_utc "
+                     "FROM dim_scheduled_games WHERE slate_date = ?", [slate_date])
+    names = _df(con, "SELECT player_id, name AS player_name, team FROM dim_players")
+    best = best_by_prop(rows, games, names)
+    best = best[best["flags"].notna() == suspicious].head(min(n, MAX_ROWS))
+    return best[list(TOP_BET_COLUMNS)].rename(columns=TOP_BET_COLUMNS).reset_index(drop=True)
 
 
 # ---- the last graded slate ------------------------------------------------------------------

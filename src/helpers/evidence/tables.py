@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import db
+from helpers.ev.read import newest_ev_runs_sql
 from helpers.grading.accuracy import accuracy_table, same_props
 
 TOP_UNMAPPED = 5
@@ -157,20 +158,17 @@ def mapping_quality(con: duckdb.DuckDBPyConnection, slate_date: date,
 def ev_summary(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """The slate's newest EV run, per vendor, book and market."""
     return con.execute(
-        """
-        WITH latest AS (
-            SELECT arg_max(run_id, as_of_ts_utc) AS rid FROM fact_ev_candidates
-            WHERE slate_date = ?
-        )
+        f"""
+        WITH latest AS ({newest_ev_runs_sql("slate_date = $slate")})
         SELECT source_vendor, book_name, market_type, count(*) AS n_candidates,
                count(*) FILTER (WHERE is_eligible) AS n_eligible,
                count(*) FILTER (WHERE ev > 0) AS n_positive_ev,
                avg(ev) AS ev_mean, quantile_cont(ev, 0.5) AS ev_p50,
                quantile_cont(ev, 0.9) AS ev_p90, max(ev) AS ev_max,
                count(*) FILTER (WHERE is_eligible AND is_suspicious) AS n_suspicious
-        FROM fact_ev_candidates JOIN latest ON run_id = rid
+        FROM fact_ev_candidates JOIN latest USING (slate_date, run_id)
         GROUP BY ALL ORDER BY ALL
-        """, [slate_date]).df()
+        """, {"slate": slate_date}).df()
 
 
 def forecast_accuracy(scored: pd.DataFrame, sources: list[str]) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from helpers.core.clock import ET, utcnow
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.http import write_fetch_attempt
 from helpers.core.settings import Settings
+from helpers.ev.read import newest_ev_runs_sql
 from helpers.grading.outcomes import grade, over_hit, prop_outcomes
 from helpers.nhl import api
 from helpers.nhl.warehouse import store_boxscore
@@ -46,7 +47,9 @@ RESULT_COLUMNS = (
     "market_type", "line", "side", "capture_ts_utc", "odds_decimal", "p_model", "ev",
     "is_eligible", "actual", "result", "profit_units", "closing_capture_ts_utc",
     "closing_odds_decimal", "clv", "p_fair_taken", "p_fair_close", "clv_prob",
-    "graded_ts_utc", "run_id")
+    "graded_ts_utc", "run_id", "p_price", "p_consensus", "ev_model", "ev_market",
+    "stake_fraction")
+_SLATES_NEWEST_EV_RUNS = newest_ev_runs_sql("slate_date IN (SELECT slate_date FROM _slates)")
 
 
 @dataclass
@@ -173,15 +176,17 @@ def _same_prop(a: str, b: str) -> str:
 
 def _candidates_with_close(con: duckdb.DuckDBPyConnection,
                            slates: list[date]) -> pd.DataFrame:
-    """Every mapped EV candidate of the slates with its closing price: the last capture of
-    the same vendor/book/event/player/market/line/side before puck drop, and that book's
-    other side at the same capture (for the no-vig probability)."""
+    """Every mapped EV candidate of each slate's newest EV run (a slate's bets are counted
+    once, however often EV ran) with its closing price: the last capture of the same
+    vendor/book/event/player/market/line/side before puck drop, and that book's other side
+    at the same capture (for the no-vig probability)."""
     with _slates_view(con, slates):
         return con.execute(
             f"""
             WITH c AS (
                 SELECT c.*, coalesce(g.start_ts_utc, o_start.event_start_ts_utc) AS start_ts
-                FROM fact_ev_candidates c JOIN _slates USING (slate_date)
+                FROM fact_ev_candidates c
+                JOIN ({_SLATES_NEWEST_EV_RUNS}) r USING (slate_date, run_id)
                 LEFT JOIN dim_games g USING (game_id)
                 LEFT JOIN (SELECT source_vendor, event_id_vendor,
                                   min(event_start_ts_utc) AS event_start_ts_utc
@@ -260,14 +265,11 @@ def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
               ON s.snapshot_id = l.sid AND s.slate_date = l.slate_date
             """, [as_of]).df()
         market = con.execute(
-            """
-            WITH latest AS (
-                SELECT slate_date, arg_max(run_id, as_of_ts_utc) AS rid
-                FROM fact_ev_candidates JOIN _slates USING (slate_date) GROUP BY ALL
-            )
+            f"""
             SELECT c.slate_date, c.game_id, c.player_id, c.market_type, c.line,
                    median(c.p_consensus) AS market
-            FROM fact_ev_candidates c JOIN latest l ON c.run_id = l.rid
+            FROM fact_ev_candidates c
+            JOIN ({_SLATES_NEWEST_EV_RUNS}) l USING (slate_date, run_id)
             WHERE c.side = 'OVER' AND c.p_consensus IS NOT NULL AND c.game_id IS NOT NULL
               AND c.player_id IS NOT NULL
             GROUP BY ALL

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Vendor events whose start is within this window of the slate are candidates for it.
 EVENT_WINDOW = timedelta(days=2)
+# dim_scheduled_games: the slate's games as scheduled (EV's teams, start and state).
+SCHEDULED_COLUMNS = ("game_id", "slate_date", "start_ts_utc", "home_team", "away_team", "state")
 
 
 @dataclass
@@ -179,6 +181,8 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
                    "game_id", now)
         _write_map(con, "map_players", player_map,
                    ["source_vendor", "event_id_vendor", "player_key_vendor"], "player_id", now)
+        db.upsert_rows(con, "dim_scheduled_games", slate[list(SCHEDULED_COLUMNS)].assign(
+            updated_ts_utc=now))
         for _, snapshot in snapshots.values():
             # snapshot_ts_utc is the run's as_of: a rerun's rows share it, so the anti-join
             # looks only at that time's rows, not the whole table

@@ -1,0 +1,69 @@
+"""Reading what the EV step wrote: the one rule for "a slate's bets", and the graded props
+the pricing blend is fitted on. Later stages (grading, evidence) import these instead of
+writing their own SQL over `fact_ev_candidates`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+
+
+def newest_ev_runs_sql(where: str = "TRUE") -> str:
+    """SQL (a subquery) of each slate's newest EV run: (slate_date, run_id, as_of_ts_utc).
+    Newest = the latest as-of, ties to the later run id (run ids begin with their start
+    time), so a rerun with the original as-of supersedes the run it repeats. A slate's bets
+    are its newest EV run's eligible rows; earlier runs stay in the table for the audit.
+    `where` filters fact_ev_candidates first (e.g. on slate_date)."""
+    return f"""
+        SELECT slate_date, run_id, as_of_ts_utc FROM (
+            SELECT slate_date, run_id, max(as_of_ts_utc) AS as_of_ts_utc
+            FROM fact_ev_candidates WHERE {where} GROUP BY slate_date, run_id)
+        QUALIFY row_number() OVER (PARTITION BY slate_date
+                                   ORDER BY as_of_ts_utc DESC, run_id DESC) = 1
+    """
+
+
+def graded_props(con: duckdb.DuckDBPyConnection, slate_date: date, window_days: int,
+                 model_version: str) -> pd.DataFrame:
+    """The evidence a blend for `slate_date` may learn from: every graded half-line prop of
+    the `window_days` slates strictly before it, with the model's P(over) (the newest
+    snapshot of `model_version` at or before that slate's newest EV run), the consensus
+    P(over) that run saw, and y = 1 when the player went over. Nothing of `slate_date` or
+    later can enter: that is the walk-forward rule."""
+    params = {"lo": slate_date - timedelta(days=window_days), "slate": slate_date,
+              "version": model_version}
+    return con.execute(
+        f"""
+        WITH runs AS ({newest_ev_runs_sql("slate_date >= $lo AND slate_date < $slate")}),
+        market AS (
+            SELECT c.slate_date, c.game_id, c.player_id, c.market_type, c.line,
+                   median(c.p_consensus) AS p_consensus
+            FROM fact_ev_candidates c JOIN runs r USING (slate_date, run_id)
+            WHERE c.side = 'OVER' AND c.p_consensus IS NOT NULL AND c.game_id IS NOT NULL
+              AND c.player_id IS NOT NULL AND c.line <> floor(c.line)
+            GROUP BY ALL
+        ), snapshots AS (
+            SELECT slate_date, snapshot_id FROM (
+                SELECT s.slate_date, s.snapshot_id, max(s.snapshot_ts_utc) AS ts
+                FROM fact_prob_snapshot s JOIN runs r USING (slate_date)
+                WHERE s.model_version = $version AND s.snapshot_ts_utc <= r.as_of_ts_utc
+                GROUP BY ALL)
+            QUALIFY row_number() OVER (PARTITION BY slate_date
+                                       ORDER BY ts DESC, snapshot_id DESC) = 1
+        )
+        SELECT m.slate_date, m.game_id, m.player_id, m.market_type, m.line,
+               s.p_over AS p_model, m.p_consensus,
+               CAST(o.actual > m.line AS INTEGER) AS y
+        FROM market m
+        JOIN snapshots k USING (slate_date)
+        JOIN fact_prob_snapshot s ON s.snapshot_id = k.snapshot_id
+         AND s.game_id = m.game_id AND s.player_id = m.player_id
+         AND s.market_type = m.market_type AND s.line = m.line
+        JOIN fact_prop_outcomes o ON o.game_id = m.game_id AND o.player_id = m.player_id
+         AND o.market_type = m.market_type
+        WHERE o.actual IS NOT NULL
+        ORDER BY ALL
+        """, params).df()
