@@ -1,14 +1,22 @@
-"""EV claims against the demo world's truth, over a week of daily runs.
+"""EV claims against the demo world's truth: the shipped pricing beside the model-only one.
 
 Run:  .venv/bin/python benchmarks/bench_ev_truth.py [--start 2025-12-01] [--days 7]
-          [--env EV_MIN_MARKET_EDGE=-1 ...]
+          [--warmup-days 14] [--env EV_CONSENSUS_LEAVE_BOOK_OUT=on ...]
 
 Each day, as the daily run does it at 15:00 UTC against the loopback emulator: odds capture,
-production snapshot (p10-nhlapi), EV. For every eligible bet, the EV it claimed (model p)
-is set beside the EV it really had (`helpers.demo.referee.true_ev`: the probability the game
-was drawn from x decimal - 1) and the EV the market consensus implied. Prints the means
-overall, by book, by market and by price band, the share of bets with positive true EV,
-and the same for the flagged (suspicious) and unflagged bets. Also the time of the EV step.
+production snapshot (p10-nhlapi), EV, then the grading of the days before (so the pricing
+blend has graded slates to learn from, walk-forward). The first `--warmup-days` days only
+build that history; the `--days` after them are measured.
+
+Two policies over the same days and the same candidates:
+- shipped: the eligible bets of the EV step (EV on p_price, the fitted blend; one per bet);
+- model-only: what the step did before the blend: EV on the model's p alone, the same
+  gates (the market's consensus must agree, EV_MIN_EDGE), one row per bet.
+For each bet, the EV it claimed is set beside the EV it really had (`helpers.demo.referee.
+true_ev`: the probability the game was drawn from x decimal - 1). Prints, per policy:
+distinct bets, mean claimed and true EV, true / claimed, and true profit (units, one unit a
+bet) overall and per market; then the shipped bets by claimed-EV bucket and the blend's
+weights per market on the last day. The referee is used here only: the pricing never sees it.
 """
 
 from __future__ import annotations
@@ -26,20 +34,40 @@ from helpers.core import db
 from helpers.demo.league import build_league
 from helpers.demo.referee import true_ev
 from helpers.demo.server import Emulator
+from helpers.ev.candidates import BET_KEY
 from helpers.ev.step import run_ev
+from helpers.grading.step import run_outcomes
 from helpers.model.production import run_production
 from helpers.odds.capture import capture
 
+# Rows the model-only policy could bet: those that passed every gate before the EV gates.
+_PAST_THE_EARLY_GATES = {"below_min_edge", "market_disagrees", "duplicate_bet"}
 
-def week_of_bets(start: date, days: int, env: dict[str, str] | None = None
-                 ) -> tuple[pd.DataFrame, list[float]]:
-    """Every day's eligible bets with `true_ev`, and the EV step's seconds per day."""
-    frames, seconds = [], []
+
+def model_only_bets(candidates: pd.DataFrame, min_edge: float,
+                    min_market_edge: float) -> pd.DataFrame:
+    """The bets of the step before the blend: EV on the model's p, the market gate, and
+    one row per bet (the freshest capture, then the best price), EV restated as ev_model."""
+    past = candidates[candidates["is_eligible"]
+                      | candidates["exclusion_reason"].isin(_PAST_THE_EARLY_GATES)]
+    bets = past[(past["ev_model"] >= min_edge) & (past["ev_market"] >= min_market_edge)]
+    bets = bets.assign(_book=bets["book_name"].str.lower()).sort_values(
+        ["capture_ts_utc", "odds_decimal", "source_vendor"], ascending=[False, False, True],
+        kind="mergesort")
+    bets = bets.drop_duplicates(BET_KEY, keep="first").drop(columns="_book")
+    return bets.assign(claimed=bets["ev_model"])
+
+
+def run_days(start: date, days: int, warmup: int, env: dict[str, str]
+             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[float]]:
+    """(shipped bets, model-only bets, blend fits, EV seconds) of the measured days."""
     league = build_league()
+    shipped, model_only, fits, seconds = [], [], [], []
+    first = start - timedelta(days=warmup)
     with tempfile.TemporaryDirectory(prefix="bench-ev-truth-") as home, Emulator() as emu:
-        settings = emu.settings(home, **(env or {}))
+        settings = emu.settings(home, **env)
         con = db.connect(settings.paths.db_path)
-        for day in (start + timedelta(days=i) for i in range(days)):
+        for day in (first + timedelta(days=i) for i in range(warmup + days)):
             morning = datetime(day.year, day.month, day.day, 15, 0)
             emu.set_clock(morning)
             run_id = f"bench-{day}"
@@ -47,52 +75,80 @@ def week_of_bets(start: date, days: int, env: dict[str, str] | None = None
             run_production(con, settings, day, morning, run_id)
             t0 = time.perf_counter()
             result = run_ev(con, settings, day, morning, run_id)
-            seconds.append(time.perf_counter() - t0)
-            bets = result.eligible.copy()
-            bets["true_ev"] = true_ev(league, bets)
-            frames.append(bets)
-            print(f"{day}: {len(result.candidates)} priced rows, {len(bets)} eligible, "
-                  f"EV step {seconds[-1]:.2f} s", flush=True)
+            elapsed = time.perf_counter() - t0
+            run_outcomes(con, settings, day, morning, run_id)
+            measured = day >= start
+            tag = "" if measured else " (warm-up)"
+            print(f"{day}{tag}: {len(result.candidates)} priced rows, {len(result.eligible)} "
+                  f"eligible bets, EV step {elapsed:.2f} s", flush=True)
+            if not measured:
+                continue
+            seconds.append(elapsed)
+            bets = result.eligible.assign(claimed=result.eligible["ev"])
+            shipped.append(bets.assign(true_ev=true_ev(league, bets)))
+            old = model_only_bets(result.candidates, settings.ev.min_edge,
+                                  settings.ev.min_market_edge)
+            model_only.append(old.assign(true_ev=true_ev(league, old)))
+            fits.append(result.fits().assign(slate_date=day))
         con.close()
-    return pd.concat(frames, ignore_index=True), seconds
+    return (pd.concat(shipped, ignore_index=True), pd.concat(model_only, ignore_index=True),
+            pd.concat(fits, ignore_index=True), seconds)
 
 
 def summary(bets: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     settled = bets[bets["true_ev"].notna()]
-    groups = settled.groupby(by) if by else [("all", settled)]
+    groups = settled.groupby(by, observed=True) if by else [("all", settled)]
     rows = []
     for key, part in groups:
-        rows.append({"group": key, "bets": len(part), "claimed_ev": part["ev"].mean(),
+        rows.append({"group": key, "bets": len(part), "claimed_ev": part["claimed"].mean(),
                      "market_ev": part["ev_market"].mean(), "true_ev": part["true_ev"].mean(),
-                     "true_over_claimed": part["true_ev"].mean() / part["ev"].mean(),
-                     "share_true_positive": (part["true_ev"] > 0).mean()})
+                     "true_over_claimed": part["true_ev"].mean() / part["claimed"].mean(),
+                     "true_profit": part["true_ev"].sum()})
     return pd.DataFrame(rows).round(4)
+
+
+BUCKETS = [0.0, 0.05, 0.10, 0.25, 0.50, 100.0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--start", type=date.fromisoformat, default=date(2025, 12, 1))
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--warmup-days", type=int, default=14,
+                        help="days run before --start so the blend has graded history")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a setting for the run, e.g. EV_MIN_MARKET_EDGE=-1")
+                        help="a setting for the run, e.g. EV_CONSENSUS_LEAVE_BOOK_OUT=on")
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
-    bets, seconds = week_of_bets(args.start, args.days, env)
-    void = int(bets["true_ev"].isna().sum())
-    print(f"\n{len(bets)} eligible bets over {args.days} days ({void} void: the player did "
-          f"not dress); EV step median {statistics.median(seconds):.2f} s a day")
-    bets["price_band"] = pd.cut(bets["odds_decimal"], [1, 1.5, 2, 3, 5, 1000])
+    shipped, model_only, fits, seconds = run_days(args.start, args.days, args.warmup_days, env)
+    print(f"\n{args.days} measured days after {args.warmup_days} warm-up days; EV step "
+          f"median {statistics.median(seconds):.2f} s a day")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        for by in (None, "is_suspicious", "book_name", "market_type", "price_band"):
-            print(f"\n-- {by or 'all eligible bets'}")
-            print(summary(bets, by).to_string(index=False))
-    overall = summary(bets).iloc[0]
-    emit([figure("true EV / claimed EV of eligible bets", overall["true_over_claimed"], "x",
-                 (">=", 0.5)),
-          figure("mean true EV of eligible bets", 100 * overall["true_ev"], "%", (">", 0)),
-          figure("mean claimed EV (model)", 100 * overall["claimed_ev"], "%"),
-          figure("mean market EV (consensus)", 100 * overall["market_ev"], "%",
+        for name, bets in (("model-only (EV on the model's p)", model_only),
+                           ("shipped (EV on p_price, the fitted blend)", shipped)):
+            print(f"\n== {name}")
+            print(summary(bets).to_string(index=False))
+            print(summary(bets, "market_type").to_string(index=False))
+        shipped["claimed_bucket"] = pd.cut(shipped["claimed"], BUCKETS, right=False)
+        print("\n== shipped, by claimed-EV bucket")
+        print(summary(shipped, "claimed_bucket").to_string(index=False))
+        last = fits[fits["slate_date"] == fits["slate_date"].max()]
+        print(f"\n== the blends of {last['slate_date'].iloc[0]}")
+        print(last[["market_type", "method", "intercept", "coef_model", "coef_consensus",
+                    "n_props", "log_loss_in_sample", "log_loss_model_in_sample",
+                    "log_loss_consensus_in_sample"]].round(4).to_string(index=False))
+    new, old = summary(shipped).iloc[0], summary(model_only).iloc[0]
+    per_market = summary(shipped, "market_type")
+    emit([figure("shipped: true EV / claimed EV", new["true_over_claimed"], "x", (">=", 0.7)),
+          figure("shipped: mean true EV", 100 * new["true_ev"], "%", (">", 0)),
+          figure("shipped: lowest market's mean true EV", 100 * per_market["true_ev"].min(),
+                 "%", (">", 0)),
+          figure("shipped: true profit", new["true_profit"], "units",
+                 (">=", round(float(old["true_profit"]), 1))),
+          figure("shipped: distinct bets", new["bets"], "bets"),
+          figure("model-only: true EV / claimed EV", old["true_over_claimed"], "x",
                  baseline=True),
+          figure("model-only: true profit", old["true_profit"], "units", baseline=True),
           figure("EV step, median a day", statistics.median(seconds), "s")])
 
 

@@ -67,7 +67,8 @@ def test_ev_runs_offline_with_default_parameters(tmp_path: Path) -> None:
     assert status == "success", summary
     assert "eligible" in summary and "p10-nhlapi" in summary
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
-    for needle in ("priced rows", "Best bets 2025-10-28", "ev = p_win (d - 1) - p_loss",
+    for needle in ("priced rows", "Best bets 2025-10-28", "ev = p_price (d - 1) - p_loss",
+                   "coef_consensus", "books (vendors)",
                    "the price also beats"):
         assert needle in text
     assert list(tmp_path.iterdir()) == [out]  # the offline run wrote only to a temp folder

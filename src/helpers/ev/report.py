@@ -178,25 +178,26 @@ def ev_distribution(candidates: pd.DataFrame) -> pd.DataFrame:
 
 
 def walkthrough(ranked: pd.DataFrame, snapshot: pd.DataFrame, n: int = 5) -> pd.DataFrame:
-    """The top `n` bets with every step of their number: mu and the distribution, the model
-    p of the side, implied and fair p, and the EV arithmetic spelled out."""
+    """The top `n` recommended bets with every step of their number: mu and the
+    distribution, the model's p of the side, the consensus, the pricing p the blend made of
+    them, and the EV and stake arithmetic spelled out."""
     top = ranked.head(n)
     if top.empty:
         return pd.DataFrame()
     mus = snapshot[["game_id", "player_id", "market_type", "line", "mu", "distribution",
                     "alpha"]].astype({"game_id": "Int64", "player_id": "Int64"})
     rows = top.merge(mus, on=["game_id", "player_id", "market_type", "line"], how="left")
-    p_loss = 1 - rows["p_model"] - rows["p_push"].fillna(0)
+    p_loss = 1 - rows["p_price"] - rows["p_push"].fillna(0)
     arithmetic = [
         f"{p:.4f} x ({d:.3f} - 1) - {q:.4f} = {ev:+.4f}"
-        for p, d, q, ev in zip(rows["p_model"], rows["odds_decimal"], p_loss, rows["ev"],
+        for p, d, q, ev in zip(rows["p_price"], rows["odds_decimal"], p_loss, rows["ev"],
                                strict=True)]
     return pd.DataFrame({
         "rank": rows["rank"], "player": rows["player_name"].fillna(rows["player_name_raw"]),
         "bet": rows["market_type"] + " " + rows["side"] + " " + rows["line"].map("{:g}".format),
         "book": rows["book_name"], "mu": rows["mu"].round(3),
         "distribution": rows["distribution"], "p_model": rows["p_model"].round(4),
+        "p_consensus": rows["p_consensus"].round(4), "p_price": rows["p_price"].round(4),
         "p_push": rows["p_push"].round(4), "decimal": rows["odds_decimal"],
-        "p_implied": rows["p_implied"].round(4), "p_fair": rows["p_fair"].round(4),
-        "p_consensus": rows["p_consensus"].round(4),
-        "ev = p_win (d - 1) - p_loss": arithmetic, "kelly": rows["kelly_fraction"].round(4)})
+        "ev = p_price (d - 1) - p_loss": arithmetic, "model EV": rows["ev_model"].round(4),
+        "stake": rows["stake_fraction"].round(4)})
