@@ -33,6 +33,8 @@ def test_a_slate_is_graded_against_the_truth_with_clv_and_a_rerun_changes_nothin
     con = db.connect(settings.paths.db_path)
     run_production(con, settings, SLATE, MORNING, "morning")
     run_ev(con, settings, SLATE, MORNING, "morning")
+    # EV run again on the slate (a repair): its bets are the slate's bets, graded once
+    run_ev(con, settings, SLATE, MORNING, "morning-rerun")
     emu.set_clock(PRE_GAME)
     capture(con, settings, PRE_GAME, run_id="pre-game")
     emu.set_clock(NEXT_MORNING)
@@ -66,6 +68,16 @@ def test_a_slate_is_graded_against_the_truth_with_clv_and_a_rerun_changes_nothin
 
     stored = con.execute("SELECT count(*) FROM fact_bet_results").fetchall()[0][0]
     assert stored == len(results)
+    # graded once: only the newest EV run's mapped candidates, one eligible row per bet
+    assert set(results["candidate_run_id"]) == {"morning-rerun"}
+    mapped = con.execute("SELECT count(*) FROM fact_ev_candidates WHERE run_id = "
+                         "'morning-rerun' AND game_id IS NOT NULL AND player_id IS NOT NULL"
+                         ).fetchall()[0][0]
+    assert stored == mapped
+    bets = results[results["is_eligible"]]
+    assert len(bets) > 100 and not bets.duplicated(
+        ["book_name", "game_id", "player_id", "market_type", "line", "side"]).any()
+    assert bets["p_price"].notna().all() and bets["ev_model"].notna().all()
     # accuracy: both versions and the market scored on the graded props
     assert set(result.sources) == {"p10-nhlapi", "eb-season", "market"}
     assert result.scored["y"].isin([0, 1]).all() and len(result.scored) > 1000
