@@ -9,6 +9,11 @@ numbers of /_emulator/truth/probabilities). Prints, per market and version, the 
 log-loss gap (cross-entropy - entropy) / entropy over all lines and over the upper line alone,
 next to a constant per-(market, line) baseline learnt from the same boxscores, and the time
 taken. No outcome noise is involved: a gap is the model's alone.
+
+Then the market on the same footing: the sportsbooks' consensus (`referee.consensus_p_over`:
+the median of the sportsbooks' de-vigged pairs at the morning run, 10:00 ET, as the vendors
+show them) scored beside the versions on the props it covers (a consensus needs a book
+pricing both sides at that line: fewer props, GOALS mostly Pinnacle's).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import pandas as pd
 from result_line import emit, figure
 
 from helpers.demo.league import build_league
-from helpers.demo.referee import log_loss_gaps, score_slates
+from helpers.demo.referee import add_consensus, log_loss_gaps, score_slates
 from helpers.model.versions import ESTIMATORS
 
 
@@ -36,24 +41,41 @@ def main() -> None:
     scored = score_slates(league, slates, ESTIMATORS)
     elapsed = time.perf_counter() - t0
     table = log_loss_gaps(scored, [*ESTIMATORS, "baseline"])
-    pct = table.copy()
-    for col in (*ESTIMATORS, "baseline"):
-        pct[col] = (100 * pct[col]).map(lambda v: f"{v:.2f} %")
     print(f"slates {slates[0]} .. {slates[-1]}: {scored['game_id'].nunique()} games, "
           f"{scored[['game_id', 'player_id']].drop_duplicates().shape[0]} skater-games, "
           f"{len(scored)} props; {elapsed:.1f} s")
-    with pd.option_context("display.width", 200):
-        print(pct.to_string(index=False))
+    print_percent(table, [*ESTIMATORS, "baseline"])
+
+    t1 = time.perf_counter()
+    covered = add_consensus(league, scored).dropna(subset=["consensus"])
+    consensus_seconds = time.perf_counter() - t1
+    market = log_loss_gaps(covered, [*ESTIMATORS, "consensus"])
+    print(f"\nthe props the morning consensus covers: {len(covered)} of {len(scored)}; "
+          f"{consensus_seconds:.1f} s")
+    print_percent(market, [*ESTIMATORS, "consensus"])
     # the goal: one version within 1.5 % in every market, over all standard lines
     worst = table[table["lines"] == "all"][[*ESTIMATORS, "baseline"]].max()
     best = min(ESTIMATORS, key=lambda version: worst[version])
+    # the market's error, sized to be like the models' (helpers.demo.pricing): 0.5-2 %
+    consensus_gaps = market.loc[market["lines"] == "all", "consensus"]
     emit([*(figure(f"{version}: worst market's log-loss gap", 100 * worst[version], "%")
             for version in ESTIMATORS),
           figure(f"best version ({best}): worst market's gap", 100 * worst[best], "%",
                  ("<=", 1.5)),
           figure("constant: worst market's gap", 100 * worst["baseline"], "%",
                  baseline=True),
+          *(figure(f"consensus: {label} market's log-loss gap", 100 * value, "%")
+            for label, value in (("best", consensus_gaps.min()),
+                                 ("worst", consensus_gaps.max()))),
           figure("time to score the slates", elapsed, "s")])
+
+
+def print_percent(table: pd.DataFrame, columns: list[str]) -> None:
+    pct = table.copy()
+    for col in columns:
+        pct[col] = (100 * pct[col]).map(lambda v: f"{v:.2f} %")
+    with pd.option_context("display.width", 200):
+        print(pct.to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ build that history; the `--days` after them are measured.
 Two policies over the same days and the same candidates:
 - shipped: the eligible bets of the EV step (EV on p_price, the fitted blend; one per bet);
 - model-only: what the step did before the blend: EV on the model's p alone, the same
-  gates (the market's consensus must agree, EV_MIN_EDGE), one row per bet.
+  gates at their defaults (EV >= 2 %, the price at least even with the consensus), one row
+  per bet.
 For each bet, the EV it claimed is set beside the EV it really had (`helpers.demo.referee.
 true_ev`: the probability the game was drawn from x decimal - 1). Prints, per policy:
 distinct bets, mean claimed and true EV, true / claimed, and true profit (units, one unit a
@@ -42,6 +43,7 @@ from helpers.odds.capture import capture
 
 # Rows the model-only policy could bet: those that passed every gate before the EV gates.
 _PAST_THE_EARLY_GATES = {"below_min_edge", "market_disagrees", "duplicate_bet"}
+MODEL_ONLY_MIN_EDGE, MODEL_ONLY_MIN_MARKET_EDGE = 0.02, 0.0  # its EV_MIN_*EDGE defaults
 
 
 def model_only_bets(candidates: pd.DataFrame, min_edge: float,
@@ -86,8 +88,9 @@ def run_days(start: date, days: int, warmup: int, env: dict[str, str]
             seconds.append(elapsed)
             bets = result.eligible.assign(claimed=result.eligible["ev"])
             shipped.append(bets.assign(true_ev=true_ev(league, bets)))
-            old = model_only_bets(result.candidates, settings.ev.min_edge,
-                                  settings.ev.min_market_edge)
+            # the step before the blend, at its defaults, whatever --env changes
+            old = model_only_bets(result.candidates, MODEL_ONLY_MIN_EDGE,
+                                  MODEL_ONLY_MIN_MARKET_EDGE)
             model_only.append(old.assign(true_ev=true_ev(league, old)))
             fits.append(result.fits().assign(slate_date=day))
         con.close()

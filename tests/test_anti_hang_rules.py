@@ -39,6 +39,8 @@ DISPLAY_MODULES = (
     "helpers.grading.report",
     "helpers.evidence.daily",
     "helpers.evidence.rolling",
+    "helpers.evidence.claims",
+    "helpers.evidence.comparison",
     "helpers.evidence.markdown",
     "helpers.evidence.tables",
 )
@@ -53,6 +55,8 @@ COMPUTATION_MODULES = {
     "helpers.ev.step": "the EV step: the snapshot, the odds and the games it prices",
     "helpers.grading.step": "the outcomes step: what to grade, boxscores, closing prices",
     "helpers.evidence.anomalies": "the anomaly checks: trailing counts the checks compare",
+    "helpers.ev.read": "the rule for a slate's bets (a subquery the display modules wrap) "
+                       "and the graded props the EV step's blend is fitted on",
     "helpers.core.db": "schema, migrations and inserts",
 }
 
@@ -119,6 +123,10 @@ EXEMPT: dict[tuple[str, str], tuple[str, str]] = {
         NOT_SHOWN, "one row per histogram bin (40): drawn in clv"),
     ("helpers.evidence.rolling", "daily_vendor_health"): (
         NOT_SHOWN, "per slate and vendor: drawn in vendor_health"),
+    # --- rolling report: claimed against realized
+    ("helpers.evidence.claims", "window_bets"): (
+        NOT_SHOWN, "the window's recommended settled bets, pooled into one row per claimed-EV "
+                   "bucket, market and price band and drawn in the claims chart"),
     # --- evidence tables
     ("helpers.evidence.tables", "_SLATE_ODDS"): (
         FRAGMENT, "the slate's vendor rows, a subquery of coverage and mapping_quality"),

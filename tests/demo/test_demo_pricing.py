@@ -1,4 +1,5 @@
-"""Book pricing against the truth: accuracy, vig ordering, movement, DFS, +EV spots."""
+"""Book pricing against the truth and the market maker every book copies: accuracy, the
+shared error, vig ordering, movement, DFS, +EV spots."""
 
 from __future__ import annotations
 
@@ -6,9 +7,18 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from scipy.special import expit, logit
 
 from helpers.demo.books import BOOK_BY_KEY, MARKETS
-from helpers.demo.pricing import american_to_decimal, quotes_for
+from helpers.demo.pricing import (
+    HALF_LINES,
+    MAKER_MATCHUP_LAG,
+    american_to_decimal,
+    game_truth,
+    market_maker,
+    over_probability,
+    quotes_for,
+)
 
 SHARP = ("pinnacle", "novig")
 SOFT = ("draftkings", "fanduel", "betmgm", "caesars")
@@ -24,14 +34,19 @@ def _main_quotes(league, book_key, hours_before, games=range(200, 212)):
     return out
 
 
-def _devig_error(quotes) -> float:
+def _devig_error(quotes, against: str = "p_over_true") -> float:
+    """Mean |de-vigged P(over) - the quote's `against` (the truth, or the market maker's)|."""
     errors = []
     for q in quotes:
         if q.under is None:
             continue
         over, under = 1 / american_to_decimal(q.over), 1 / american_to_decimal(q.under)
-        errors.append(abs(over / (over + under) - q.p_over_true))
+        errors.append(abs(over / (over + under) - getattr(q, against)))
     return float(np.mean(errors))
+
+
+def _logit(p) -> np.ndarray:
+    return logit(np.clip(np.asarray(p, dtype=float), 1e-4, 1 - 1e-4))
 
 
 def _overround(quotes) -> float:
@@ -39,11 +54,83 @@ def _overround(quotes) -> float:
                           for q in quotes if q.under is not None]))
 
 
-def test_devigged_prices_are_close_to_the_truth(league):
-    errors = {b: _devig_error(_main_quotes(league, b, 8)) for b in SHARP + SOFT}
+def test_devigged_prices_are_close_to_the_market_maker(league):
+    """A book prices the market maker's belief plus its own error: small for sharp books."""
+    errors = {b: _devig_error(_main_quotes(league, b, 8), "p_over_market")
+              for b in SHARP + SOFT}
     assert all(errors[b] < 0.02 for b in SHARP), errors
     assert all(errors[b] < 0.06 for b in SOFT), errors
     assert max(errors[b] for b in SHARP) < min(errors[b] for b in SOFT), errors
+
+
+def test_no_book_is_the_truth_but_sharp_books_are_closer(league):
+    """Against the truth every book also carries the market maker's error (~0.04 in P), so
+    even the sharpest misses by more than its own error; sharp books stay closer on average."""
+    errors = {b: _devig_error(_main_quotes(league, b, 8)) for b in SHARP + SOFT}
+    assert all(0.03 < errors[b] < 0.06 for b in SHARP + SOFT), errors
+    assert np.mean([errors[b] for b in SHARP]) < np.mean([errors[b] for b in SOFT]), errors
+
+
+def test_books_share_the_market_makers_error(league):
+    """Two books' errors against the truth are mostly one error (the maker's); against the
+    market maker they are their own and unrelated."""
+    pinnacle = {(q.game_index, q.player_id, q.market, q.line): q
+                for q in _main_quotes(league, "pinnacle", 8)}
+    draftkings = {(q.game_index, q.player_id, q.market, q.line): q
+                  for q in _main_quotes(league, "draftkings", 8)}
+    common = sorted(set(pinnacle) & set(draftkings))
+    assert len(common) > 500
+
+    def errors(quotes, against: str) -> np.ndarray:
+        return np.array([_logit(quotes[k].p_over_book) - _logit(getattr(quotes[k], against))
+                         for k in common])
+
+    vs_truth = np.corrcoef(errors(pinnacle, "p_over_true"), errors(draftkings, "p_over_true"))
+    vs_market = np.corrcoef(errors(pinnacle, "p_over_market"),
+                            errors(draftkings, "p_over_market"))
+    assert vs_truth[0, 1] > 0.7, vs_truth
+    assert abs(vs_market[0, 1]) < 0.15, vs_market
+
+
+def test_the_market_maker_prices_the_game_only_part_of_the_way(league):
+    """Its belief leans from the truth toward the season-rate view (no matchup, no
+    overtime) by about MAKER_MATCHUP_LAG: an error a model with matchup terms can partly
+    see. Slope of (maker - truth) on (stale - truth), logit scale, Pinnacle's main lines."""
+    lean, stale_gap = [], []
+    for q in _main_quotes(league, "pinnacle", 8):
+        truth = game_truth(league, q.game_index)
+        row = int(np.nonzero(truth.player_id == q.player_id)[0][0])
+        stale = over_probability(truth.stale_at_least[q.market][row], q.line)
+        lean.append(_logit(q.p_over_market) - _logit(q.p_over_true))
+        stale_gap.append(_logit(stale) - _logit(q.p_over_true))
+    slope = np.cov(stale_gap, lean)[0, 1] / np.var(stale_gap, ddof=1)
+    assert abs(slope - MAKER_MATCHUP_LAG) < 0.15, slope
+    assert np.corrcoef(stale_gap, lean)[0, 1] > 0.2
+
+
+def test_pick_em_and_derived_prices_copy_the_market(league):
+    """The derived Unabated line is the market maker's belief plus a little noise; a
+    pick'em book's line is the one the market believes closest to a coin flip."""
+    assert _devig_error(_main_quotes(league, "unabated", 8), "p_over_market") < 0.01
+    for q in _main_quotes(league, "underdog", 8):
+        assert q.p_over_book == pytest.approx(q.p_over_market, abs=1e-12)
+    # The line choice, where there is one (SOG, BLOCKS): always the market's, often not
+    # the one the truth would choose.
+    not_the_truths = 0
+    for q in _main_quotes(league, "underdog", 8):
+        lines = HALF_LINES[q.market]
+        if len(lines) == 1:
+            continue
+        truth = game_truth(league, q.game_index)
+        row = int(np.nonzero(truth.player_id == q.player_id)[0][0])
+        number = league.games[q.game_index].game_id % 10_000
+        at_least, error = market_maker(league, truth, q.market, number)
+        market = [expit(_logit(over_probability(at_least[row], ln)) + error[row])
+                  for ln in lines]
+        true = [over_probability(truth.at_least[q.market][row], ln) for ln in lines]
+        assert q.line == lines[int(np.argmin(np.abs(np.array(market) - 0.5)))]
+        not_the_truths += q.line != lines[int(np.argmin(np.abs(np.array(true) - 0.5)))]
+    assert not_the_truths > 10
 
 
 def test_vig_ordering_sharp_below_soft(league):

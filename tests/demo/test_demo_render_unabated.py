@@ -87,11 +87,17 @@ def test_ids_and_event_fields(payload, league):
 
 def test_si0_is_over(payload, league):
     """For a two-sided price the si0 side is the over: it is the favourite exactly when the
-    true P(over) is above one half (sharp book, clear cases)."""
-    from helpers.demo.pricing import game_truth, over_probability
+    market's P(over) is above one half (sharp book, clear cases). The market maker's belief,
+    not the truth: every book copies the maker's error (helpers.demo.pricing), and a clear
+    case by the truth can be a coin flip to the market."""
+    from helpers.demo.books import BOOK_BY_KEY, MARKETS
+    from helpers.demo.pricing import quotes_for
 
     event_games = {str(1_600_000 + g.game_id % 10_000): g for g in league.games}
     person = {p.unabated_id: p for p in league.players}
+    pinnacle = BOOK_BY_KEY["pinnacle"]
+    assert pinnacle.unabated_id == 10
+    now = default_now(league)
     checked = 0
     for prop in payload["odds"][ODDS_KEY]:
         if prop["betSubType"] is not None or prop["betTypeId"] not in BET_TYPE_IDS.values():
@@ -103,9 +109,10 @@ def test_si0_is_over(payload, league):
         if not over or not under or over["americanPrice"] is None:
             continue
         game = event_games[prop["eventId"]]
-        truth = game_truth(league, game.index)
-        row = list(truth.player_id).index(person[pid].player_id)
-        p_over = float(over_probability(truth.at_least[market][row:row + 1], over["points"])[0])
+        p_over = next(q.p_over_market for q in quotes_for(league, game.index, pinnacle, now,
+                                                          MARKETS)
+                      if q.player_id == person[pid].player_id and q.market == market
+                      and q.line == over["points"])
         if abs(p_over - 0.5) > 0.1:
             assert (over["americanPrice"] < under["americanPrice"]) == (p_over > 0.5)
             checked += 1

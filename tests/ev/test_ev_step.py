@@ -90,8 +90,11 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     assert markdown.startswith(f"# Best bets {SLATE}") and "| # | player |" in markdown
 
     # Against the truth: the eligible bets really had a positive EV, smaller than claimed
-    # (the week's figures: benchmarks/bench_ev_truth.py). This slate: claimed ~30 %, true
-    # ~+4 %, market ~+5 %.
+    # (the week's figures: benchmarks/bench_ev_truth.py). This first slate has no graded
+    # history, so it prices at the consensus (the prior): claimed ~7.3 %, true ~+6.3 %.
+    # The demo's books share a market maker's error, so a bet priced at the consensus is
+    # right on average but each one is a coin that lands positive ~58 % of the time (it
+    # was ~81 % when the consensus was the truth).
     bets = result.eligible.copy()
     bets["true_ev"] = true_ev(emu.league, bets)
     settled = bets[bets["true_ev"].notna()]
@@ -99,7 +102,7 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     print(f"claimed {settled['ev'].mean():.4f}, market {settled['ev_market'].mean():.4f}, "
           f"true {settled['true_ev'].mean():.4f} over {len(settled)} bets")
     assert settled["true_ev"].mean() > 0.02
-    assert (settled["true_ev"] > 0).mean() > 0.6
+    assert (settled["true_ev"] > 0).mean() > 0.5
     assert settled["ev"].mean() > settled["true_ev"].mean()
 
 

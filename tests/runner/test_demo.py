@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import requests
 
+from helpers.evidence.claims import CHART as CLAIMS_CHART
 from helpers.evidence.rolling import CHARTS
 from tests.runner.secret_markers import SECRET_MARKERS, assert_no_secret_anywhere
 
@@ -175,7 +176,8 @@ def test_ten_daily_reports_and_a_rolling_report_in_clean_markdown(demo) -> None:
         positions = [text.index(s) for s in SECTIONS]
         assert positions == sorted(positions)
     links = assert_clean_markdown(monitoring / "rolling_report.md")
-    assert sorted(Path(link).name for link in links) == sorted(f"{name}.png" for name, _ in CHARTS)
+    assert sorted(Path(link).name for link in links) == sorted(
+        f"{name}.png" for name, _ in [*CHARTS, CLAIMS_CHART])
     assert all(link.startswith("rolling_report_files/") for link in links)
     rolling = (monitoring / "rolling_report.md").read_text()
     assert rolling.startswith(f"# Rolling report to {ALL_DOWN}")

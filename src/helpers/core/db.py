@@ -56,6 +56,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "backfill checkpoints", _sql_file("migration_0008.sql")),
     Migration(9, "EV priced from a blend fitted on graded evidence; bet results keep their "
                  "claims", _sql_file("migration_0009.sql")),
+    Migration(10, "evidence: model versions against the market and the production model, "
+                  "with a bootstrap interval", _sql_file("migration_0010.sql")),
 )
 
 

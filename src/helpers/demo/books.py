@@ -20,7 +20,7 @@ class Book:
     name: str
     kind: str  # SPORTSBOOK | DFS | DERIVED (helpers.odds.vendors.base.classify_book)
     vig: float  # two-way overround: implied(over) + implied(under) = 1 + vig
-    sigma: float  # sd of the book's error, logit scale
+    sigma: float  # sd of the book's own error on top of the market maker's, logit scale
     unabated_id: int | None = None
     unabated_status: int = 1
     stale: bool = False  # reprices once a day, from season rates (ignores matchups)

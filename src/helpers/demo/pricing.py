@@ -1,10 +1,29 @@
 """True prop probabilities per game, and each book's quotes of them.
 
-A book's belief is the true probability shifted on the logit scale by its own error
+Books copy a market maker. The market maker is not the truth: it anchors on season rates
+and prices each game's circumstances (opponent, goalie, back-to-back, home ice, overtime,
+tonight's lineup, a traded player's new linemates) only part of the way -- its belief at
+every line comes from a mixture of the game's true distribution and the stale one
+(`GameTruth.stale_at_least`: season rates x expected TOI, nothing game-specific), with
+weight MAKER_MATCHUP_LAG on the stale one. On top it carries a logit-scale error of its own:
+a persistent part per (player, market), a projection that is off for the season, and a part
+per game that nobody can see. A model fitted on recent boxscores with opponent and goalie
+multipliers can partly see both the lag and the persistent error; the game part it cannot.
+Sized so that the sportsbooks' consensus misses the truth by about 1 % of the entropy in
+every market (benchmarks/bench_accuracy.py), like the models do.
+
+A book's belief is the market maker's, shifted on the logit scale by the book's own error
 (one shift per book, player and market, so its lines stay coherent); its price adds its
-vig. The error has a persistent part and a part redrawn every hour (daily for the stale
-book), and shrinks as the game approaches, so morning and pre-game captures differ and
-closing lines are sharper. Pick'em books pay a fixed price at a near-median line.
+vig. The book's error has a persistent part and a part redrawn every hour (daily for the
+stale book), and shrinks as the game approaches, so morning and pre-game captures differ
+and closing lines are sharper (closer to the market maker; the maker itself does not move).
+
+- The stale book (BetRivers) copies the market maker's error but none of its game
+  adjustments: its belief is the stale view alone (lag 1), repriced daily.
+- The derived "Unabated" line is computed from the market, so it is the market maker's
+  belief plus a little noise: it cannot know more than the books it derives from.
+- Pick'em books pay a fixed price at the line the market makes: the half line the market
+  maker believes closest to a coin flip (they copy the sportsbooks' line, not the truth).
 """
 
 from __future__ import annotations
@@ -34,6 +53,10 @@ ALT_LINES: dict[str, tuple[float, ...]] = {
 }
 INTEGER_ALT_LINES: dict[str, tuple[float, ...]] = {"SOG": (2.0, 3.0, 4.0)}
 ONE_SIDED_VIG_FACTOR = 1.6
+# The market maker every book copies (see the module docstring).
+MAKER_MATCHUP_LAG = 0.5  # share of the stale (season-rate) view in its belief
+MAKER_SIGMA_PLAYER = 0.2  # logit sd, per (player, market), the whole season
+MAKER_SIGMA_GAME = 0.1  # logit sd, per (game, player, market)
 MIN_IMPLIED, MAX_IMPLIED = 0.01, 0.985
 
 
@@ -67,6 +90,7 @@ class Quote:
     is_alt: bool
     p_over_true: float  # P(over | no push), truth
     p_over_book: float  # the book's belief
+    p_over_market: float  # the market maker's belief, every book's starting point
     blurred: bool
     line_id: int  # stable id per (book, game, player, market, line)
     line_missing: bool  # the vendor lost the line (a data hazard; bet365 only)
@@ -152,6 +176,25 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return special.logit(np.clip(p, 1e-4, 1 - 1e-4))
 
 
+def _shifted_p_over(at_least: np.ndarray, shift: np.ndarray, line: float) -> np.ndarray:
+    """P(over | no push) at `line` from P(X >= k) rows, moved by `shift` on the logit scale."""
+    return special.expit(_logit(over_probability(at_least, line)) + shift)
+
+
+def market_maker(league: League, truth: GameTruth, market: str, number: int,
+                 stale: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """What the market maker believes about each priceable skater of the game in `market`:
+    (P(X >= k) rows it prices from, its logit-scale error). `stale`: the view of a book that
+    copies the maker's opinion of the player but not its game adjustments."""
+    lag = 1.0 if stale else MAKER_MATCHUP_LAG
+    # A mixture of two distributions is a distribution: the lines stay coherent.
+    at_least = (1 - lag) * truth.at_least[market] + lag * truth.stale_at_least[market]
+    pid = truth.player_id
+    error = (MAKER_SIGMA_PLAYER * rand.normal(league.seed, "maker", pid, market, "season")
+             + MAKER_SIGMA_GAME * rand.normal(league.seed, "maker", number, pid, market))
+    return at_least, error
+
+
 def _book_error(league: League, book: Book, number: int, pid: np.ndarray, market: str,
                 now: datetime, start: datetime) -> np.ndarray:
     """The book's logit-scale error for each player's prop in this market at `now`."""
@@ -205,18 +248,22 @@ def quote_book(league: League, game_index: int, book: Book, now: datetime,
             continue
         pid = truth.player_id[keep]
         at_least = truth.at_least[market][keep]
-        believed = (truth.stale_at_least if book.stale else truth.at_least)[market][keep]
-        shift = _book_error(league, book, number, pid, market, now, game.start_utc)
+        maker = tuple(a[keep] for a in market_maker(league, truth, market, number))
+        believed, maker_error = maker
+        if book.stale:
+            believed, maker_error = (a[keep] for a in market_maker(league, truth, market,
+                                                                   number, stale=True))
+        shift = maker_error + _book_error(league, book, number, pid, market, now,
+                                          game.start_utc)
 
         def belief(line: float, believed=believed, shift=shift) -> np.ndarray:
-            return special.expit(_logit(over_probability(believed, line)) + shift)
+            return _shifted_p_over(believed, shift, line)
 
-        # Main line: the half line the book believes closest to a coin flip; soft books
-        # shade some props one line up or down (persistent per player).
+        # Main line: the half line the book believes closest to a coin flip (a pick'em
+        # book, sigma 0: the market maker's); soft books shade some props one line up or
+        # down (persistent per player).
         candidates = HALF_LINES[market]
         beliefs = np.stack([belief(line) for line in candidates], axis=-1)
-        if book.dfs_price is not None:
-            beliefs = np.stack([over_probability(at_least, ln) for ln in candidates], axis=-1)
         pick = np.argmin(np.abs(beliefs - 0.5), axis=-1)
         if book.sigma >= 0.1 and len(candidates) > 1:
             shade = rand.normal(league.seed, book.key, pid, market, "shade")
@@ -228,8 +275,9 @@ def quote_book(league: League, game_index: int, book: Book, now: datetime,
             rows = np.nonzero(pick == c)[0]
             if len(rows):
                 quotes += _make_quotes(league, book, game_index, truth, keep[rows], market,
-                                       line, beliefs[rows, c], at_least[rows], two_sided,
-                                       False, blurred[rows])
+                                       line, beliefs[rows, c], at_least[rows],
+                                       tuple(a[rows] for a in maker), two_sided, False,
+                                       blurred[rows])
         if not book.alternates:
             continue
         alt_lines = ALT_LINES[market]
@@ -242,6 +290,7 @@ def quote_book(league: League, game_index: int, book: Book, now: datetime,
             if len(rows):
                 quotes += _make_quotes(league, book, game_index, truth, keep[rows], market,
                                        line, p[rows], at_least[rows],
+                                       tuple(a[rows] for a in maker),
                                        book.alternates == "both", True, blurred[rows])
     return quotes
 
@@ -251,10 +300,12 @@ LINE_MISSING_SHARE = 0.01
 
 def _make_quotes(league: League, book: Book, game_index: int, truth: GameTruth,
                  rows: np.ndarray, market: str, line: float, p_book: np.ndarray,
-                 at_least: np.ndarray, two_sided: bool, is_alt: bool, blurred: np.ndarray
-                 ) -> list[Quote]:
+                 at_least: np.ndarray, maker: tuple[np.ndarray, np.ndarray], two_sided: bool,
+                 is_alt: bool, blurred: np.ndarray) -> list[Quote]:
+    """`at_least`: the truth's rows; `maker`: the market maker's (P(X >= k) rows, error)."""
     over, under, over_dec, under_dec = _prices(book, p_book, two_sided)
     p_true = over_probability(at_least, line)
+    p_market = _shifted_p_over(*maker, line)
     pid = truth.player_id[rows]
     number = league.games[game_index].game_id
     line_id = rand.hash64(league.seed, "line", book.key, number, pid, market, line)
@@ -272,6 +323,7 @@ def _make_quotes(league: League, book: Book, game_index: int, truth: GameTruth,
             over_decimal=float(over_dec[i]),
             under_decimal=None if under_dec is None else float(under_dec[i]),
             is_alt=is_alt, p_over_true=float(p_true[i]), p_over_book=float(p_book[i]),
+            p_over_market=float(p_market[i]),
             blurred=bool(blurred[i]), line_id=int(line_id[i]), line_missing=bool(missing[i])))
     return out
 
@@ -284,11 +336,10 @@ def book_beliefs(league: League, game_index: int, book: Book, now: datetime, mar
     number = game.game_id % 10_000
     truth = game_truth(league, game_index)
     hour_start = datetime.fromtimestamp(hour_bucket(now) * 3600, tz=UTC)
-    shift = _book_error(league, book, number, truth.player_id, market, hour_start,
-                        game.start_utc)
-    believed = (truth.stale_at_least if book.stale else truth.at_least)[market]
-    p = np.stack([special.expit(_logit(over_probability(believed, line)) + shift)
-                  for line in lines], axis=-1)
+    believed, maker_error = market_maker(league, truth, market, number, book.stale)
+    shift = maker_error + _book_error(league, book, number, truth.player_id, market,
+                                      hour_start, game.start_utc)
+    p = np.stack([_shifted_p_over(believed, shift, line) for line in lines], axis=-1)
     return truth.player_id, p
 
 

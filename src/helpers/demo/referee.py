@@ -10,19 +10,24 @@ involves no outcome noise, so a gap is the model's alone.
 The measure, per market (and model), over the same props:
     gap = (sum cross_entropy(truth, model) - sum entropy(truth)) / sum entropy(truth)
 i.e. the expected log loss the model adds, relative to the best possible. 0 is perfect.
+
+The market is scored the same way: the sportsbooks' consensus as the EV step builds it (the
+median of the sportsbooks' de-vigged pairs, `consensus_p_over`) from the quotes the vendors
+show at the morning run (`morning_quotes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
 
+from helpers.demo.books import MARKETS, ODDSSHARK_BOOKS, PLAYNOW_BOOK, UNABATED_BOOKS, Book
 from helpers.demo.league import League
-from helpers.demo.pricing import game_truth
+from helpers.demo.pricing import american_to_decimal, game_truth, quotes_for
 from helpers.demo.render_nhl import render_boxscore
 from helpers.model.distributions import STANDARD_LINES, market_probabilities
 from helpers.nhl.api import parse_boxscore
@@ -32,6 +37,9 @@ UPPER_LINES = {"SOG": 4.5, "BLOCKS": 2.5, "POINTS": 1.5}
 P_CLIP = 1e-6
 _STAT = {"GOALS": "goals", "ASSISTS": "assists", "POINTS": "points", "SOG": "sog",
          "BLOCKS": "blocked_shots"}
+
+PROP = ["game_id", "player_id", "market_type", "line"]
+MORNING_RUN_UTC = time(15, 0)  # the morning run, 10:00 ET (EST)
 
 MuModel = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, date], pd.DataFrame]
 
@@ -180,4 +188,62 @@ def true_ev(league: League, bets: pd.DataFrame) -> pd.Series:
             p_push = at_least[int(line)] - at_least[k] if line == int(line) else 0.0
             p_win = p_over if bet["side"] == "OVER" else 1.0 - p_over - p_push
             out[idx] = p_win * (bet["odds_decimal"] - 1.0) - (1.0 - p_win - p_push)
+    return out
+
+
+def served_books() -> tuple[Book, ...]:
+    """Every book a vendor shows, once: DraftKings on Unabated and on OddsShark is one book
+    with one set of prices."""
+    books: dict[str, Book] = {}
+    for book in (*UNABATED_BOOKS, *ODDSSHARK_BOOKS, PLAYNOW_BOOK):
+        books.setdefault(book.key, book)
+    return tuple(books.values())
+
+
+def morning_quotes(league: League, slate: date,
+                   books: tuple[Book, ...] | None = None) -> pd.DataFrame:
+    """The books' quotes on the slate's games at the morning run, as the vendors show them:
+    one row per (book, game, player, market, line) with its kind and decimal prices (from
+    the American price; NaN for a side not offered). A blurred price and a line the vendor
+    lost are not shown, so they are left out."""
+    now = datetime.combine(slate, MORNING_RUN_UTC, tzinfo=UTC)
+    rows = []
+    for book in books or served_books():
+        for game in league.games_on(slate):
+            for q in quotes_for(league, game.index, book, now, MARKETS):
+                if q.blurred or q.line_missing:
+                    continue
+                rows.append((book.key, book.kind, game.game_id, q.player_id, q.market, q.line,
+                             american_to_decimal(q.over),
+                             np.nan if q.under is None else american_to_decimal(q.under)))
+    return pd.DataFrame(rows, columns=["book", "kind", *PROP, "over_decimal",
+                                       "under_decimal"])
+
+
+def consensus_p_over(quotes: pd.DataFrame) -> pd.DataFrame:
+    """The sportsbooks' consensus P(over) per prop, as the EV step builds it: each
+    SPORTSBOOK's pair de-vigged multiplicatively, (1/d_over) / (1/d_over + 1/d_under), then
+    the median over the books. Pick'em (DFS) and derived prices are not a market's opinion
+    and one-sided quotes have no fair price: both are left out. A book counts once per prop.
+    `quotes`: book, kind, game_id, player_id, market_type, line, over_decimal, under_decimal.
+    Returns PROP columns, p_consensus and n_books."""
+    books = quotes.loc[(quotes["kind"] == "SPORTSBOOK") & quotes["over_decimal"].notna()
+                       & quotes["under_decimal"].notna()]
+    books = books.drop_duplicates(subset=["book", *PROP])
+    over = 1.0 / books["over_decimal"]
+    under = 1.0 / books["under_decimal"]
+    fair = books[PROP].assign(p_fair=over / (over + under))
+    return (fair.groupby(PROP, as_index=False)
+            .agg(p_consensus=("p_fair", "median"), n_books=("p_fair", "size")))
+
+
+def add_consensus(league: League, scored: pd.DataFrame) -> pd.DataFrame:
+    """`scored` (score_slates) with a `consensus` column: the morning consensus of each
+    prop, NaN where no sportsbook prices both sides of it."""
+    slates = sorted(pd.unique(scored["slate_date"]))
+    consensus = pd.concat([consensus_p_over(morning_quotes(league, slate))
+                           for slate in slates], ignore_index=True)
+    consensus = consensus[[*PROP, "p_consensus"]].rename(columns={"p_consensus": "consensus"})
+    out = scored.merge(consensus, on=PROP, how="left")
+    out.index = scored.index
     return out

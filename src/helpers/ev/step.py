@@ -22,8 +22,7 @@ import duckdb
 import pandas as pd
 
 from helpers.core import db
-from helpers.core.clock import ET
-from helpers.core.clock import utcnow
+from helpers.core.clock import ET, utcnow
 from helpers.core.files import atomic_write
 from helpers.core.markets import MARKETS
 from helpers.core.settings import Settings

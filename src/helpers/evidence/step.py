@@ -4,6 +4,10 @@
    EV summary of the run's slate; forecast accuracy and reliability bins of every slate of
    the grading window that has outcomes (read back from `fact_prop_outcomes`, so it does
    not matter whether step 4 ran in this run or an earlier one).
+   With them, the market comparison: each model version against the market and the
+   challengers against the production model, per market, on the props every source priced
+   over the `TRAILING_SLATES` (14) slates before the run's slate (those graded), with a
+   paired bootstrap interval over games (`grading.compare`).
 2. The anomaly checks of the run against the trailing days (`anomalies`).
 Both land in one transaction: a kill leaves the run with all of its evidence or none, and
 writing again for the same run adds nothing.
@@ -26,6 +30,7 @@ from helpers.core.clock import utcnow
 from helpers.core.settings import Settings
 from helpers.evidence.anomalies import check_anomalies, write_anomalies
 from helpers.evidence.tables import Evidence, collect, write_evidence
+from helpers.grading.compare import TRAILING_SLATES, compare_sources
 from helpers.grading.step import stored_scored, window
 
 log = logging.getLogger(__name__)
@@ -51,7 +56,8 @@ class DiagnosticsResult:
         return (f"{added} evidence rows written ({len(self.evidence.coverage)} coverage, "
                 f"{len(self.evidence.mapping)} mapping, {len(self.evidence.ev_summary)} EV, "
                 f"{len(self.evidence.accuracy)} accuracy rows for "
-                f"{len(self.graded_slates)} graded slates); {len(self.checks)} anomaly "
+                f"{len(self.graded_slates)} graded slates, {len(self.evidence.comparison)} "
+                f"model/market comparisons); {len(self.checks)} anomaly "
                 f"checks, {len(self.failed_checks)} failed")
 
 
@@ -59,7 +65,9 @@ def run_diagnostics(con: duckdb.DuckDBPyConnection, settings: Settings, slate_da
                     as_of: datetime, run_id: str) -> DiagnosticsResult:
     slates = window(slate_date, settings.outcomes.lookback_days)
     scored, sources = stored_scored(con, slates, as_of)
-    evidence = collect(con, slate_date, as_of, scored, sources)
+    trailing, trailing_sources = stored_scored(con, window(slate_date, TRAILING_SLATES), as_of)
+    comparison = compare_sources(trailing, trailing_sources)
+    evidence = collect(con, slate_date, as_of, scored, sources, comparison)
     graded = sorted({pd.Timestamp(d).date() for d in evidence.accuracy["slate_date"]})
     now = utcnow()
     with db.transaction(con):

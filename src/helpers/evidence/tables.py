@@ -12,12 +12,15 @@ Every figure is a query over the pipeline's own tables, so it traces back to row
 - EV summary: the slate's newest EV run in `fact_ev_candidates`, per vendor, book, market;
 - forecast accuracy: the graded props of a slate (`grading.step`'s scored frame) per
   source (model version or market), market and line, on each source's own props and on the
-  props every source priced.
+  props every source priced;
+- market comparison: each model version against the market and the challengers against
+  the production model, per market, over the trailing graded slates (`grading.compare`),
+  stored under the run's slate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -41,6 +44,8 @@ KEYS = {
     "fact_forecast_accuracy_daily": ("run_id", "slate_date", "source", "scope", "market_type",
                                      "line"),
     "fact_calibration_daily": ("run_id", "slate_date", "source", "scope", "market_type", "bin"),
+    "fact_market_comparison_daily": ("run_id", "slate_date", "market_type", "source",
+                                     "reference"),
 }
 CALIBRATION_BINS = 10
 
@@ -68,13 +73,15 @@ class Evidence:
     ev_summary: pd.DataFrame
     accuracy: pd.DataFrame
     calibration: pd.DataFrame
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # grading.compare.COLUMNS
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"fact_odds_coverage_daily": self.coverage,
                 "fact_mapping_quality_daily": self.mapping,
                 "fact_ev_summary_daily": self.ev_summary,
                 "fact_forecast_accuracy_daily": self.accuracy,
-                "fact_calibration_daily": self.calibration}
+                "fact_calibration_daily": self.calibration,
+                "fact_market_comparison_daily": self.comparison}
 
 
 EVIDENCE_TABLES = (*KEYS, "fact_anomaly_checks")
@@ -221,18 +228,22 @@ def calibration(scored: pd.DataFrame, sources: list[str],
 
 
 def collect(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime,
-            scored: pd.DataFrame | None = None, sources: list[str] | None = None) -> Evidence:
+            scored: pd.DataFrame | None = None, sources: list[str] | None = None,
+            comparison: pd.DataFrame | None = None) -> Evidence:
+    """The run's evidence; `comparison` is `grading.compare.compare_sources` over the
+    trailing graded slates (computed by the caller, on its own window)."""
     scored = scored if scored is not None else pd.DataFrame()
     return Evidence(coverage(con, slate_date, as_of), mapping_quality(con, slate_date, as_of),
                     ev_summary(con, slate_date), forecast_accuracy(scored, sources or []),
-                    calibration(scored, sources or []))
+                    calibration(scored, sources or []),
+                    comparison if comparison is not None else pd.DataFrame())
 
 
 def write_evidence(con: duckdb.DuckDBPyConnection, evidence: Evidence, slate_date: date,
                    run_id: str, now: datetime) -> dict[str, int]:
     """Append the run's evidence, all tables in one transaction; rows already written for
     this run are not written again. Returns the rows added per table. The accuracy rows keep
-    the slate they graded; the others are the run's slate."""
+    the slate they graded; the others (the market comparison too) are the run's slate."""
     added = {}
     with db.transaction(con):
         for table, frame in evidence.frames().items():
