@@ -195,9 +195,7 @@ def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, k
             code: int, err: TextIO, standby: Standby | None) -> int:
     """Render the reports once the run's registry rows are final, so that they show them.
     A failed render leaves the previous reports in place and fails the run."""
-    from runner.render import render_reports
-
-    from runner.render import executed_path
+    from runner.render import executed_path, render_reports
 
     wait = settings.run.lock_wait_seconds
     record = StepRecord(
