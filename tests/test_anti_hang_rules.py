@@ -41,6 +41,7 @@ DISPLAY_MODULES = (
     "helpers.evidence.rolling",
     "helpers.evidence.claims",
     "helpers.evidence.comparison",
+    "helpers.evidence.pricing",
     "helpers.evidence.markdown",
     "helpers.evidence.tables",
 )
@@ -124,6 +125,9 @@ EXEMPT: dict[tuple[str, str], tuple[str, str]] = {
     ("helpers.evidence.rolling", "daily_vendor_health"): (
         NOT_SHOWN, "per slate and vendor: drawn in vendor_health"),
     # --- rolling report: claimed against realized
+    ("helpers.evidence.pricing", "blend_fits"): (
+        NOT_SHOWN, "five rows per slate of the window: the day's five are the table, the "
+                   "window is drawn in blend_weights"),
     ("helpers.evidence.claims", "window_bets"): (
         NOT_SHOWN, "the window's recommended settled bets, pooled into one row per claimed-EV "
                    "bucket, market and price band and drawn in the claims chart"),

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from helpers.evidence.claims import CHART as CLAIMS_CHART
+from helpers.evidence.pricing import CHART as BLEND_CHART
 from helpers.evidence.rolling import CHARTS
 from tests.runner.secret_markers import SECRET_MARKERS, assert_no_secret_anywhere
 
@@ -177,7 +178,7 @@ def test_ten_daily_reports_and_a_rolling_report_in_clean_markdown(demo) -> None:
         assert positions == sorted(positions)
     links = assert_clean_markdown(monitoring / "rolling_report.md")
     assert sorted(Path(link).name for link in links) == sorted(
-        f"{name}.png" for name, _ in [*CHARTS, CLAIMS_CHART])
+        f"{name}.png" for name, _ in [*CHARTS, CLAIMS_CHART, BLEND_CHART])
     assert all(link.startswith("rolling_report_files/") for link in links)
     rolling = (monitoring / "rolling_report.md").read_text()
     assert rolling.startswith(f"# Rolling report to {ALL_DOWN}")
