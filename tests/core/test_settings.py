@@ -35,11 +35,24 @@ def test_defaults_are_documented_values(tmp_path: Path) -> None:
     ("EV_EXCLUDE_MARKETS", "PPP"),
     ("MODEL_CHALLENGERS", "p10-nhlapi"),  # production is not a challenger
     ("MODEL_CHALLENGERS", "eb-seasn"),
+    ("EV_MODEL_VERSION", "eb-seasn"),
+    ("EV_MODEL_VERSION", "eb-season"),  # a challenger EV prices from must be snapshotted
+    ("EV_BLEND_WINDOW_DAYS", "0"),
+    ("EV_BLEND_MIN_PROPS", "5"),
+    ("EV_KELLY_FRACTION", "1.5"),
+    ("EV_CONSENSUS_LEAVE_BOOK_OUT", "maybe"),
 ])
 def test_invalid_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings({name: value})
     assert str(info.value).startswith(f"{name}=")
+
+
+def test_ev_prices_from_a_snapshotted_challenger_when_asked() -> None:
+    assert load_settings({}).ev.model_version == "p10-nhlapi"
+    settings = load_settings({"MODEL_CHALLENGERS": "eb-season", "EV_MODEL_VERSION": "EB-Season"})
+    assert settings.ev.model_version == "eb-season"
+    assert settings.effective()["EV_MODEL_VERSION"] == "eb-season"
 
 
 @pytest.mark.parametrize("truthy", ["1", "true", "YES", "On"])

@@ -128,6 +128,7 @@ ENV_CASES = [
     _env_case("report", "EV_EXCLUDE_BOOK_TYPES", "NOPE"),
     _env_case("daily", "EV_EXCLUDE_MARKETS", "NOPE"),
     _env_case("rerun", "OUTCOMES_LOOKBACK_DAYS", "0"),
+    _env_case("daily", "EV_MODEL_VERSION", "eb-season"),
     Case("runs-env-OPS_DB_PATH-a-directory", COMMANDS["runs"], "{tmp}/source",
          env={"OPS_DB_PATH": "{tmp}/source"}),
     Case("renormalize-env-OPS_DB_PATH-under-a-file", COMMANDS["renormalize"], "{tmp}/plain",
