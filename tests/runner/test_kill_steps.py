@@ -326,7 +326,10 @@ def kill_at(home: Path, env: dict[str, str], argv: list[str], moment: Moment,
 
 @contextlib.contextmanager
 def read_only(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = db.connect(home / "data" / "ops.duckdb", read_only=True)
+    # A killed process whose state is already Z (what `alive` calls dead) can still hold
+    # the file's lock for a moment while the kernel tears it down (seen: a zombie DuckDB
+    # process named as the holder, released within the second): wait for the OS.
+    con = db.connect(home / "data" / "ops.duckdb", read_only=True, wait_seconds=10)
     try:
         yield con
     finally:
