@@ -67,15 +67,18 @@ def plot_blend_weights(fits: pd.DataFrame, lo: date | None = None,
                        hi: date | None = None) -> Figure:
     fig, axes = _figure()
     ax = axes[0, 0]
-    ax.set_title("Model weight in the pricing blend, per market" + _title(lo, hi))
     if fits.empty:
+        ax.set_title("Model weight in the pricing blend, per market" + _title(lo, hi))
         _no_data(ax, "EV runs")
         return fig
     frame = fits.assign(slate_date=pd.to_datetime(fits["slate_date"]))
+    if lo is not None:  # the axis fits the data: no empty weeks before the first EV run
+        lo = max(lo, frame["slate_date"].min().date())
     for market in [m for m in MARKETS if m in set(frame["market_type"])]:
         part = frame[frame["market_type"] == market]
         ax.plot(part["slate_date"], part["coef_model"], marker="o", markersize=3,
                 label=market)
+    ax.set_title("Model weight in the pricing blend, per market" + _title(lo, hi))
     ax.axhline(0, color="0.5", linewidth=0.8)
     ax.set_ylabel("coefficient on logit(model p)")
     _date_axis(ax, lo, hi)
