@@ -61,7 +61,7 @@ DEFAULTS: dict[str, str] = {
     "EV_EXCLUDE_MARKETS": "",
     "EV_MODEL_VERSION": PRODUCTION_MODEL,
     "EV_BLEND_WINDOW_DAYS": "28",
-    "EV_BLEND_MIN_PROPS": "300",
+    "EV_BLEND_MIN_PROPS": "2000",
     "EV_CONSENSUS_LEAVE_BOOK_OUT": "off",
     "EV_KELLY_FRACTION": "0.25",
     "OUTCOMES_LOOKBACK_DAYS": "3",
@@ -175,7 +175,7 @@ class EvSettings:
     exclude_markets: frozenset[str]
     model_version: str = PRODUCTION_MODEL  # the snapshot the pricing blend starts from
     blend_window_days: int = 28            # graded slates before the priced one, at most
-    blend_min_props: int = 300             # graded props a market's fit needs, else the prior
+    blend_min_props: int = 2000            # graded props a market's fit needs, else the prior
     consensus_leave_book_out: bool = False  # price each book against the others' consensus
     kelly_fraction: float = 0.25           # stake = this x full Kelly on p_price
 
