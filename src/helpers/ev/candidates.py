@@ -154,7 +154,7 @@ def _duplicates(rows: pd.DataFrame, still_eligible: pd.Series) -> pd.Series:
     order = live.sort_values(["capture_ts_utc", "odds_decimal", "source_vendor"],
                              ascending=[False, False, True], kind="mergesort")
     dup = order.duplicated(BET_KEY, keep="first")
-    return pd.Series(False, index=rows.index) | dup.reindex(rows.index, fill_value=False)
+    return dup.reindex(rows.index, fill_value=False)
 
 
 def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:

@@ -45,11 +45,16 @@ def ranked_eligible(candidates: pd.DataFrame, names: pd.DataFrame) -> pd.DataFra
                                "market_type", "line", "side"],
                               ascending=[False, False, True, True, True, True, True, True],
                               kind="mergesort").reset_index(drop=True)
-    named["rank"] = range(1, len(named) + 1)
-    for col in RANKED_COLUMNS:
-        if col not in named.columns:
-            named[col] = pd.Series(dtype=object)
-    return named[list(RANKED_COLUMNS)]
+    return _ranked(named, RANKED_COLUMNS)
+
+
+def _ranked(ordered: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """`ordered` numbered from 1 in its order, cut to `columns` (missing ones empty)."""
+    ordered = ordered.assign(rank=range(1, len(ordered) + 1))
+    for col in columns:
+        if col not in ordered.columns:
+            ordered[col] = pd.Series(dtype=object)
+    return ordered[list(columns)]
 
 
 def game_labels(games: pd.DataFrame) -> pd.DataFrame:
@@ -95,11 +100,7 @@ def best_by_prop(candidates: pd.DataFrame, games: pd.DataFrame,
     out = out.sort_values(["ev", "p_price", "player_id", "market_type", "line", "side"],
                           ascending=[False, False, True, True, True, True],
                           kind="mergesort").reset_index(drop=True)
-    out["rank"] = range(1, len(out) + 1)
-    for col in BEST_COLUMNS:
-        if col not in out.columns:
-            out[col] = pd.Series(dtype=object)
-    return out[list(BEST_COLUMNS)]
+    return _ranked(out, BEST_COLUMNS)
 
 
 def _pct(x: float) -> str:
