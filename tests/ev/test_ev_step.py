@@ -158,3 +158,44 @@ def test_no_snapshot_gives_empty_outputs_that_say_why(tmp_path: Path, world) -> 
                                                           "no_probability"}
     assert pd.read_csv(result.csv_path).empty
     assert "no production snapshot" in result.markdown_path.read_text()
+
+
+@pytest.mark.parametrize("fault", ["outputs/ev cannot be written", "a file cannot be replaced"])
+def test_an_ev_step_that_cannot_write_its_files_commits_no_rows(world, fault: str) -> None:
+    """All or nothing: an outputs/ev that cannot be written (read-only, full; here a file
+    stands where the folder should be, which stops root too) fails before the commit; a file
+    that cannot be put in place rolls the rows back and puts the earlier files back."""
+    emu, settings = world
+    emu.set_clock(MORNING)
+    out = settings.paths.outputs_dir / "ev"
+    aside = out.with_name("ev-aside")
+    con = db.connect(settings.paths.db_path)
+    try:
+        run_ev(con, settings, SLATE, MORNING, "before-fault")  # the files a reader has now
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        blocked = out / f"best_bets_{SLATE}.md"
+        if fault == "outputs/ev cannot be written":
+            out.rename(aside)
+            out.write_text("not a folder")
+        else:  # the last file's name is taken by a folder: the first two were already moved
+            blocked.unlink()
+            blocked.mkdir()
+            (blocked / "x").write_text("x")
+            before.pop(blocked.name)
+        try:
+            with pytest.raises(OSError):
+                run_ev(con, settings, SLATE, MORNING + timedelta(minutes=1), "faulted")
+        finally:
+            if aside.exists():
+                out.unlink()
+                aside.rename(out)
+            if blocked.is_dir():
+                shutil.rmtree(blocked)
+        assert con.execute("SELECT count(*) FROM fact_ev_candidates WHERE run_id = 'faulted'"
+                           ).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM fact_price_blend_fits WHERE run_id = "
+                           "'faulted'").fetchone()[0] == 0
+        after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+        assert after == before  # no staged leftovers, the earlier files untouched
+    finally:
+        con.close()

@@ -4,6 +4,7 @@ lines with ECE from the bins, the EV funnel's arithmetic; and md_table."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -25,12 +26,14 @@ def con(tmp_path: Path):
     connection.close()
 
 
-def registry(con, run_id: str, hour: int, steps: dict[str, str], day: date = DAY) -> None:
+def registry(con, run_id: str, hour: int, steps: dict[str, str], day: date = DAY,
+             rerun_of: str | None = None) -> None:
     start = datetime.combine(day, datetime.min.time()) + timedelta(hours=hour)
     overall = "failed" if {"failed", "timeout"} & set(steps.values()) else "success"
     rows = [{"run_id": run_id, "slate_date": day, "as_of_ts_utc": start, "step": "run",
              "step_order": 0, "status": overall, "started_ts_utc": start,
-             "code_version": "0.1.0+abc"}]
+             "code_version": "0.1.0+abc", "rerun_of": rerun_of,
+             "parameters_json": json.dumps({"enabled": {s: True for s in steps}})}]
     for order, (step, status) in enumerate(steps.items(), start=1):
         failed = status in ("failed", "timeout")
         rows.append({"run_id": run_id, "slate_date": day, "as_of_ts_utc": start, "step": step,
@@ -38,11 +41,12 @@ def registry(con, run_id: str, hour: int, steps: dict[str, str], day: date = DAY
                      "started_ts_utc": start + timedelta(minutes=order), "duration_s": 2.0,
                      "error_type": "VendorError" if failed else None,
                      "error_summary": "boom" if failed else "ok",
-                     "notebook_path": f"outputs/runs/{day}/{run_id}/0{order}_{step}.ipynb"})
+                     "notebook_path": f"outputs/runs/{day}/{run_id}/0{order}_{step}.ipynb",
+                     "rerun_of": rerun_of})
     db.upsert_rows(con, "fact_run_registry", pd.DataFrame(rows))
 
 
-def test_a_failed_step_needs_attention_until_a_later_run_repairs_it(con) -> None:
+def test_a_failed_step_needs_attention_until_a_rerun_of_its_run_repairs_it(con) -> None:
     registry(con, "morning", 15, {"odds_ingestion": "failed", "production": "success"})
     steps = daily.day_steps(con, DAY)
     runs = daily.day_runs(con, DAY)
@@ -53,7 +57,11 @@ def test_a_failed_step_needs_attention_until_a_later_run_repairs_it(con) -> None
     assert "outputs/runs/2025-12-10/morning/01_odds_ingestion.ipynb" in text
     assert "Repaired" not in text
 
-    registry(con, "rerun", 16, {"odds_ingestion": "success"})
+    # a later scheduled run of the slate redid none of the morning's work: not a repair
+    registry(con, "pregame", 16, {"odds_ingestion": "success"})
+    assert daily.failed_steps(daily.day_steps(con, DAY))["repaired_by"].isna().all()
+
+    registry(con, "rerun", 17, {"odds_ingestion": "success"}, rerun_of="morning")
     steps = daily.day_steps(con, DAY)
     failed = daily.failed_steps(steps)
     assert list(failed["repaired_by"]) == ["rerun"]

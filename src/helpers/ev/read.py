@@ -10,19 +10,21 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
+from helpers.core.runs import NEWEST_FIRST, committed_sql
+
 
 def newest_ev_runs_sql(where: str = "TRUE") -> str:
-    """SQL (a subquery) of each slate's newest EV run: (slate_date, run_id, as_of_ts_utc).
-    Newest = the latest as-of, ties to the later run id (run ids begin with their start
-    time), so a rerun with the original as-of supersedes the run it repeats. A slate's bets
-    are its newest EV run's eligible rows; earlier runs stay in the table for the audit.
-    `where` filters fact_ev_candidates first (e.g. on slate_date)."""
+    """SQL (a subquery) of each slate's newest committed EV run: (slate_date, run_id,
+    as_of_ts_utc), by the rule of `core.runs` (an EV step that failed counts for nothing;
+    newest = latest as-of, ties to the later run). A slate's bets are its newest EV run's
+    eligible rows; earlier runs stay in the table for the audit. `where` filters
+    fact_ev_candidates first (e.g. on slate_date)."""
     return f"""
         SELECT slate_date, run_id, as_of_ts_utc FROM (
             SELECT slate_date, run_id, max(as_of_ts_utc) AS as_of_ts_utc
-            FROM fact_ev_candidates WHERE {where} GROUP BY slate_date, run_id)
-        QUALIFY row_number() OVER (PARTITION BY slate_date
-                                   ORDER BY as_of_ts_utc DESC, run_id DESC) = 1
+            FROM fact_ev_candidates c WHERE ({where}) AND {committed_sql("c.run_id", "ev")}
+            GROUP BY slate_date, run_id)
+        QUALIFY row_number() OVER (PARTITION BY slate_date ORDER BY {NEWEST_FIRST}) = 1
     """
 
 

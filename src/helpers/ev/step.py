@@ -23,7 +23,7 @@ import pandas as pd
 
 from helpers.core import db
 from helpers.core.clock import ET, utcnow
-from helpers.core.files import atomic_write
+from helpers.core.files import published_with
 from helpers.core.markets import MARKETS
 from helpers.core.settings import Settings
 from helpers.ev.blend import Blend, fit_blends
@@ -194,25 +194,26 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
                                f"{as_of:%Y-%m-%d %H:%M} UTC")
     fits = result.fits().assign(run_id=run_id, slate_date=slate_date, model_version=version,
                                 computed_ts_utc=utcnow())
-    with db.transaction(con):
+    # All or nothing: the rows and the files appear together, or neither does (a read-only
+    # or full outputs/ev fails before the commit; a failed commit restores the old files).
+    with published_with(_outputs(result)) as publish, db.transaction(con):
         db.insert_new_rows(con, "fact_ev_candidates", candidates[list(TABLE_COLUMNS)],
                            TABLE_KEY, prune_column="as_of_ts_utc")
         db.insert_new_rows(con, "fact_price_blend_fits", fits,
                            ("run_id", "model_version", "market_type"))
-    _write_outputs(result)
+        publish()
     log.info("ev: %s", result.summary())
     return result
 
 
-def _write_outputs(result: EvResult) -> None:
+def _outputs(result: EvResult) -> dict[Path, bytes]:
     # An empty CSV is its header alone (a comment line would break strict readers); the
     # reason it is empty is in the Markdown and in the step's summary.
     ranked = ranked_eligible(result.candidates, result.names)
     best = best_by_prop(result.candidates, result.games, result.names)
-    atomic_write(result.csv_path, ranked.to_csv(index=False).encode())
-    atomic_write(result.best_bets_csv_path, best.to_csv(index=False).encode())
-    atomic_write(result.markdown_path,
-                 best_bets_markdown(result, best, _why_empty(result)).encode())
+    return {result.csv_path: ranked.to_csv(index=False).encode(),
+            result.best_bets_csv_path: best.to_csv(index=False).encode(),
+            result.markdown_path: best_bets_markdown(result, best, _why_empty(result)).encode()}
 
 
 def _why_empty(result: EvResult) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.models import PRODUCTION_MODEL
+from helpers.core.repairs import step_repairs
 from helpers.ev.candidates import GATES
 from helpers.ev.read import newest_ev_runs_sql
 from helpers.ev.report import best_by_prop
@@ -51,24 +52,27 @@ def day_runs(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
 
 
 def day_steps(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
-    """Every step row of the slate's runs, in run then step order, with `repaired_by`: a
-    later run of the same slate in which the same step succeeded (or was partial). A 'report'
-    row still running is the render that is making this report: left out."""
-    return _df(con, """
-        WITH steps AS (
-            SELECT s.*, r.started_ts_utc AS run_started
-            FROM fact_run_registry s
-            JOIN fact_run_registry r ON r.run_id = s.run_id AND r.step = 'run'
-            WHERE s.slate_date = ? AND s.step <> 'run'
-              AND NOT (s.step = 'report' AND s.status = 'running')
-        )
-        SELECT s.run_id, s.step, s.step_order, s.status, s.duration_s, s.error_type,
-               s.error_summary, s.notebook_path,
-               (SELECT min(l.run_id) FROM steps l
-                WHERE l.step = s.step AND l.run_started > s.run_started
-                  AND l.status IN ('success', 'partial')) AS repaired_by
-        FROM steps s ORDER BY s.run_started, s.run_id, s.step_order LIMIT 50
+    """Every step row of the slate's runs, in run then step order, with `repaired_by`: the
+    rerun that finished the step (`core.repairs`: only a rerun of the same run repairs, and
+    only the steps it ran to success). A 'report' row still running is the render that is
+    making this report: left out."""
+    registry = _df(con, """
+        SELECT run_id, step, step_order, status, started_ts_utc, duration_s, error_type,
+               error_summary, notebook_path, rerun_of, parameters_json
+        FROM fact_run_registry WHERE slate_date = ?
+          AND NOT (step = 'report' AND status = 'running')
         """, [slate_date])
+    columns = ["run_id", "step", "step_order", "status", "duration_s", "error_type",
+               "error_summary", "notebook_path", "repaired_by"]
+    if registry.empty:
+        return pd.DataFrame(columns=columns)
+    repairs = step_repairs(registry)
+    run_started = registry[registry["step"] == "run"].set_index("run_id")["started_ts_utc"]
+    steps = registry[registry["step"] != "run"].merge(repairs, on=["run_id", "step"],
+                                                      how="left")
+    steps = steps.assign(run_started=steps["run_id"].map(run_started))
+    steps = steps.sort_values(["run_started", "run_id", "step_order"]).head(MAX_ROWS)
+    return steps[columns].reset_index(drop=True)
 
 
 def title_markdown(slate_date: date, runs: pd.DataFrame) -> str:
@@ -172,7 +176,8 @@ def attention_markdown(steps: pd.DataFrame, checks: pd.DataFrame, health: pd.Dat
         items.append("**No run is registered for this slate**: the scheduled job did not "
                      "start, or it ran for another date.")
     for r in failed_steps(steps).itertuples():
-        repaired = f" Repaired by run `{r.repaired_by}`." if r.repaired_by else ""
+        repaired = (f" Repaired by run `{r.repaired_by}`." if isinstance(r.repaired_by, str)
+                    else "")
         cause = f"{r.error_type}: " if r.error_type else ""
         items.append(f"**{r.step} {r.status}** in run `{r.run_id}`: {cause}"
                      f"{r.error_summary} (notebook `{r.notebook_path}`).{repaired}")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import db
+from helpers.core.runs import NEWEST_FIRST, committed_sql
 from helpers.ev.read import newest_ev_runs_sql
 from helpers.grading.accuracy import accuracy_table, same_props
 
@@ -89,15 +90,25 @@ EVIDENCE_TABLES = (*KEYS, "fact_anomaly_checks")
 
 def newest_sql(table: str) -> str:
     """SQL for the rows of evidence `table` with slate in [$lo, $hi], each slate by its
-    newest run (the one computed last): a rerun or a later run of the day supersedes, it
-    does not add. A subquery, so that callers can aggregate over it in SQL."""
+    newest committed run (`core.runs`: the latest as-of, ties to the later run; a run whose
+    diagnostics failed counts for nothing): a rerun or a later run of the day supersedes, it
+    does not add. A subquery, so that callers can aggregate over it in SQL. A run the registry
+    does not know is placed at the time it computed its rows."""
     if table not in EVIDENCE_TABLES:
         raise ValueError(f"{table!r} is not an evidence table")
     return f"""
         SELECT t.* FROM {table} t
-        JOIN (SELECT slate_date, arg_max(run_id, computed_ts_utc) AS rid FROM {table}
-              WHERE slate_date BETWEEN $lo AND $hi GROUP BY slate_date) n
-          ON t.slate_date = n.slate_date AND t.run_id = n.rid
+        JOIN (SELECT slate_date, run_id FROM (
+                  SELECT e.slate_date, e.run_id,
+                         max(coalesce(r.as_of_ts_utc, e.computed_ts_utc)) AS as_of_ts_utc
+                  FROM {table} e
+                  LEFT JOIN fact_run_registry r ON r.run_id = e.run_id AND r.step = 'run'
+                  WHERE e.slate_date BETWEEN $lo AND $hi
+                    AND {committed_sql("e.run_id", "diagnostics")}
+                  GROUP BY e.slate_date, e.run_id)
+              QUALIFY row_number() OVER (PARTITION BY slate_date
+                                         ORDER BY {NEWEST_FIRST}) = 1) n
+          ON t.slate_date = n.slate_date AND t.run_id = n.run_id
         WHERE t.slate_date BETWEEN $lo AND $hi
     """
 
