@@ -91,7 +91,8 @@ def format_plan(options: DailyOptions, settings: Settings, notebooks_dir: Path) 
 def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stderr) -> int:
     notebooks_dir = options.notebooks_dir or settings.paths.notebooks_dir
     print(format_plan(options, settings, notebooks_dir), file=err)
-    if options.dry_run or not any(options.enabled.values()):
+    # A rerun with no step to run renders the reports its run could not.
+    if options.dry_run or not (any(options.enabled.values()) or options.rerun_of):
         reason = "dry run" if options.dry_run else "no step enabled"
         print(f"{reason}: nothing executed, nothing written", file=err)
         return EXIT_OK

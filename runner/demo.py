@@ -8,9 +8,12 @@ move together). Everything lands under --home (default outputs/demo).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -30,6 +33,9 @@ DEMO_STEPS: tuple[Step, ...] = tuple(step for step in STEPS if step.in_demo)
 PREGAME_STEP = step_named("odds_ingestion")  # the pre-game run captures closing lines
 MORNING_ET = time(10, 0)
 PREGAME_ET = time(17, 30)
+# Written into a demo home: which world it ran on, so that `runner rerun` there can serve the
+# same world again at the run's time instead of calling the real vendors.
+DEMO_MARKER = "demo.json"
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,9 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
     home.mkdir(parents=True, exist_ok=True)
     codes: list[int] = []
     season_days = (options.start_date - DEFAULT_SEASON_START).days + options.days + 2
+    (home / DEMO_MARKER).write_text(json.dumps({
+        "seed": options.seed, "season_start": DEFAULT_SEASON_START.isoformat(),
+        "season_days": season_days}) + "\n")
     with Emulator(seed=options.seed, days=season_days) as emulator:
         env = _demo_env(home, emulator.base_url)
         print(f"demo: emulator at {emulator.base_url} (seed {options.seed}), home {home}",
@@ -90,6 +99,10 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
     print(f"demo: daily reports {monitoring}/daily_report_<date>.md, the last one "
           f"{monitoring / f'daily_report_{last}.md'}", file=err)
     print(f"demo: rolling report {monitoring / 'rolling_report.md'}", file=err)
+    print(f"demo: to look at its runs, or repair a failed one against the demo world:\n"
+          f"  OPS_HOME={home} python -m runner runs --status needs-attention\n"
+          f"  OPS_HOME={home} python -m runner show latest-failed\n"
+          f"  OPS_HOME={home} python -m runner rerun latest-failed", file=err)
     if any(c not in (EXIT_OK, EXIT_PARTIAL) for c in codes):
         return EXIT_FAILED
     return EXIT_PARTIAL if EXIT_PARTIAL in codes else EXIT_OK
@@ -111,3 +124,33 @@ def _demo_env(home: Path, base_url: str) -> dict[str, str]:
     for source in (*VENDORS, NHL_API):
         env[f"{source}_BASE_URL"] = base_url
     return env
+
+
+def demo_home_world(home: Path) -> dict | None:
+    """The world a demo home ran on (seed, season length), None if `home` is not one."""
+    try:
+        return json.loads((home / DEMO_MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def served_again(home: Path, world: dict, clock: datetime) -> Iterator[None]:
+    """Serve a demo home's world again with its clock at `clock`, the base URLs of this
+    process (and so of the runs it starts) pointing at it, for as long as the block lasts."""
+    from helpers.demo.server import Emulator
+
+    with Emulator(seed=int(world["seed"]),
+                  season_start=date.fromisoformat(world["season_start"]),
+                  days=int(world["season_days"])) as emulator:
+        emulator.set_clock(clock)
+        env = _demo_env(home, emulator.base_url)
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update({**saved, **{k: v for k, v in env.items()
+                                       if k.endswith("_BASE_URL") or k == "MODEL_CHALLENGERS"}})
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)

@@ -23,7 +23,17 @@ import nbformat
 import pandas as pd
 
 from helpers.core.errors import UsageError
-from helpers.core.steps import STEPS
+from helpers.core.repairs import (
+    ATTENTION_STATUSES,
+    REPORT_STEP,
+    enabled_steps,
+    run_repairs,
+    step_repairs,
+    unfinished_steps,
+)
+from helpers.core.steps import STEPS, readers_of
+
+NEEDS_ATTENTION = "needs-attention"
 
 STATUS_MARK = {"success": "✓", "partial": "◐", "failed": "✗", "timeout": "✗",
                "interrupted": "✗", "running": "…", "skipped": "·"}
@@ -54,7 +64,8 @@ ADVICE = {
                    "`python -m runner rerun {run}` runs the unfinished steps again.",
     "ReportRenderError": "The reports were not rendered; the previous ones are in place. See "
                          "outputs/monitoring/executed/ for the notebook and its log, then "
-                         "`python -m runner report --date {slate}`.",
+                         "`python -m runner rerun {run}` renders them (and marks the run "
+                         "repaired).",
 }
 DEFAULT_ADVICE = ("Open the executed notebook at the failing cell above; once fixed, "
                   "`python -m runner rerun {run}` runs the failed steps again.")
@@ -103,32 +114,55 @@ def process_alive(db_path: Path, run_id: str) -> bool:
     return True
 
 
-def effective_status(status: str, run_id: str, db_path: Path) -> str:
-    if status == "running" and not process_alive(db_path, run_id):
-        return "interrupted"
-    return status
+def effective(registry: pd.DataFrame, db_path: Path) -> pd.DataFrame:
+    """The registry rows with the statuses they really have: a row still 'running' whose
+    process is gone is interrupted, and so is its run, even when the run's own row was
+    already final (a run killed while rendering its reports)."""
+    rows = registry.copy()
+    alive = {r: process_alive(db_path, r)
+             for r in rows.loc[rows["status"] == "running", "run_id"].unique()}
+    dead = rows["status"].eq("running") & ~rows["run_id"].map(alive).fillna(True).astype(bool)
+    rows.loc[dead, "status"] = "interrupted"
+    cut_short = rows.loc[dead, "run_id"].unique()
+    rows.loc[rows["run_id"].isin(cut_short) & rows["step"].eq("run"), "status"] = "interrupted"
+    return rows
+
+
+def _chains(con: duckdb.DuckDBPyConnection, db_path: Path, run_ids: list[str]) -> pd.DataFrame:
+    """Every registry row of the slates of `run_ids` (a rerun is always of the same slate),
+    effective statuses: what `repairs` needs to follow reruns."""
+    return effective(_registry(con, "slate_date IN (SELECT slate_date FROM fact_run_registry "
+                                    "WHERE list_contains(?, run_id))", [run_ids]), db_path)
 
 
 def list_runs(con: duckdb.DuckDBPyConnection, db_path: Path, days: int,
               status: str | None, now: datetime) -> list[dict[str, Any]]:
-    """Runs started in the last `days` days, newest first, one dict each."""
-    registry = _registry(con, "run_id IN (SELECT run_id FROM fact_run_registry WHERE "
-                              "step = 'run' AND started_ts_utc >= ?)",
-                         [now - timedelta(days=days)])
+    """Runs started in the last `days` days, newest first, one dict each. `status`
+    'needs-attention': failed, partial or interrupted, and not repaired by a rerun."""
+    window = _registry(con, "step = 'run' AND started_ts_utc >= ?", [now - timedelta(days=days)])
+    chains = _chains(con, db_path, list(window["run_id"]))
+    repaired = run_repairs(chains)
+    registry = chains[chains["run_id"].isin(window["run_id"])]
     runs = []
     for run_id, rows in registry.groupby("run_id", sort=False):
         head = rows[rows["step"] == "run"].iloc[0]
         steps = rows[rows["step"] != "run"]
-        state = effective_status(head["status"], run_id, db_path)
         runs.append({
             "run_id": run_id, "slate_date": str(head["slate_date"])[:10],
             "as_of": f"{pd.Timestamp(head['as_of_ts_utc']):%Y-%m-%dT%H:%M}Z",
             "started": f"{pd.Timestamp(head['started_ts_utc']):%Y-%m-%dT%H:%M:%S}Z",
-            "status": state, "steps": strip(steps),
+            "status": head["status"], "steps": strip(steps),
             "duration_s": None if pd.isna(head["duration_s"]) else float(head["duration_s"]),
-            "first_error": first_error(steps), "rerun_of": _text(head.get("rerun_of"))})
+            "first_error": first_error(steps), "rerun_of": _text(head.get("rerun_of")),
+            "repaired_by": repaired.get(run_id)})
     runs.sort(key=lambda r: r["started"], reverse=True)
-    return [r for r in runs if status is None or r["status"] == status]
+    return [r for r in runs if _matches(r, status)]
+
+
+def _matches(run: dict[str, Any], status: str | None) -> bool:
+    if status == NEEDS_ATTENTION:
+        return run["status"] in ATTENTION_STATUSES and run["repaired_by"] is None
+    return status is None or run["status"] == status
 
 
 def _text(value: object) -> str | None:
@@ -141,11 +175,10 @@ def resolve_run(con: duckdb.DuckDBPyConnection, db_path: Path, ref: str) -> str:
         raise UsageError("the run is empty: give a run id, a unique prefix of one, latest or "
                          "latest-failed (see `python -m runner runs`)")
     if ref in ("latest", "latest-failed"):
-        runs = _frame(con, "SELECT run_id, status FROM fact_run_registry WHERE step = 'run' "
-                           "ORDER BY started_ts_utc DESC", [])
-        for run_id, status in runs.itertuples(index=False):
-            state = effective_status(status, run_id, db_path)
-            if ref == "latest" or state in ("failed", "partial", "interrupted"):
+        runs = effective(_registry(con, "TRUE", []), db_path)
+        heads = runs[runs["step"] == "run"].sort_values("started_ts_utc", ascending=False)
+        for run_id, state in zip(heads["run_id"], heads["status"], strict=True):
+            if ref == "latest" or state in ATTENTION_STATUSES:
                 return run_id
         raise UsageError(f"no {'failed ' if ref == 'latest-failed' else ''}run in the registry")
     matches = [r for (r,) in con.execute(
@@ -205,13 +238,16 @@ def rejections(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, An
 
 def run_detail(con: duckdb.DuckDBPyConnection, db_path: Path, ops_home: Path,
                run_id: str) -> dict[str, Any]:
-    rows = _registry(con, "run_id = ?", [run_id]).sort_values("step_order")
+    chains = _chains(con, db_path, [run_id])
+    rows = chains[chains["run_id"] == run_id].sort_values("step_order")
     head = rows[rows["step"] == "run"].iloc[0]
-    state = effective_status(head["status"], run_id, db_path)
+    state = head["status"]
+    repairs = step_repairs(chains)
+    repairs = repairs[repairs["run_id"] == run_id]
     steps = []
     for r in rows[rows["step"] != "run"].itertuples():
         notebook = ops_home / r.notebook_path if isinstance(r.notebook_path, str) else None
-        status = effective_status(r.status, run_id, db_path)
+        status = r.status
         step = {"step": r.step, "status": status,
                 "duration_s": None if pd.isna(r.duration_s) else float(r.duration_s),
                 "error_type": _text(r.error_type), "summary": _text(r.error_summary),
@@ -230,7 +266,11 @@ def run_detail(con: duckdb.DuckDBPyConnection, db_path: Path, ops_home: Path,
               else float(head["duration_s"]), "summary": _text(head["error_summary"]),
               "rerun_of": _text(head.get("rerun_of")), "code_version": _text(head["code_version"]),
               "steps": steps,
-              "last_step_started": started[-1]["step"] if started else None}
+              "last_step_started": started[-1]["step"] if started else None,
+              "unfinished": list(repairs["step"]),
+              "repaired_by": run_repairs(chains).get(run_id),
+              "repairs": {r.step: r.repaired_by for r in repairs.itertuples()
+                          if isinstance(r.repaired_by, str)}}
     if any(s["step"] == "odds_ingestion" and s["status"] != "skipped" for s in steps):
         detail["vendor_fetches"] = vendor_fetches(con, run_id)
         detail["rejections"] = rejections(con, run_id)
@@ -239,13 +279,16 @@ def run_detail(con: duckdb.DuckDBPyConnection, db_path: Path, ops_home: Path,
 
 
 def next_steps(detail: dict[str, Any]) -> list[str]:
+    if detail["repaired_by"]:
+        return [f"Nothing: run {detail['repaired_by']} (a rerun) finished what this run "
+                f"left unfinished ({', '.join(detail['unfinished'])})."]
     types = []
     for step in detail["steps"]:
         if step["status"] in RERUN_STATUSES:
             kind = "Interrupted" if step["status"] == "interrupted" else step["error_type"]
             if kind not in types:
                 types.append(kind)
-    if detail["status"] == "failed" and not types:  # the run failed after its steps
+    if REPORT_STEP in detail["unfinished"] and not types:  # the run's render did not finish
         types.append("ReportRenderError")
     return [ADVICE.get(t or "", DEFAULT_ADVICE).format(run=detail["run_id"],
                                                        slate=detail["slate_date"])
@@ -253,23 +296,33 @@ def next_steps(detail: dict[str, Any]) -> list[str]:
 
 
 def rerun_steps(con: duckdb.DuckDBPyConnection, db_path: Path, run_id: str,
-                named: list[str]) -> list[str]:
-    """The steps a rerun runs: the named ones, or those that failed, timed out, were
-    interrupted or were partial; in step order."""
+                named: list[str], only: bool = False) -> list[str]:
+    """The steps a rerun of `run_id` runs, in step order: the named ones, or else the run's
+    unfinished ones (failed, timed out, interrupted, partial, or never started); then, unless
+    `only`, every step of the original run that reads what those write (a rerun of ingestion
+    reruns EV and what follows). An empty list: only the run's reports are unfinished, and
+    the rerun renders them."""
+    chains = _chains(con, db_path, [run_id])
+    rows = chains[chains["run_id"] == run_id]
     if named:
-        return [s.name for s in STEPS if s.name in named]
-    rows = _registry(con, "run_id = ? AND step <> 'run'", [run_id])
-    failed = {r.step for r in rows.itertuples()
-              if effective_status(r.status, run_id, db_path) in RERUN_STATUSES}
-    if not failed:
-        raise UsageError(f"run {run_id} has no failed step; name the steps to run again "
-                         f"with --step")
-    steps = [s.name for s in STEPS if s.name in failed]
-    if not steps:  # only its reports (step 'report') did not finish
-        raise UsageError(f"run {run_id}: every step finished, only its reports were not "
-                         f"rendered; render them with `python -m runner report --date "
-                         f"{rows['slate_date'].iloc[0]}`")
-    return steps
+        chosen = [s.name for s in STEPS if s.name in named]
+    else:
+        repaired = run_repairs(chains).get(run_id, "nothing to repair")
+        if repaired == "nothing to repair":
+            raise UsageError(f"run {run_id} has no unfinished step; name the steps to run "
+                             f"again with --step")
+        if repaired is not None:
+            raise UsageError(f"run {run_id} was already repaired by run {repaired}; name the "
+                             f"steps to run again with --step")
+        chosen = [step for step in unfinished_steps(rows) if step != REPORT_STEP]
+    if only or not chosen:
+        return chosen
+    head = rows[rows["step"] == "run"]
+    original = enabled_steps(head["parameters_json"].iloc[0]) if not head.empty else None
+    if original is None:
+        original = tuple(rows.loc[rows["status"] != "skipped", "step"])
+    later = [step for step in readers_of(chosen) if step in original]
+    return [s.name for s in STEPS if s.name in chosen or s.name in later]
 
 
 # ---- text ------------------------------------------------------------------------------
@@ -283,6 +336,8 @@ def format_runs(runs: list[dict[str, Any]]) -> str:
     for r in runs:
         seconds = f"{r['duration_s']:.0f}" if r["duration_s"] is not None else ""
         rerun = f" (rerun of {r['rerun_of']})" if r["rerun_of"] else ""
+        if r["repaired_by"]:
+            rerun += f" (repaired by {r['repaired_by']})"
         lines.append(f"{r['run_id']:<24} {r['slate_date']:<10} {r['as_of']:<17} "
                      f"{r['steps']:<9} {r['status']:<11} {seconds:>8}  "
                      f"{_clip(r['first_error'] or '')}{rerun}")
@@ -297,6 +352,12 @@ def format_detail(d: dict[str, Any]) -> str:
     lines = [f"run {d['run_id']}: {d['status']}, slate {d['slate_date']}, as of {d['as_of']}"
              + (f", {d['duration_s']:.0f} s" if d["duration_s"] is not None else "")
              + (f", rerun of {d['rerun_of']}" if d["rerun_of"] else "")]
+    if d["repaired_by"]:
+        lines.append(f"  repaired by run {d['repaired_by']} (a rerun that finished "
+                     f"{', '.join(d['unfinished'])})")
+    elif d["unfinished"] and d["status"] in ATTENTION_STATUSES:
+        lines.append(f"  needs attention: unfinished {', '.join(d['unfinished'])}; no rerun "
+                     f"has finished them")
     if d["status"] == "interrupted":
         lines.append(f"  interrupted: its process ended during step "
                      f"{d['last_step_started'] or '(none started)'}")
@@ -310,6 +371,8 @@ def format_detail(d: dict[str, Any]) -> str:
                      + (f" - {s['error_type']}" if s["error_type"] else ""))
         if s["summary"]:
             lines.append(f"    {s['summary']}")
+        if s["step"] in d["repairs"]:
+            lines.append(f"    repaired by run {d['repairs'][s['step']]}")
         cell = s.get("failing_cell")
         if cell and cell["cell"] is None:
             lines.append(f"    {cell['ename']}: {cell['evalue']}")

@@ -19,6 +19,7 @@ import requests
 from helpers.evidence.claims import CHART as CLAIMS_CHART
 from helpers.evidence.pricing import CHART as BLEND_CHART
 from helpers.evidence.rolling import CHARTS
+from tests.runner.report_tables import md_tables, table_with
 from tests.runner.secret_markers import SECRET_MARKERS, assert_no_secret_anywhere
 
 # The ten-day demo takes minutes: its file runs on one xdist worker, handed out first.
@@ -127,22 +128,6 @@ def test_demo_runs_the_daily_driver_day_by_day(demo) -> None:
 SECTIONS = ["## Needs attention", "## Runs", "## Vendor health", "## Coverage", "## Mapping",
             "## Snapshot", "## EV", "## Last graded slate", "## Anomaly checks",
             "## How this was made"]
-
-
-def md_tables(text: str) -> list[pd.DataFrame]:
-    """Every Markdown table of a report, cells as strings."""
-    tables, block = [], []
-    for line in [*text.splitlines(), ""]:
-        if line.startswith("|"):
-            block.append([c.strip() for c in line.strip().strip("|").split(" | ")])
-        elif block:
-            tables.append(pd.DataFrame(block[2:], columns=block[0]))
-            block = []
-    return tables
-
-
-def table_with(text: str, *columns: str) -> pd.DataFrame:
-    return next(t for t in md_tables(text) if set(columns) <= set(t.columns))
 
 
 def attention(text: str) -> str:
@@ -308,6 +293,52 @@ def test_every_executed_notebook_has_bounded_outputs(demo) -> None:
                     # a Markdown table: header, separator and 50 rows
                     assert sum(line.startswith("|") for line in text.splitlines()) <= 52, where
                 assert len(str(data.get("image/png", ""))) <= 200_000, where
+
+
+# Lines the kernels' start and shutdown used to leave in every step's log: a kernel on TCP
+# (ipykernel warns of plain text), a client left polling a warm kernel (its zmq context
+# collected with channels running), a kernel that lost a port it was handed (it died
+# before it answered).
+KERNEL_NOISE = ("without encryption", "Could not destroy zmq context",
+                "Kernel died before replying", "warm standby failed")
+
+
+def test_worker_logs_hold_the_steps_own_messages(demo) -> None:
+    """Every step's log (and every report render's) is free of the kernels' noise, a
+    successful step's holds no traceback, and what the steps log lands there: the first
+    morning's season load with a progress line every 25 games, the outage day's vendor
+    failure."""
+    home, _ = demo
+    logs = [*(home / "outputs" / "runs").glob("*/*/*.log"),
+            *(home / "outputs" / "monitoring" / "executed").glob("*.log")]
+    assert len(logs) > 6 * DAYS
+    for log in logs:
+        text = log.read_text()
+        assert not [n for n in KERNEL_NOISE if n in text], (log.name, text[:3000])
+    con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT slate_date, as_of_ts_utc, step, status, notebook_path "
+                           "FROM fact_run_registry WHERE step <> 'run' ORDER BY as_of_ts_utc"
+                           ).fetchall()
+    finally:
+        con.close()
+    succeeded = [home / path for *_, status, path in rows if status == "success"]
+    for notebook in succeeded:
+        log = notebook.with_suffix(".log")
+        assert "Traceback" not in (log.read_text() if log.exists() else ""), log
+    first_production = next(home / path for day, _, step, _, path in rows
+                            if day == START and step == "production")
+    season = first_production.with_suffix(".log").read_text()
+    assert "empty warehouse: loading the season" in season
+    progress = re.findall(r"stats: (\d+) of (\d+) games loaded", season)
+    total = int(progress[-1][1])
+    assert total > 50
+    assert [int(n) for n, _ in progress] == [*range(25, total, 25), total]
+    outage = next(home / path for day, _, step, status, path in rows
+                  if day == OUTAGE and step == "odds_ingestion" and status == "partial")
+    failed = [line for line in outage.with_suffix(".log").read_text().splitlines()
+              if "PLAYNOW" in line and "WARNING" in line]
+    assert failed, outage
 
 
 def test_no_secret_anywhere(demo) -> None:
