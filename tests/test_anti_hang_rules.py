@@ -59,6 +59,7 @@ COMPUTATION_MODULES = {
     "helpers.ev.read": "the rule for a slate's bets (a subquery the display modules wrap) "
                        "and the graded props the EV step's blend is fitted on",
     "helpers.core.db": "schema, migrations and inserts",
+    "helpers.core.runs": "the rule for which run's rows count: SQL fragments the readers wrap",
 }
 
 # Why a query without a top-level LIMIT <= 50 is fine, by kind:
@@ -74,6 +75,9 @@ HELPER = "query helper"                # runs SQL of its own for its callers: ea
 EXEMPT: dict[tuple[str, str], tuple[str, str]] = {
     # --- daily report sections
     ("helpers.evidence.daily", "_df"): (WRAPPER, "runs the literal SQL each section passes"),
+    ("helpers.evidence.daily", "day_steps"): (
+        NOT_SHOWN, "the slate's registry rows feed the repair rule; the frame it returns is "
+                   "cut to 50 rows after it"),
     ("helpers.evidence.daily", "_newest_ev_run"): (
         NOT_SHOWN, "one value: the id of the slate's newest EV run"),
     ("helpers.evidence.daily", "ev_funnel"): (

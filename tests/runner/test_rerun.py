@@ -320,3 +320,31 @@ def test_a_rerun_of_ev_supersedes_the_run_it_repeats_in_the_files_and_the_report
     text = (home / "outputs" / "monitoring" / f"daily_report_{WARM_SLATE}.md").read_text()
     funnel = table_with(text, "stage", "rows", "left")
     assert funnel.iloc[-1].tolist()[:2] == ["eligible", str(len(bets))]
+
+
+def test_a_run_killed_while_rendering_reads_interrupted_and_its_rerun_renders(warm_home) -> None:
+    emu, home = warm_home
+    env = run_env(home, emu)
+    first = daily(env, "--run-diagnostics")
+    assert first.returncode == 0, first.stderr[-2000:]
+    run_id = registry(home).query("step == 'run'")["run_id"].iloc[-1]
+    report = home / "outputs" / "monitoring" / f"daily_report_{WARM_SLATE}.md"
+    report.unlink()
+    # what a kill during the render leaves: the run's row final, the render's row running
+    con = duckdb.connect(str(home / "data" / "ops.duckdb"))
+    con.execute("UPDATE fact_run_registry SET status = 'running', finished_ts_utc = NULL "
+                "WHERE run_id = ? AND step = 'report'", [run_id])
+    con.close()
+    listed = json.loads(runner(env, "runs", "--json", "--status", "needs-attention").stdout)
+    assert [(r["run_id"], r["status"]) for r in listed] == [(run_id, "interrupted")]
+    shown = runner(env, "show", run_id).stdout
+    assert f"run {run_id}: interrupted" in shown and "unfinished report" in shown
+    assert "00:00:00" not in shown
+
+    rerun = runner(env, "rerun", "latest-failed")
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "the reports only" in rerun.stderr
+    assert report.exists()
+    again = registry(home).query(f"rerun_of == '{run_id}'").set_index("step")["status"]
+    assert again["report"] == "success" and set(again.drop(["run", "report"])) == {"skipped"}
+    assert runner(env, "runs", "--status", "needs-attention", "--check").returncode == 0
