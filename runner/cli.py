@@ -155,6 +155,13 @@ def _daily(args: argparse.Namespace, env_settings: Settings) -> int:
     if not args.dry_run and any(enabled.values()):  # steps will run: refuse what cannot
         _check_kernel(env_settings.run.kernel_name)
         _check_run_paths(env_settings)
+    today = et_date(as_of)
+    if args.date and not args.as_of and enabled["odds_ingestion"] and slate < today:
+        # It runs: the rest of the run may be wanted on that slate. But the capture is filed
+        # under now, not under the slate the user named, and they should know before it runs.
+        print(f"note: slate {slate} is before today's ET date {today}: ingestion captures the "
+              f"vendors' present board as of now, not that slate's; past boards: python -m "
+              f"runner backfill-unabated", file=sys.stderr)
     from runner import daily
 
     options = daily.DailyOptions(slate_date=slate, as_of=as_of, enabled=enabled,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from helpers.core.errors import VendorError
-from helpers.core.http import VendorClient, redact_url, retry_after_seconds
+from helpers.core.http import VendorClient, http_date, redact_url, retry_after_seconds
 from helpers.core.settings import load_settings
 
 
@@ -111,3 +117,82 @@ def test_redact_url_and_retry_after_parsing() -> None:
     assert retry_after_seconds("500", cap=30) == 30
     assert retry_after_seconds("garbage", cap=30) is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", cap=30) == 0.0
+
+
+class _DatedHandler(BaseHTTPRequestHandler):
+    """Answers every GET with b"board" and exactly the Date header it is given (none when
+    None): pytest-httpserver's werkzeug always adds a second, wall-clock Date."""
+
+    date: str | None = None
+
+    def do_GET(self) -> None:
+        self.send_response_only(200)
+        if self.date is not None:
+            self.send_header("Date", self.date)
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"board")
+
+    def log_message(self, fmt: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def dated_server(date: str | None) -> Iterator[str]:
+    handler = type("Handler", (_DatedHandler,), {"date": date})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_server_clock_check_sees_the_date_header_and_its_refusal_is_not_retried() -> None:
+    seen: list[tuple[str, datetime | None]] = []
+
+    def refuse(endpoint: str, server_now: datetime | None) -> str | None:
+        seen.append((endpoint, server_now))
+        return "UNABATED x: the vendor's clock is a year off"
+
+    sleeps: list[float] = []
+    logged: list = []
+    with dated_server("Fri, 04 Dec 2026 16:20:05 GMT") as url:
+        settings = load_settings({"UNABATED_BASE_URL": url})
+        client = VendorClient(settings, "UNABATED", run_id="r1", sleep=sleeps.append,
+                              check_server_clock=refuse, on_attempt=logged.append)
+        with pytest.raises(VendorError, match=r"^UNABATED x: the vendor's clock is a year off$"):
+            client.get("x", "/x")
+        client.close()
+    assert seen == [("x", datetime(2026, 12, 4, 16, 20, 5))]
+    (attempt,) = client.attempts
+    assert logged == [attempt]  # the refusal reaches the fetch log as it happens
+    assert attempt.status_code == 200 and attempt.bytes == len(b"board")
+    assert attempt.error == "UNABATED x: the vendor's clock is a year off"
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("date_header", [None, "not a date", "Fri, 99 Foo 2026 99:99:99 GMT"])
+def test_a_missing_or_unreadable_date_reaches_the_check_as_none(date_header: str | None) -> None:
+    seen: list[datetime | None] = []
+    with dated_server(date_header) as url:
+        client = VendorClient(load_settings({"UNABATED_BASE_URL": url}), "UNABATED",
+                              check_server_clock=lambda endpoint, now: seen.append(now))
+        assert client.get("x", "/x") == b"board"
+        client.close()
+    assert seen == [None] and client.attempts[0].error is None
+
+
+def test_http_date_reads_rfc_7231_and_its_obsolete_forms() -> None:
+    expected = datetime(1994, 11, 6, 8, 49, 37)
+    assert http_date("Sun, 06 Nov 1994 08:49:37 GMT") == expected
+    assert http_date("Sunday, 06-Nov-94 08:49:37 GMT") == expected
+    assert http_date("Sun Nov  6 08:49:37 1994") == expected
+    assert http_date("Sun, 06 Nov 1994 09:49:37 +0100") == expected
+    # a repeated header arrives joined by a comma: the first value is read
+    assert http_date("Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT") == expected
+    assert http_date(None) is None and http_date("") is None and http_date("soon") is None

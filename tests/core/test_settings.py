@@ -17,6 +17,7 @@ def test_defaults_are_documented_values(tmp_path: Path) -> None:
     assert settings.vendors.forced_failures == frozenset()
     assert settings.run.step_flags == {}
     assert settings.vendors.base_urls["UNABATED"] == "https://content.unabated.com"
+    assert settings.vendors.max_clock_skew_seconds == 900
 
 
 @pytest.mark.parametrize(("name", "value"), [
@@ -105,6 +106,10 @@ def test_explicit_records_only_set_variables() -> None:
     ("EV_MIN_EDGE", "nan"),
     ("EV_ODDS_FRESHNESS_MINUTES", "infinity"),
     ("OUTCOMES_LOOKBACK_DAYS", "1e6"),
+    ("CAPTURE_MAX_CLOCK_SKEW_SECONDS", "0"),  # would refuse every honest capture
+    ("CAPTURE_MAX_CLOCK_SKEW_SECONDS", "59"),
+    ("CAPTURE_MAX_CLOCK_SKEW_SECONDS", "inf"),  # would switch the check off
+    ("CAPTURE_MAX_CLOCK_SKEW_SECONDS", "1e9"),
 ])
 def test_every_number_must_be_finite_and_within_its_bounds(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as info:

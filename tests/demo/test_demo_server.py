@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
 import requests
@@ -66,6 +67,25 @@ def test_schedule_now_is_the_et_date_of_the_clock(emu):
     emu.set_clock(datetime(2025, 11, 7, 3, 0, tzinfo=UTC))  # 10 PM ET on Nov 6
     week = requests.get(emu.base_url + "/v1/schedule/now", timeout=TIMEOUT).json()
     assert week["gameWeek"][0]["date"] == "2025-11-06"
+
+
+@pytest.mark.parametrize("route", ["unabated", "oddsshark", "nhl_boxscore", "playnow_events"])
+def test_date_header_is_the_emulators_clock_not_the_wall_clock(emu, route):
+    """A real vendor stamps Date from its own clock; the capture compares it with the run's
+    as-of, so the emulator must stamp its simulated clock, seconds included."""
+    for moment in (datetime(2025, 11, 7, 3, 0, 17, tzinfo=UTC),
+                   datetime(2025, 12, 24, 22, 45, 59, tzinfo=UTC)):
+        emu.set_clock(moment)
+        response = _get(emu, route)
+        assert response.status_code == 200
+        assert response.headers["Date"] == format_datetime(moment, usegmt=True)
+        assert parsedate_to_datetime(response.headers["Date"]) == moment
+    emu.set_fault("unabated", "status", status=503)
+    failed = _get(emu, "unabated")
+    assert failed.status_code == 503 and failed.headers["Date"] == format_datetime(
+        emu.now, usegmt=True)
+    control = requests.get(emu.base_url + "/_emulator/health", timeout=TIMEOUT)
+    assert control.headers["Date"] == format_datetime(emu.now, usegmt=True)
 
 
 def test_unknown_and_bad_requests(emu):

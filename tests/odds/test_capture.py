@@ -3,8 +3,10 @@ parse, DuckDB, fault isolation. Real HTTP, real files, a real DuckDB file."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -21,6 +23,8 @@ from helpers.odds import report as odds_report
 pytestmark = pytest.mark.slow  # the loopback emulator, real HTTP
 
 MORNING = datetime(2025, 12, 1, 15, 0)  # 10:00 ET: the day's games are all pre-game
+UNABATED_FIXTURE = (Path(__file__).parents[1] / "fixtures" / "unabated"
+                    / "propodds_trimmed_DAL_at_CAR.json")
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +248,166 @@ def test_driver_records_partial_when_one_vendor_fails(clean_faults: Emulator, tm
     assert scalar(con, "SELECT count(DISTINCT source_vendor) FROM fact_prop_odds") == 2
     con.close()
 
+
+
+# ---- the vendor's clock against the run's as-of ---------------------------------------------
+
+def raw_files(home: Path) -> list[str]:
+    raw = home / "outputs" / "odds" / "raw"
+    return sorted(str(p.relative_to(raw)) for p in raw.rglob("*") if p.is_file())
+
+
+def test_a_capture_under_a_past_as_of_is_refused_and_files_nothing(
+        clean_faults: Emulator, tmp_path: Path) -> None:
+    """The vendors serve their present board; a run whose as-of is a year earlier must not
+    file it under that past time: nothing saved, parsed or inserted, and the error says
+    where past boards come from."""
+    settings = settings_for(clean_faults, tmp_path)
+    first, con = run_capture(settings)
+    assert all(r.status == "success" for r in first)
+    files = raw_files(tmp_path)
+    odds = con.execute("SELECT count(*), max(capture_ts_utc) FROM fact_prop_odds").fetchall()
+    payloads = scalar(con, "SELECT count(*) FROM raw_payloads")
+
+    present = datetime(2025, 12, 1, 21, 0)  # a later board than the morning's: new bytes
+    clean_faults.set_clock(present)
+    past = present - timedelta(days=366)
+    reports = by_vendor(ingest.capture(con, settings, past, run_id="past"))
+    for vendor, report in reports.items():
+        assert report.status == "failed" and report.payloads == [], vendor
+        assert report.error.startswith(f"{vendor} "), report.error
+        assert ("the vendor's clock (Date 2025-12-01 21:00:00Z) is 366 days after this run's "
+                "as-of 2024-11-30T21:00:00Z") in report.error
+        assert report.error.endswith("python -m runner backfill-unabated"), report.error
+        assert "CAPTURE_MAX_CLOCK_SKEW_SECONDS" not in report.error  # no tolerance to tune
+        assert "\n" not in report.error
+    with pytest.raises(VendorError, match=r"every vendor failed.*backfill-unabated"):
+        odds_report.step_outcome(list(reports.values()))
+    assert raw_files(tmp_path) == files
+    assert scalar(con, "SELECT count(*) FROM raw_payloads") == payloads
+    assert con.execute("SELECT count(*), max(capture_ts_utc) FROM fact_prop_odds"
+                       ).fetchall() == odds
+    assert scalar(con, "SELECT count(*) FROM fact_rejected_odds WHERE run_id = 'past'") == 0
+    # One request per vendor, logged with its refusal: not retried, and PlayNow asks for no
+    # events once its listing is refused.
+    log = con.execute("SELECT vendor, endpoint, status_code, error FROM fact_vendor_fetch_log "
+                      "WHERE run_id = 'past' ORDER BY vendor").fetchall()
+    assert [(v, e, c) for v, e, c, _ in log] == [
+        ("ODDSSHARK", "player_props", 200), ("PLAYNOW", "event_list", 200),
+        ("UNABATED", "propodds", 200)]
+    assert all("backfill-unabated" in error for *_, error in log)
+    con.close()
+
+
+def test_one_vendor_with_a_far_clock_fails_alone_and_a_near_clock_captures(
+        clean_faults: Emulator, tmp_path: Path) -> None:
+    """UNABATED is served by a second emulator whose clock is a year ahead; the others'
+    clock is 10 minutes before the as-of: within the default tolerance, beyond 300 s."""
+    as_of = MORNING + timedelta(minutes=10)
+    with Emulator(now=(as_of + timedelta(days=366)).replace(tzinfo=UTC)) as ahead:
+        strict = settings_for(clean_faults, tmp_path, UNABATED_BASE_URL=ahead.base_url,
+                              CAPTURE_MAX_CLOCK_SKEW_SECONDS="300")
+        refused, con = run_capture(strict, at=as_of, run_id="strict")
+        assert all(r.status == "failed" for r in refused)
+        near = by_vendor(refused)["PLAYNOW"].error
+        assert "is 10 minutes before this run's as-of 2025-12-01T15:10:00Z" in near
+        assert "(more than CAPTURE_MAX_CLOCK_SKEW_SECONDS=300)" in near and "future time" in near
+        assert near.endswith("capture now: run without --as-of"), near
+        assert raw_files(tmp_path) == []
+
+        default = settings_for(clean_faults, tmp_path, UNABATED_BASE_URL=ahead.base_url)
+        reports = by_vendor(ingest.capture(con, default, as_of, run_id="default"))
+    assert reports["PLAYNOW"].status == reports["ODDSSHARK"].status == "success"
+    assert reports["PLAYNOW"].rows_inserted > 0 and reports["ODDSSHARK"].rows_inserted > 0
+    assert "366 days after" in reports["UNABATED"].error
+    status, summary = odds_report.step_outcome(list(reports.values()))
+    assert status == "partial" and "UNABATED" in summary and "backfill-unabated" in summary
+    assert {r[0] for r in con.execute("SELECT DISTINCT capture_ts_utc FROM fact_prop_odds"
+                                      ).fetchall()} == {as_of}
+    assert not any(name.startswith("UNABATED") for name in raw_files(tmp_path))
+    assert scalar(con, "SELECT count(*) FROM raw_payloads WHERE vendor = 'UNABATED'") == 0
+    con.close()
+
+
+def test_the_tolerance_is_inclusive_and_the_span_is_in_whole_units() -> None:
+    as_of = datetime(2025, 12, 2, 15, 0)
+    assert ingest.clock_refusal("U p", as_of + timedelta(seconds=900), as_of, 900) is None
+    assert ingest.clock_refusal("U p", as_of - timedelta(seconds=900), as_of, 900) is None
+    late = ingest.clock_refusal("U p", as_of + timedelta(seconds=901), as_of, 900)
+    assert late is not None and "is 15 minutes after this run's as-of 2025-12-02T15:00:00Z" \
+        in late
+    early = ingest.clock_refusal("U p", as_of - timedelta(hours=1, minutes=59), as_of, 900)
+    assert early is not None and "is 1 hour before" in early
+    year = ingest.clock_refusal("U p", datetime(2026, 12, 4, 16, 20, 5), as_of, 900)
+    assert year == ("U p: the vendor's clock (Date 2026-12-04 16:20:05Z) is 367 days after "
+                    "this run's as-of 2025-12-02T15:00:00Z: a capture is always of the present "
+                    "board, never of a past time; past boards: python -m runner "
+                    "backfill-unabated")
+
+
+class _UndatedHandler(BaseHTTPRequestHandler):
+    """A server that sends no Date header (some do): Unabated's fixture board."""
+
+    def do_GET(self) -> None:
+        body = UNABATED_FIXTURE.read_bytes()
+        self.send_response_only(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt: str, *args: object) -> None:
+        pass
+
+
+def test_a_response_without_a_date_is_captured_with_a_note(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _UndatedHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        settings = load_settings({"OPS_HOME": str(tmp_path), "VENDORS": "UNABATED",
+                                  "UNABATED_BASE_URL": f"http://127.0.0.1:{server.server_port}"})
+        (report,), con = run_capture(settings, at=datetime(2020, 1, 1, 12, 0))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert report.status == "success" and report.rows_inserted > 0, report.error
+    assert report.note is not None and "no readable Date header on propodds" in report.note
+    assert odds_report.summarize([report])["note"].tolist() == [report.note]
+    assert con.execute("SELECT status_code, error FROM fact_vendor_fetch_log").fetchall() == [
+        (200, None)]  # an accepted response is not an error the reports would count
+    con.close()
+
+
+def test_the_driver_fails_a_past_as_of_ingestion_and_names_the_backfill(
+        clean_faults: Emulator, tmp_path: Path) -> None:
+    """The reported defect: vendors serving the present, `daily --date D --as-of <D 15:00>`
+    a year back stored today's prices as a capture of D."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RUN_", "FORCE_", "OPS_", "CAPTURE_"))}
+    env.update({"OPS_HOME": str(tmp_path), "HTTP_BACKOFF_SECONDS": "0",
+                **{f"{v}_BASE_URL": clean_faults.base_url
+                   for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+    proc = subprocess.run([sys.executable, "-m", "runner", "daily", "--run-odds-ingestion",
+                           "--date", "2024-11-30", "--as-of", "2024-11-30T15:00:00Z"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 1, proc.stderr
+    con = duckdb.connect(str(tmp_path / "data" / "ops.duckdb"), read_only=True)
+    status, summary = con.execute("SELECT status, error_summary FROM fact_run_registry "
+                                  "WHERE step = 'odds_ingestion'").fetchall()[0]
+    assert status == "failed" and "every vendor failed" in summary
+    assert "366 days after this run's as-of 2024-11-30T15:00:00Z" in summary
+    assert "backfill-unabated" in summary
+    assert scalar(con, "SELECT count(*) FROM fact_prop_odds") == 0
+    assert scalar(con, "SELECT count(*) FROM raw_payloads") == 0
+    con.close()
+    assert raw_files(tmp_path) == []
 
 
 def test_raw_write_failure_lands_nothing(tmp_path: Path) -> None:

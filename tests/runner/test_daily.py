@@ -221,6 +221,40 @@ def test_dry_run_and_all_off_write_nothing(tmp_path: Path, args: list[str]) -> N
     assert tree(home) == before == []
 
 
+PAST_SLATE_NOTE = ("note: slate 2020-01-02 is before today's ET date {today}: ingestion "
+                   "captures the vendors' present board as of now, not that slate's; past "
+                   "boards: python -m runner backfill-unabated")
+
+
+@pytest.mark.parametrize(("args", "noted"), [
+    (["--run-odds-ingestion", "--date", "2020-01-02"], True),
+    (["--all", "--date", "2020-01-02"], True),
+    # an as-of given: the user chose the capture time (the capture checks it against the
+    # vendors' clocks)
+    (["--all", "--date", "2020-01-02", "--as-of", "2020-01-02T15:00:00Z"], False),
+    (["--run-ev", "--date", "2020-01-02"], False),  # no capture
+    (["--run-odds-ingestion", "--date", "2099-01-02"], False),  # not a past slate
+    (["--run-odds-ingestion"], False),  # today's slate
+])
+def test_a_past_slate_without_an_as_of_is_noted_before_the_plan(
+        tmp_path: Path, args: list[str], noted: bool) -> None:
+    from helpers.core.clock import et_date, utcnow
+
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_daily(home, "--dry-run", *args)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    notes = [line for line in lines if line.startswith("note:")]
+    if noted:
+        assert notes == [PAST_SLATE_NOTE.format(today=et_date(utcnow()))]
+        assert lines[0] == notes[0] and lines[1].startswith("daily plan: slate 2020-01-02")
+    else:
+        assert notes == []
+    assert "nothing executed, nothing written" in proc.stderr
+    assert tree(home) == []
+
+
 @pytest.mark.parametrize(("args", "env", "needle"), [
     (["--all"], {"RUN_EV": "maybe"}, "RUN_EV='maybe'"),
     (["--all"], {"DAILY_STEP_TIMEOUT_SECONDS": "-1"}, "DAILY_STEP_TIMEOUT_SECONDS"),

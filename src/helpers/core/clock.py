@@ -45,14 +45,28 @@ def iso_z(moment: datetime) -> str:
     return to_naive_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The instants a run may be "as of". Far outside, dates overflow downstream (the ET date of
+# year 1, a window after year 9999) and no vendor or NHL data exists anyway.
+EARLIEST_AS_OF = datetime(2000, 1, 1)
+LATEST_AS_OF = datetime(2100, 1, 1)
+
+
 def parse_as_of(text: str) -> datetime:
-    """ISO-8601 instant ('2026-01-04T15:00:00Z', with offset, or naive = UTC) -> naive UTC."""
+    """ISO-8601 instant ('2026-01-04T15:00:00Z', with offset, or naive = UTC) -> naive UTC,
+    from EARLIEST_AS_OF up to (not including) LATEST_AS_OF."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--as-of {text!r} is not an ISO-8601 time such as "
                          "2026-01-04T15:00:00Z") from None
-    return to_naive_utc(moment)
+    try:
+        moment = to_naive_utc(moment)
+    except OverflowError:  # an offset that carries it past year 1 or 9999
+        moment = None
+    if moment is None or not EARLIEST_AS_OF <= moment < LATEST_AS_OF:
+        raise UsageError(f"--as-of {text!r} is out of range: give a time on or after "
+                         f"{EARLIEST_AS_OF:%Y-%m-%d} and before {LATEST_AS_OF:%Y-%m-%d} (UTC)")
+    return moment
 
 
 def parse_slate_date(text: str, option: str = "--date") -> date:

@@ -5,6 +5,8 @@
 and 5xx, Retry-After honoured up to a cap, and one `FetchAttempt` logged per attempt (URL
 redacted). A forced failure (FORCE_VENDOR_FAILURE / FORCE_<VENDOR>_FAILURE) is injected as
 a connection error inside the transport, so it travels the same path as a real outage.
+A caller may vet each successful response's `Date` (the server's clock, `check_server_clock`):
+a refused response is logged with its reason and raised, never returned or retried.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import duckdb
 import requests
 from requests.adapters import HTTPAdapter
 
-from helpers.core.clock import utcnow
+from helpers.core.clock import to_naive_utc, utcnow
 from helpers.core.errors import VendorError
 from helpers.core.settings import Settings, redact
 
@@ -69,6 +71,18 @@ def redact_url(url: str, secrets: tuple[str, ...] = ()) -> str:
     return redact(clean, secrets)
 
 
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP `Date` header (RFC 7231, or its obsolete RFC 850 / asctime forms) as naive UTC;
+    None when it is absent or cannot be read."""
+    if not value or not value.strip():
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return to_naive_utc(moment) if moment.tzinfo else moment
+
+
 def retry_after_seconds(value: str | None, cap: float) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped."""
     if not value:
@@ -93,10 +107,15 @@ class VendorClient:
     def __init__(self, settings: Settings, vendor: str, run_id: str | None = None,
                  headers: Mapping[str, str] | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 on_attempt: Callable[[FetchAttempt], None] | None = None):
-        """`on_attempt` is called with each attempt as soon as it ends (the fetch log)."""
+                 on_attempt: Callable[[FetchAttempt], None] | None = None,
+                 check_server_clock: Callable[[str, datetime | None], str | None] | None = None):
+        """`on_attempt` is called with each attempt as soon as it ends (the fetch log).
+        `check_server_clock(endpoint, server_now)` sees the `Date` of each successful
+        response (None when absent or unreadable) and returns a reason to refuse it, or
+        None; a refusal is a property of the body, so it is not retried."""
         self.settings = settings
         self.on_attempt = on_attempt
+        self.check_server_clock = check_server_clock
         self.vendor = vendor
         self.run_id = run_id
         self.sleep = sleep
@@ -144,8 +163,12 @@ class VendorClient:
                 status = response.status_code
                 request_url = response.url or url
                 if status < 400:
+                    refusal = None if self.check_server_clock is None else \
+                        self.check_server_clock(endpoint, http_date(response.headers.get("Date")))
                     self._log(endpoint, request_url, None, started, t0, attempt, status,
-                              len(body), None)
+                              len(body), refusal)
+                    if refusal is not None:
+                        raise VendorError(redact(refusal, secrets))
                     return body
                 last_error = f"HTTP {status}"
                 self._log(endpoint, request_url, None, started, t0, attempt, status, len(body),

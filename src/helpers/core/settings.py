@@ -46,6 +46,7 @@ DEFAULTS: dict[str, str] = {
     "HTTP_MAX_ATTEMPTS": "3",
     "HTTP_BACKOFF_SECONDS": "1",
     "HTTP_RETRY_AFTER_CAP_SECONDS": "30",
+    "CAPTURE_MAX_CLOCK_SKEW_SECONDS": "900",
     "VENDORS": ",".join(VENDORS),
     "FORCE_VENDOR_FAILURE": "",
     **{spec.force_failure_var: "off" for spec in VENDOR_SPECS},
@@ -93,6 +94,10 @@ NUMBER_RULES: dict[str, NumberRule] = {
     "HTTP_MAX_ATTEMPTS": NumberRule(1, 4, allow_minimum=True, integer=True),
     "HTTP_BACKOFF_SECONDS": NumberRule(0, 300, allow_minimum=True),
     "HTTP_RETRY_AFTER_CAP_SECONDS": NumberRule(0, 3_600, allow_minimum=True),
+    # A run's capture starts seconds to minutes after its as-of (kernel start-up, earlier
+    # vendors), so under a minute would refuse honest runs; over a day would let a board be
+    # filed under another slate.
+    "CAPTURE_MAX_CLOCK_SKEW_SECONDS": NumberRule(60, DAY_SECONDS, allow_minimum=True),
     "EV_ODDS_FRESHNESS_MINUTES": NumberRule(0, 7 * 24 * 60),
     "EV_EVENT_START_GRACE_MINUTES": NumberRule(0, 24 * 60, allow_minimum=True),
     "EV_MIN_EDGE": NumberRule(-1, 10),
@@ -154,6 +159,8 @@ class VendorSettings:
     enabled: tuple[str, ...]
     forced_failures: frozenset[str]
     base_urls: dict[str, str]  # per vendor, and NHL_API
+    # how far an odds vendor's Date may be from the run's as-of before its payload is refused
+    max_clock_skew_seconds: float
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     def secret_values(self) -> tuple[str, ...]:
@@ -216,6 +223,7 @@ class Settings:
             "HTTP_MAX_ATTEMPTS": str(self.http.max_attempts),
             "HTTP_BACKOFF_SECONDS": f"{self.http.backoff_seconds:g}",
             "HTTP_RETRY_AFTER_CAP_SECONDS": f"{self.http.retry_after_cap_seconds:g}",
+            "CAPTURE_MAX_CLOCK_SKEW_SECONDS": f"{self.vendors.max_clock_skew_seconds:g}",
             "VENDORS": ",".join(self.vendors.enabled),
             "FORCE_VENDOR_FAILURE": ",".join(sorted(self.vendors.forced_failures)),
             **{spec.force_failure_var: _flag(spec.name in self.vendors.forced_failures)
@@ -385,7 +393,9 @@ def _vendors(env: _Env) -> VendorSettings:
         base_urls[name] = url
     secrets = {var: check_secret(var, env.env.get(var, "")) for var in SECRET_VARS}
     return VendorSettings(enabled=enabled, forced_failures=frozenset(forced),
-                          base_urls=base_urls, secrets=secrets)
+                          base_urls=base_urls,
+                          max_clock_skew_seconds=env.number("CAPTURE_MAX_CLOCK_SKEW_SECONDS"),
+                          secrets=secrets)
 
 
 def _ev_model_version(env: _Env, challengers: tuple[str, ...]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import email.utils
 import logging
 import re
 import signal
@@ -311,6 +312,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt: str, *args: object) -> None:
         log.debug("%s - %s", self.address_string(), fmt % args)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header of every response, from the simulated clock: a real vendor's Date
+        is its own present, and the capture compares it with the run's as-of."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return email.utils.format_datetime(self.emu.now, usegmt=True)
 
     # ---- plumbing ----
     def _send(self, status: int, content_type: str, body: bytes,

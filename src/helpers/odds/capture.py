@@ -6,6 +6,12 @@ re-sighted - and fails again if it could not be parsed then; otherwise register 
 result (`load.store_parsed`). Pending payloads of an interrupted capture are finished first.
 Vendors are isolated: any failure of one (network, HTTP, malformed payload, parser crash) is
 recorded in its report and the fetch log, and the other vendors still land.
+
+A vendor serves its present board only, and every payload is filed under the capture time
+(the run's as-of). So each response's `Date` (the vendor's clock) must agree with that time
+within CAPTURE_MAX_CLOCK_SKEW_SECONDS; a response that does not is refused before it is
+saved: a failure of its vendor like any other. Past boards come from an archive
+(`backfill`), which files each snapshot under its own time and is not checked here.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import duckdb
 import pandas as pd
 
 from helpers.core import rawstore
+from helpers.core.clock import iso_z
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.http import VendorClient, write_fetch_attempt
 from helpers.core.settings import Settings, redact
@@ -47,6 +54,7 @@ class VendorReport:
     payloads: list[PayloadOutcome] = field(default_factory=list)
     rejections: Rejections = field(default_factory=Rejections)
     sample: pd.DataFrame | None = None
+    note: str | None = None  # worth knowing, not a failure (a response without a Date)
 
     @property
     def rows_inserted(self) -> int:
@@ -70,10 +78,20 @@ def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: s
                    capture_ts_utc: datetime, run_id: str | None = None) -> VendorReport:
     module = vendor_module(vendor)
     report = VendorReport(vendor=vendor)
+    undated: list[str] = []
+
+    def check_clock(endpoint: str, server_now: datetime | None) -> str | None:
+        if server_now is None:  # some servers omit Date: nothing to compare, so accepted
+            undated.append(endpoint)
+            return None
+        return clock_refusal(f"{vendor} {endpoint}", server_now, capture_ts_utc,
+                             settings.vendors.max_clock_skew_seconds)
+
     # Each attempt reaches the fetch log as it happens, so a run killed mid-capture still
     # leaves a row for every request it made.
     client = VendorClient(settings, vendor, run_id, headers=module.request_headers(settings),
-                          on_attempt=lambda attempt: write_fetch_attempt(con, attempt))
+                          on_attempt=lambda attempt: write_fetch_attempt(con, attempt),
+                          check_server_clock=check_clock)
     try:
         report.payloads.extend(resume_pending(con, settings, module, run_id, report))
         for fetched in module.fetch(client):
@@ -94,7 +112,43 @@ def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: s
     if report.error:
         report.error = redact(report.error, settings.secret_values())
         log.warning("%s failed: %s", vendor, report.error)
+    if undated:
+        # The fetch log's only free-text column is `error`, which the reports count as
+        # failures; an accepted response is not one, so the note lives in the report.
+        report.note = (f"no readable Date header on {', '.join(dict.fromkeys(undated))}: the "
+                       f"vendor's clock could not be checked against the capture time")
+        log.warning("%s: %s", vendor, report.note)
     return report
+
+
+def clock_refusal(source: str, server_now: datetime, capture_ts_utc: datetime,
+                  max_skew_seconds: float) -> str | None:
+    """Why a response whose server clock reads `server_now` cannot be filed under
+    `capture_ts_utc` (both naive UTC), in one line short enough for a step summary; None
+    when they agree within the tolerance."""
+    skew = (server_now - capture_ts_utc).total_seconds()
+    if abs(skew) <= max_skew_seconds:
+        return None
+    later = skew > 0
+    # A day or more off is a wrong as-of, not a tolerance to tune: the variable is named
+    # only when tuning it could be the answer.
+    tolerance = (f" (more than CAPTURE_MAX_CLOCK_SKEW_SECONDS={max_skew_seconds:g})"
+                 if abs(skew) < 86_400 else "")
+    message = (f"{source}: the vendor's clock (Date {server_now:%Y-%m-%d %H:%M:%S}Z) is "
+               f"{_span(abs(skew))} {'after' if later else 'before'} this run's as-of "
+               f"{iso_z(capture_ts_utc)}{tolerance}: a capture is always of the present board, "
+               f"never of a {'past' if later else 'future'} time; ")
+    if later:
+        return message + "past boards: python -m runner backfill-unabated"
+    return message + "capture now: run without --as-of"
+
+
+def _span(seconds: float) -> str:
+    """A duration in its largest whole unit: '367 days', '1 hour', '16 minutes'."""
+    unit, size = next((u, n) for u, n in (("day", 86_400), ("hour", 3_600), ("minute", 60),
+                                          ("second", 1)) if seconds >= n or n == 1)
+    count = int(seconds // size)
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)

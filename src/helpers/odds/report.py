@@ -16,7 +16,7 @@ def summarize(reports: list[VendorReport]) -> pd.DataFrame:
         "payloads": len(r.payloads),
         "duplicates": sum(p.status == "duplicate" for p in r.payloads),
         "rows_parsed": r.rows_parsed, "rows_inserted": r.rows_inserted,
-        "rejected": r.rejections.total(), "error": r.error,
+        "rejected": r.rejections.total(), "error": r.error, "note": r.note,
     } for r in reports])
 
 
