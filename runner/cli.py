@@ -155,6 +155,7 @@ def _daily(args: argparse.Namespace, env_settings: Settings) -> int:
     if not args.dry_run and any(enabled.values()):  # steps will run: refuse what cannot
         _check_kernel(env_settings.run.kernel_name)
         _check_run_paths(env_settings)
+        _check_database_exists(enabled, env_settings)
     today = et_date(as_of)
     if args.date and not args.as_of and enabled["odds_ingestion"] and slate < today:
         # It runs: the rest of the run may be wanted on that slate. But the capture is filed
@@ -205,6 +206,22 @@ def _check_database(settings: Settings) -> None:
 
     check_database_file(settings.paths.db_path)
     db.check_opens(settings.paths.db_path)
+
+
+# The steps that can start from nothing (they fetch what they write): a first run creates
+# the database through them. Every other step reads what earlier runs wrote.
+CREATE_DATABASE_STEPS = ("odds_ingestion", "production")
+
+
+def _check_database_exists(enabled: dict[str, bool], settings: Settings) -> None:
+    """A run of only reading steps on a missing database is a mistyped OPS_HOME or
+    OPS_DB_PATH: it would create an empty database and succeed at nothing."""
+    path = settings.paths.db_path
+    if path.exists() or any(enabled[name] for name in CREATE_DATABASE_STEPS):
+        return
+    steps = ", ".join(name for name, on in enabled.items() if on)
+    raise UsageError(f"no database at {path}: a run of {steps} needs the database earlier "
+                     "runs wrote; check OPS_HOME / OPS_DB_PATH")
 
 
 def _check_run_paths(settings: Settings) -> None:
@@ -357,12 +374,23 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         con = db.connect(path, read_only=True, wait_seconds=settings.run.lock_wait_seconds)
     except SchemaError as exc:
         raise UsageError(str(exc)) from exc
+    from helpers.evidence.rolling import newest_slate
+
     try:
-        newest = con.execute("SELECT max(slate_date) FROM fact_run_registry").fetchall()[0][0]
+        newest = newest_slate(con)
+        runs = con.execute("SELECT count(*) FROM fact_run_registry WHERE step = 'run' "
+                           "AND slate_date = ?", [slate or newest]).fetchall()[0][0]
     finally:
         con.close()
-    if slate is None and newest is None:
-        raise UsageError(f"the run registry of {path} is empty; give --date")
+    if newest is None:
+        raise UsageError(f"no run in the registry of {path}: nothing to report on (run "
+                         "`python -m runner daily` first)")
+    # A date no run was for has nothing to report on: a typo, or a day not run yet. Saying so
+    # beats a report of empty sections that reads like an outage.
+    if not runs:
+        raise UsageError(f"no run of slate {slate} in {path}: nothing to report on (the "
+                         f"newest slate with runs is {newest}; `python -m runner runs` "
+                         "lists them)")
     slate = slate or newest
     print(f"report: rendering {slate} from {path}", file=sys.stderr)
     reports = render_reports(settings, slate, ensure_kernel(settings.run.kernel_name),

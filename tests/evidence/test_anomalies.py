@@ -1,6 +1,7 @@
 """helpers.evidence.anomalies on a hand-built history: a coverage drop, a vanished vendor
-and book, a mapping-rate drop, a step failing two days running, a stale capture; and a
-normal day that passes every check."""
+and book, a mapping-rate drop, a step failing two days running, a stale capture, a
+configured vendor with no capture at all; a normal day that passes every check, and an off
+day that is not checked against the days with games."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import pandas as pd
 import pytest
 
 from helpers.core import db
-from helpers.evidence.anomalies import check_anomalies, write_anomalies
+from helpers.evidence.anomalies import check_anomalies, freshness_checks, write_anomalies
 
 TODAY = date(2025, 12, 15)
 AS_OF = datetime(2025, 12, 15, 15, 0)
+VENDORS = ("PLAYNOW", "UNABATED")  # the vendors the hand-built history has
 
 
 def coverage_rows(day: date, run_id: str, rows: dict[tuple[str, str], int],
@@ -75,7 +77,7 @@ def test_a_normal_day_passes_every_check(con) -> None:
         ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
     db.insert_new_rows(con, "fact_mapping_quality_daily", mapping_rows(TODAY, "today", 0.985),
                        ("run_id", "slate_date", "source_vendor", "entity"))
-    checks = check_anomalies(con, TODAY, "today", AS_OF)
+    checks = check_anomalies(con, TODAY, "today", AS_OF, VENDORS)
     assert checks["passed"].all(), checks[~checks["passed"]].to_string()
     assert {"row_count_z", "vanished", "mapping_rate_drop", "freshness"} <= set(
         checks["check_name"])
@@ -93,7 +95,7 @@ def test_a_failed_vendor_day_is_flagged(con) -> None:
     for day, run in ((TODAY - timedelta(days=1), "r1"), (TODAY, "today")):
         db.upsert_rows(con, "fact_run_registry", registry_row(day, run, "production", "failed"))
     db.upsert_rows(con, "fact_run_registry", registry_row(TODAY, "today", "ev", "success"))
-    checks = check_anomalies(con, TODAY, "today", AS_OF)
+    checks = check_anomalies(con, TODAY, "today", AS_OF, VENDORS)
     result = by_check(checks)
     assert result[("row_count_z", "UNABATED/SOG")] is False
     assert result[("row_count_z", "PLAYNOW/SOG")] is False
@@ -102,6 +104,7 @@ def test_a_failed_vendor_day_is_flagged(con) -> None:
     assert result[("vanished", "UNABATED")] is True
     assert result[("mapping_rate_drop", "UNABATED/player")] is False
     assert result[("freshness", "UNABATED")] is False
+    assert result[("freshness", "PLAYNOW")] is False  # no capture at all: the worst staleness
     assert result[("step_failing", "production")] is False
     assert result[("step_failing", "ev")] is True
     streak = checks.set_index(["check_name", "subject"]).loc[("step_failing", "production")]
@@ -118,7 +121,7 @@ def test_too_little_history_is_said_not_hidden(tmp_path: Path) -> None:
     db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
         TODAY, "today", {("UNABATED", "DraftKings"): 10}, AS_OF),
         ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
-    checks = check_anomalies(con, TODAY, "today", AS_OF)
+    checks = check_anomalies(con, TODAY, "today", AS_OF, VENDORS)
     z = checks[checks["check_name"] == "row_count_z"]
     assert z["passed"].all() and z["detail"].str.startswith("not checked: 3 days").all()
     con.close()
@@ -157,7 +160,7 @@ def test_row_counts_are_compared_per_scheduled_game(tmp_path: Path) -> None:
     db.insert_new_rows(con, "fact_odds_coverage_daily", coverage_rows(
         TODAY, "today", {("UNABATED", "DraftKings"): 201}, AS_OF),
         ("run_id", "slate_date", "source_vendor", "book_name", "market_type"))
-    checks = check_anomalies(con, TODAY, "today", AS_OF).set_index(["check_name", "subject"])
+    checks = check_anomalies(con, TODAY, "today", AS_OF, VENDORS).set_index(["check_name", "subject"])
     assert checks.loc[("row_count_z", "UNABATED/SOG"), "passed"]  # 2 games, ~100 rows each
     assert not checks.loc[("row_count_z", "PLAYNOW/SOG"), "passed"]
     assert "rows per game" in checks.loc[("row_count_z", "PLAYNOW/SOG"), "detail"]
@@ -165,3 +168,47 @@ def test_row_counts_are_compared_per_scheduled_game(tmp_path: Path) -> None:
     raw = [40 * n + (k % 2) for k, n in enumerate(sizes, start=1)]
     assert abs((0 - np.mean(raw)) / np.std(raw, ddof=1)) < 3
     con.close()
+
+
+def test_a_configured_vendor_with_no_capture_of_the_slate_fails_freshness() -> None:
+    """The vendor that failed has no coverage row, so a check over the captures alone would
+    have no row for it: an outage day read "0 failed"."""
+    today = coverage_rows(TODAY, "today", {("UNABATED", "DraftKings"): 1000},
+                          AS_OF - timedelta(minutes=30))
+    # a vendor VENDORS no longer lists but captured earlier in the day keeps its row
+    today = pd.concat([today, coverage_rows(TODAY, "today", {("OLDVENDOR", "Book"): 10},
+                                            AS_OF - timedelta(minutes=40))])
+    rows = {r["subject"]: r for r in freshness_checks(today, AS_OF,
+                                                       ("PLAYNOW", "UNABATED", "ODDSSHARK"))}
+    assert sorted(rows) == ["ODDSSHARK", "OLDVENDOR", "PLAYNOW", "UNABATED"]
+    assert rows["UNABATED"]["passed"] and rows["UNABATED"]["value"] == 30
+    assert rows["OLDVENDOR"]["passed"]
+    for vendor in ("PLAYNOW", "ODDSSHARK"):
+        assert rows[vendor]["passed"] is False
+        assert rows[vendor]["detail"] == "no capture of the slate by 2025-12-15 15:00 UTC"
+    # nothing captured at all (every vendor down): a failed row each
+    empty = today.iloc[:0]
+    assert [r["passed"] for r in freshness_checks(empty, AS_OF, VENDORS)] == [False, False]
+
+
+def test_an_off_day_is_not_checked_against_the_days_with_games(con) -> None:
+    """No games on the slate (production found none on the schedule): no odds, no mapping and
+    no capture of it are expected, so the odds checks say they were not checked; a step
+    failing is still a finding."""
+    db.upsert_rows(con, "dim_slates", pd.DataFrame([{
+        "slate_date": TODAY, "games": 0, "run_id": "today", "updated_ts_utc": AS_OF}]))
+    for day, run in ((TODAY - timedelta(days=1), "r1"), (TODAY, "today")):
+        db.upsert_rows(con, "fact_run_registry", registry_row(day, run, "outcomes", "failed"))
+    checks = check_anomalies(con, TODAY, "today", AS_OF, VENDORS)
+    odds = checks[checks["check_name"] != "step_failing"]
+    assert {"row_count_z", "vanished", "freshness"} <= set(odds["check_name"])
+    assert odds["passed"].all(), odds.to_string()
+    assert (odds["detail"] == f"not checked: no games on {TODAY}").all()
+    assert odds["value"].isna().all()
+    assert not by_check(checks)[("step_failing", "outcomes")]
+    # the same day with games on the schedule: the missing odds are an outage
+    db.upsert_rows(con, "dim_slates", pd.DataFrame([{
+        "slate_date": TODAY, "games": 9, "run_id": "today", "updated_ts_utc": AS_OF}]))
+    checks = check_anomalies(con, TODAY, "today", AS_OF, VENDORS)
+    assert not by_check(checks)[("freshness", "PLAYNOW")]
+    assert not by_check(checks)[("vanished", "UNABATED")]

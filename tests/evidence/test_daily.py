@@ -196,3 +196,9 @@ def test_md_table_escapes_bounds_and_blanks() -> None:
     assert many.count("\n| ") == 50 and "_10 more rows not shown._" in many
     assert md_table(pd.DataFrame()) == "_(none)_"
     assert md_table(frame, {"x": lambda v: f"{v:.0%}"}).splitlines()[2].endswith("| 150% |")
+
+
+def test_an_off_day_is_said_and_other_days_say_nothing() -> None:
+    assert daily.off_day_markdown(DAY, 0).startswith(f"**An off day**: no games on {DAY}")
+    for games in (None, 7):  # never looked (production did not run), or a slate with games
+        assert daily.off_day_markdown(DAY, games) == ""

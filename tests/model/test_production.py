@@ -87,3 +87,47 @@ def test_a_failing_stats_source_is_partial_and_says_how_stale(warm_world,
     assert "stats source failed" in result.summary() and "403" in result.summary()
     assert "stats through nothing" in result.summary()
     con.close()
+
+
+def test_an_off_day_is_a_success_that_says_no_games(tmp_path: Path) -> None:
+    """The day before the demo season: the schedule has no game, so there is nothing to map
+    or price, and that is no incident. The slate's game count is stored, so that the steps
+    after it can tell an off day from a day production never saw."""
+    from helpers.demo.server import Emulator
+    from helpers.model.production import games_scheduled
+
+    off_day, morning = date(2025, 10, 31), datetime(2025, 10, 31, 15, 0)
+    with Emulator(season_start=date(2025, 11, 1), days=10) as emu:
+        emu.set_clock(morning)
+        settings = emu.settings(tmp_path)
+        con = db.connect(settings.paths.db_path)
+        assert games_scheduled(con, off_day) is None  # production has not looked yet
+        capture(con, settings, morning, run_id="r0")  # the boards show the next day's games
+        result = run_production(con, settings, off_day, morning, "r1")
+        assert result.status == "success", result.summary()
+        assert result.summary().startswith(f"no games on {off_day}: nothing to map or price")
+        assert games_scheduled(con, off_day) == 0
+        first_day = date(2025, 11, 1)
+        run_production(con, settings, first_day, morning, "r2")
+        assert games_scheduled(con, first_day) == len(
+            con.execute("SELECT * FROM dim_scheduled_games WHERE slate_date = ?",
+                        [first_day]).fetchall()) > 0
+        con.close()
+
+
+def test_vendor_events_on_a_day_the_schedule_has_none_are_partial(warm_home) -> None:
+    """The vendors list games the schedule does not have (here a schedule whose season starts
+    the day after the slate): not an off day to wave through, since the slate's bets would
+    quietly go unpriced."""
+    from helpers.demo.server import Emulator
+
+    _, home = warm_home  # the morning's capture of the slate's games
+    with Emulator(season_start=date(2025, 12, 2), days=10) as other:
+        other.set_clock(MORNING)
+        settings = other.settings(home)
+        con = db.connect(settings.paths.db_path)
+        result = run_production(con, settings, SLATE, MORNING, "r1")
+        con.close()
+    assert result.status == "partial"
+    assert f"no games on {SLATE}" in result.summary()
+    assert f"vendor events start on {SLATE}" in result.summary()

@@ -202,9 +202,27 @@ VENDOR_CASES = [
 
 HOME_CASES = [
     # A missing OPS_HOME is an error for the commands that read an existing database, and
-    # none of them creates it. (daily and the backfills create a missing home: a first run.)
+    # none of them creates it. (The backfills create a missing home, and so does daily when
+    # a step that builds the database runs: `test_a_first_run_creates_the_database`.)
     *(Case(f"{name}-home-missing", COMMANDS[name], "{home}", home="missing")
       for name in READ_COMMANDS),
+    # daily with only steps that read what earlier runs wrote: a mistyped OPS_HOME or
+    # OPS_DB_PATH would otherwise get a new empty database and a run with nothing in it.
+    Case("daily-ev-home-missing", COMMANDS["daily"], "no database at {db}: a run of ev "
+         "needs the database earlier runs wrote; check OPS_HOME / OPS_DB_PATH", home="missing"),
+    Case("daily-diagnostics-home-empty", ("daily", "--run-diagnostics"),
+         "no database at {db}: a run of diagnostics needs"),
+    Case("daily-outcomes-diagnostics-db-path-mistyped",
+         ("daily", "--run-outcomes", "--run-diagnostics", "--date", "2025-12-01"),
+         "no database at {tmp}/opz.duckdb: a run of outcomes, diagnostics needs",
+         env={"OPS_DB_PATH": "{tmp}/opz.duckdb"}, home="database"),
+    Case("daily-env-RUN_EV-home-empty", ("daily",), "no database at {db}",
+         env={"RUN_EV": "1"}),
+    # report: a date no run was for (the database's one run is of 2025-12-01)
+    Case("report-date-without-a-run", ("report", "--date", "2025-12-02"),
+         "no run of slate 2025-12-02 in {db}", home="database"),
+    Case("report-date-in-the-future", ("report", "--date", "2099-12-01"),
+         "no run of slate 2099-12-01 in {db}", home="database"),
     *(Case(f"{name}-home-unwritable", COMMANDS[name], "{home}", home="unwritable")
       for name in HOME_COMMANDS),
     Case("demo-home-unwritable", ("demo", "--days", "1", "--home", "{tmp}/plain/demo"),
@@ -328,6 +346,20 @@ def test_bad_input_exits_2_in_one_line_and_writes_nothing(case: Case, tmp_path: 
         assert database.read_bytes() == database_before
     if case.home == "missing":
         assert not home.exists()
+
+
+@pytest.mark.parametrize("step", ["--run-odds-ingestion", "--run-production"])
+def test_a_first_run_creates_the_database(step: str, tmp_path: Path) -> None:
+    """Ingestion and production build the database from nothing: on a new home they run
+    (on stand-in notebooks here), and the steps that read it may run beside them."""
+    from tests.runner.nbfactory import write_step_notebooks
+
+    home = tmp_path / "home"
+    env = clean_env(home) | {"OPS_NOTEBOOK_DIR": str(write_step_notebooks(tmp_path / "nb",
+                                                                           {}))}
+    proc = run_cli(("daily", step, "--run-ev", "--date", "2025-12-01"), env, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (home / "data" / "ops.duckdb").is_file()
 
 
 # ---------------------------------------------------------------- renormalize and bad data

@@ -58,6 +58,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                  "claims", _sql_file("migration_0009.sql")),
     Migration(10, "evidence: model versions against the market and the production model, "
                   "with a bootstrap interval", _sql_file("migration_0010.sql")),
+    Migration(11, "the slate's game count as production fetched it: an off day is known",
+              _sql_file("migration_0011.sql")),
 )
 
 

@@ -30,6 +30,7 @@ from helpers.ev.blend import Blend, fit_blends
 from helpers.ev.candidates import Gates, ev_candidates, funnel
 from helpers.ev.read import graded_props
 from helpers.ev.report import best_bets_markdown, best_by_prop, ranked_eligible
+from helpers.model.production import games_scheduled
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class EvResult:
     csv_path: Path
     markdown_path: Path
     warnings: list[str] = field(default_factory=list)
+    off_day: bool = False        # no games on the slate: nothing to price, and no incident
 
     @property
     def eligible(self) -> pd.DataFrame:
@@ -81,6 +83,8 @@ class EvResult:
         return "partial" if self.warnings else "success"
 
     def summary(self) -> str:
+        if self.off_day:
+            return f"no games on {self.slate_date}: nothing to price"
         text = (f"{len(self.candidates)} priced rows, {len(self.eligible)} eligible, "
                 f"{int(self.eligible['is_suspicious'].sum())} of them flagged "
                 f"(snapshot {self.snapshot_id or 'none'})")
@@ -186,10 +190,11 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
                       _names(con, candidates["player_id"]), games, blends, version,
                       out_dir / f"ev_candidates_{slate_date}.csv",
                       out_dir / f"best_bets_{slate_date}.md")
-    if snapshot_id is None:
+    result.off_day = odds.empty and games_scheduled(con, slate_date) == 0
+    if snapshot_id is None and not result.off_day:
         result.warnings.append(f"no production snapshot of {slate_date} at or before "
                                f"{as_of:%Y-%m-%d %H:%M} UTC: nothing can be priced")
-    if odds.empty:
+    if odds.empty and not result.off_day:
         result.warnings.append(f"no vendor prices for {slate_date} captured by "
                                f"{as_of:%Y-%m-%d %H:%M} UTC")
     fits = result.fits().assign(run_id=run_id, slate_date=slate_date, model_version=version,
@@ -217,6 +222,8 @@ def _outputs(result: EvResult) -> dict[Path, bytes]:
 
 
 def _why_empty(result: EvResult) -> str:
+    if result.off_day:
+        return result.summary()
     if result.warnings:
         return "; ".join(result.warnings)
     last = result.funnel.iloc[-1]

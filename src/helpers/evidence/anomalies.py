@@ -14,11 +14,15 @@ newest run's evidence. The checks:
 - `step_failing` (step): how many slates in a row, ending today, the step's newest run failed,
   timed out or was interrupted; fails at FAILING_STREAK.
 - `freshness` (vendor): minutes from the vendor's last capture of the slate to the run's
-  `as_of`; fails above FRESHNESS_MINUTES.
+  `as_of`; fails above FRESHNESS_MINUTES, and for a configured vendor (VENDORS) with no
+  capture of the slate at all.
+On an off day (production found no games on the slate's schedule: `dim_slates`) the odds
+checks (row counts, vanished, mapping, freshness) say "not checked": no odds are expected.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -27,6 +31,7 @@ import pandas as pd
 
 from helpers.core import db
 from helpers.evidence.tables import newest_per_slate
+from helpers.model.production import games_scheduled
 
 TRAILING_DAYS = 14
 MIN_HISTORY = 7
@@ -153,9 +158,16 @@ def step_checks(con: duckdb.DuckDBPyConnection, slate_date: date) -> list[dict]:
     return rows
 
 
-def freshness_checks(today: pd.DataFrame, as_of: datetime) -> list[dict]:
+def freshness_checks(today: pd.DataFrame, as_of: datetime,
+                     vendors: Sequence[str]) -> list[dict]:
+    """Per vendor configured (`vendors`) or captured: minutes from its last capture of the
+    slate to `as_of`. A configured vendor that captured nothing fails: it is the vendor that
+    is down, and without a row of its own an outage day would read "0 failed"."""
     rows = []
     last = today.groupby("source_vendor")["last_capture_ts_utc"].max()
+    for vendor in sorted(set(vendors) - set(last.index)):
+        rows.append(_row("freshness", vendor, np.nan, FRESHNESS_MINUTES, False,
+                         f"no capture of the slate by {pd.Timestamp(as_of):%Y-%m-%d %H:%M} UTC"))
     for vendor, ts in last.items():
         age = (pd.Timestamp(as_of) - pd.Timestamp(ts)).total_seconds() / 60.0
         rows.append(_row("freshness", str(vendor), age, FRESHNESS_MINUTES,
@@ -165,9 +177,17 @@ def freshness_checks(today: pd.DataFrame, as_of: datetime) -> list[dict]:
     return rows
 
 
+def not_checked_on_an_off_day(rows: list[dict], slate_date: date) -> list[dict]:
+    """The odds checks of a slate with no games: each subject stays listed (what would have
+    been checked), passed, with why it was not."""
+    return [{**r, "value": np.nan, "passed": True,
+             "detail": f"not checked: no games on {slate_date}"} for r in rows]
+
+
 def check_anomalies(con: duckdb.DuckDBPyConnection, slate_date: date, run_id: str,
-                    as_of: datetime) -> pd.DataFrame:
-    """Every check for the run (its evidence must be written first)."""
+                    as_of: datetime, vendors: Sequence[str]) -> pd.DataFrame:
+    """Every check for the run (its evidence must be written first); `vendors`: the odds
+    vendors the run is configured to capture."""
     lo = slate_date - timedelta(days=TRAILING_DAYS)
     yesterday = slate_date - timedelta(days=1)
     coverage_today = con.execute("SELECT * FROM fact_odds_coverage_daily WHERE run_id = ? "
@@ -179,13 +199,17 @@ def check_anomalies(con: duckdb.DuckDBPyConnection, slate_date: date, run_id: st
     history_days = sorted(set(coverage["slate_date"]))
     last_week = [slate_date - timedelta(days=k) for k in range(1, 8)]
     coverage["slate_date"] = pd.to_datetime(coverage["slate_date"]).dt.date
-    rows = (row_count_checks(coverage_today, coverage,
+    odds = (row_count_checks(coverage_today, coverage,
                              [pd.Timestamp(d).date() for d in history_days],
                              games_per_slate(con, lo, slate_date), slate_date)
             + vanished_checks(coverage_today, coverage, last_week)
-            + mapping_checks(mapping_today, mapping)
-            + step_checks(con, slate_date)
-            + freshness_checks(coverage_today, as_of))
+            + mapping_checks(mapping_today, mapping))
+    freshness = freshness_checks(coverage_today, as_of, vendors)
+    # An off day with odds of the slate anyway is checked as any day: something is wrong.
+    if games_scheduled(con, slate_date) == 0 and coverage_today.empty:
+        odds = not_checked_on_an_off_day(odds, slate_date)
+        freshness = not_checked_on_an_off_day(freshness, slate_date)
+    rows = odds + step_checks(con, slate_date) + freshness
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

@@ -88,6 +88,16 @@ def title_markdown(slate_date: date, runs: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def off_day_markdown(slate_date: date, games: int | None) -> str:
+    """Under the title on an off day (`games`: the slate's games as production fetched the
+    schedule, `model.production.games_scheduled`), so that a report of empty sections does
+    not read like an outage; empty otherwise (None: production never looked)."""
+    if games != 0:
+        return ""
+    return (f"**An off day**: no games on {slate_date} on the NHL schedule. The steps had "
+            "nothing to map or price, and the odds checks were not run.")
+
+
 def runs_table(steps: pd.DataFrame) -> pd.DataFrame:
     """One row per step of each run: status, duration and what it did (its summary)."""
     if steps.empty:

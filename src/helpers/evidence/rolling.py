@@ -15,6 +15,8 @@ How each table is read
   scope 'shared' (the props every source priced).
 
 API
+- `newest_slate(con) -> date | None`: the newest slate with a run in the registry, where the
+  rolling report ends whatever date the daily report beside it is rendered for.
 - `window(D, days=30) -> (lo, hi)`: the slates D-days+1 .. D.
 - `windows_table(con, D) -> DataFrame`: one row per metric; columns metric, last_7, prev_7,
   delta_7, last_30, prev_30, delta_30 (last_7 = D-6..D, prev_7 = D-13..D-7, the same for
@@ -97,6 +99,16 @@ CHART_NAMES = tuple(name for name, _ in CHARTS)
 
 def _as_date(value: date | datetime | str | pd.Timestamp) -> date:
     return pd.Timestamp(value).date()
+
+
+def newest_slate(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The newest slate with a run in the registry (None: no run yet). The rolling report
+    ends here: rendered at the end of a run for an older slate, or by `runner report` for
+    an older date, it would otherwise pull its windows back to that day and hide every
+    slate after it."""
+    newest = con.execute("SELECT max(slate_date) FROM fact_run_registry WHERE step = 'run' "
+                         "LIMIT 1").fetchall()[0][0]
+    return None if newest is None else _as_date(newest)
 
 
 def window(report_date: date | str, days: int = CHART_DAYS) -> tuple[date, date]:

@@ -72,7 +72,7 @@ def run_diagnostics(con: duckdb.DuckDBPyConnection, settings: Settings, slate_da
     now = utcnow()
     with db.transaction(con):
         added = write_evidence(con, evidence, slate_date, run_id, now)
-        checks = check_anomalies(con, slate_date, run_id, as_of)
+        checks = check_anomalies(con, slate_date, run_id, as_of, settings.vendors.enabled)
         added["fact_anomaly_checks"] = write_anomalies(con, checks, slate_date, run_id, now)
     result = DiagnosticsResult(evidence, added, checks, graded)
     log.info("diagnostics: %s", result.summary())

@@ -35,6 +35,7 @@ SCHEDULED_COLUMNS = ("game_id", "slate_date", "start_ts_utc", "home_team", "away
 
 @dataclass
 class ProductionResult:
+    slate_date: date
     slate_games: pd.DataFrame
     refresh: RefreshReport
     event_map: pd.DataFrame
@@ -51,7 +52,15 @@ class ProductionResult:
     def status(self) -> str:
         return "partial" if self.refresh.status != "success" or self.warnings else "success"
 
+    @property
+    def off_day(self) -> bool:
+        return self.slate_games.empty
+
     def summary(self) -> str:
+        if self.off_day:
+            text = (f"no games on {self.slate_date}: nothing to map or price; stats: "
+                    f"{self.refresh.summary()}")
+            return text + "".join(f"; {w}" for w in self.warnings)
         text = (f"{len(self.slate_games)} games, {self.snapshot.rows['player_id'].nunique()} "
                 f"skaters priced, {len(self.snapshot.rows)} snapshot rows "
                 f"({self.snapshot_id}); stats: {self.refresh.summary()}")
@@ -183,18 +192,32 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
                    ["source_vendor", "event_id_vendor", "player_key_vendor"], "player_id", now)
         db.upsert_rows(con, "dim_scheduled_games", slate[list(SCHEDULED_COLUMNS)].assign(
             updated_ts_utc=now))
+        db.upsert_rows(con, "dim_slates", pd.DataFrame([{
+            "slate_date": slate_date, "games": len(slate), "run_id": run_id,
+            "updated_ts_utc": now}]))
         for _, snapshot in snapshots.values():
             # snapshot_ts_utc is the run's as_of: a rerun's rows share it, so the anti-join
             # looks only at that time's rows, not the whole table
             db.insert_new_rows(con, "fact_prob_snapshot", snapshot.rows, SNAPSHOT_KEY,
                                prune_column="snapshot_ts_utc")
     mus, snapshot = snapshots.pop(PRODUCTION_MODEL)
-    result = ProductionResult(slate, refresh, event_map, players, player_map, mus, snapshot,
-                              snapshot_id_of(run_id, PRODUCTION_MODEL), snapshots)
-    if slate.empty:
-        result.warnings.append(f"no games on {slate_date}")
+    result = ProductionResult(slate_date, slate, refresh, event_map, players, player_map, mus,
+                              snapshot, snapshot_id_of(run_id, PRODUCTION_MODEL), snapshots)
+    # An off day is no incident, but vendors pricing games the schedule lacks is: taken for
+    # an off day, a schedule that came back empty would leave the slate unpriced unseen.
+    if slate.empty and not events.empty:
+        result.warnings.append(f"{len(events)} vendor events start on {slate_date}, which "
+                               "has no games on the schedule")
     log.info("production: %s", result.summary())
     return result
+
+
+def games_scheduled(con: duckdb.DuckDBPyConnection, slate_date: date) -> int | None:
+    """The slate's games as the production step last fetched its schedule: 0 on an off day,
+    None when production never looked at the slate."""
+    rows = con.execute("SELECT games FROM dim_slates WHERE slate_date = ?",
+                       [slate_date]).fetchall()
+    return int(rows[0][0]) if rows else None
 
 
 def known_player_ids(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
