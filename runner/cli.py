@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--date", metavar="YYYY-MM-DD",
                         help="slate date (default: the newest slate in the run registry)")
 
+    backup = commands.add_parser(
+        "backup", help="copy the database into a folder under the run lock, and check the "
+                       "copy opens with the same rows (docs/operations.md: backups)")
+    backup.add_argument("--to", required=True, metavar="DIR",
+                        help="the folder the backup goes to (created if missing)")
+
     emu = commands.add_parser("emulator", help="serve the demo world on 127.0.0.1",
                               add_help=False)
     emu.add_argument("emulator_args", nargs=argparse.REMAINDER)
@@ -401,6 +407,21 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    """A verified copy of the database; bad input exits 2 before anything is locked or
+    created."""
+    from runner.backup import check_target, run_backup
+
+    path = settings.paths.db_path
+    if not path.exists():
+        raise UsageError(f"no database at {path}: nothing to back up (set OPS_HOME or "
+                         "OPS_DB_PATH)")
+    _check_database(settings)
+    backup = run_backup(check_target(args.to), settings)
+    print(backup.line(path), file=sys.stderr)
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise UsageError(f"--days {args.days} must be at least 1")
@@ -443,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         handler = {"daily": _daily, "renormalize": _renormalize, "runs": _runs, "show": _show,
                    "rerun": _rerun, "report": _report, "backfill-unabated": _backfill,
-                   "backfill-stats": _backfill_stats}[args.command]
+                   "backfill-stats": _backfill_stats, "backup": _backup}[args.command]
         return handler(args, settings)
     except USAGE_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)

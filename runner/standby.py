@@ -62,26 +62,32 @@ def notebook_imports(notebook: Path) -> str:
 
 
 def start_warm_kernel(kernel_name: str, notebook: Path, cwd: str) -> Any:
-    """A started kernel (AsyncKernelManager, as nbclient uses) that has run the notebook's
-    imports."""
+    """A started kernel (an async manager, as nbclient uses) that has run the notebook's
+    imports. A kernel that fails to get there is shut down before the error is raised."""
     from jupyter_client.blocking import BlockingKernelClient
-    from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(kernel_name=kernel_name)
-    run_sync(km.start_kernel)(cwd=cwd)
-    client = BlockingKernelClient()
-    client.load_connection_info(km.get_connection_info())
-    client.start_channels()
+    from runner.kernel import StepKernelManager
+
+    km = StepKernelManager(kernel_name=kernel_name)
     try:
-        client.wait_for_ready(timeout=WARM_UP_TIMEOUT_SECONDS)
-        reply = client.execute(notebook_imports(notebook), silent=True, store_history=False,
-                               reply=True, timeout=WARM_UP_TIMEOUT_SECONDS)
-        if reply["content"].get("status") != "ok":
-            log.warning("warm-up imports of %s: %s %s", notebook.name,
-                        reply["content"].get("ename"), reply["content"].get("evalue"))
-    finally:
-        client.stop_channels()
+        run_sync(km.start_kernel)(cwd=cwd)
+        client = BlockingKernelClient()
+        client.load_connection_info(km.get_connection_info())
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=WARM_UP_TIMEOUT_SECONDS)
+            reply = client.execute(notebook_imports(notebook), silent=True,
+                                   store_history=False, reply=True,
+                                   timeout=WARM_UP_TIMEOUT_SECONDS)
+        finally:
+            client.stop_channels()
+    except BaseException:
+        shutdown_kernel(km)
+        raise
+    if reply["content"].get("status") != "ok":
+        log.warning("warm-up imports of %s: %s %s", notebook.name,
+                    reply["content"].get("ename"), reply["content"].get("evalue"))
     return km
 
 
@@ -92,8 +98,10 @@ def shutdown_kernel(km: Any) -> None:
 
     try:
         run_sync(km.shutdown_kernel)(now=False)
-    except Exception:  # the kernel may be dead already; the worker is ending either way
-        log.warning("kernel shutdown failed", exc_info=True)
+    except Exception as exc:  # noqa: BLE001
+        # The kernel may be dead already; the worker is ending either way. One line, not a
+        # traceback: the step's log is read for the step.
+        log.warning("kernel shutdown failed: %s: %s", type(exc).__name__, exc)
 
 
 def standby_main(argv: list[str]) -> int:
@@ -105,11 +113,12 @@ def standby_main(argv: list[str]) -> int:
     try:
         try:
             km = start_warm_kernel(kernel_name, Path(notebook), cwd)
-        except Exception:
-            log.warning("warm standby failed; the step will start its own kernel",
-                        exc_info=True)
-            shutdown_kernel(km)
-            km = None
+        except Exception as exc:  # noqa: BLE001
+            # Any failure: the step starts its own kernel. One line, not a traceback: that
+            # would only show the client's wait, and a kernel that died printed why itself,
+            # just above in this log.
+            log.warning("warm standby failed (%s: %s); the step will start its own kernel",
+                        type(exc).__name__, exc)
         command, _, spec_path = sys.stdin.readline().strip().partition(" ")
         if command != GO:
             return 0

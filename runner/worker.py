@@ -26,6 +26,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from helpers.core.settings import load_settings, redact
 from helpers.core.step_status import read_step_status
+from runner.kernel import LOG_FORMAT, RedactingFilter, StepKernelManager
 
 TIMEOUT_LOG_MARKER = "Timeout waiting for execute reply"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -116,7 +117,9 @@ def execute(spec: dict[str, Any], km: Any = None) -> dict[str, str | None]:
     """Run the spec's notebook; `km` is a kernel already started for it (a warm standby,
     `runner.standby`), else papermill starts one."""
     spotter = _TimeoutSpotter()
-    engine_kwargs = {} if km is None else {"km": km}
+    # A kernel papermill starts is one of ours too (`StepKernelManager`), and nbclient shuts
+    # it down; a warm one is shut down by the standby that started it.
+    engine_kwargs = {"kernel_manager_class": StepKernelManager} if km is None else {"km": km}
     logging.getLogger("papermill").addHandler(spotter)
     output = Path(spec["output"])
     try:
@@ -161,24 +164,6 @@ def execute(spec: dict[str, Any], km: Any = None) -> dict[str, str | None]:
     return result
 
 
-class _RedactingFilter(logging.Filter):
-    """Redacts secrets from every log line of the worker (its log file is kept)."""
-
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = redact(record.getMessage(), self.secrets)
-            record.args = None
-            if record.exc_info:
-                record.exc_text = redact(logging.Formatter().formatException(record.exc_info),
-                                         self.secrets)
-                record.exc_info = None
-        return True
-
-
 def _terminate(signum: int, frame: object) -> None:
     # Turn the driver's SIGTERM into an exception so papermill saves the notebook and
     # nbclient shuts the kernel down on the way out.
@@ -200,10 +185,9 @@ def setup_worker_process() -> tuple[str, ...]:
     """SIGTERM as an exception, redacting logs; returns the secrets to redact."""
     signal.signal(signal.SIGTERM, _terminate)
     secrets = load_settings().secret_values()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format=LOG_FORMAT)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_RedactingFilter(secrets))
+        handler.addFilter(RedactingFilter(secrets))
     return secrets
 
 

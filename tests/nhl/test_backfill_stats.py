@@ -4,6 +4,7 @@ resumed, equal to the emulator's schedule; a rerun loads nothing."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -38,6 +39,8 @@ def test_backfill_stats_is_capped_resumable_and_complete(tmp_path: Path) -> None
         assert "stopped at the request cap" in capped.stderr
         rest = backfill()
         assert rest.returncode == 0, rest.stderr[-2000:]
+        # the season-load progress reaches the terminal: a line every 25 games and the last
+        assert re.search(r"stats: (\d+) of \1 games loaded \(\d+ requests\)", rest.stderr)
         again = backfill()
         assert again.returncode == 0 and "0 games loaded" in again.stderr
         week = requests.get(f"{emu.base_url}/v1/schedule/2025-10-20", timeout=30).json()

@@ -52,11 +52,12 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "backfill-stats": ("backfill-stats", "--start-date", "2025-12-01", "--end-date",
                        "2025-12-02"),
     "report": ("report", "--date", "2025-12-01"),
+    "backup": ("backup", "--to", "{tmp}/backups"),
     "demo": ("demo", "--days", "1", "--home", "{tmp}/demo"),
 }
 # Commands that use OPS_HOME (the demo has its own --home, the emulator none).
 HOME_COMMANDS = tuple(name for name in COMMANDS if name != "demo")
-READ_COMMANDS = ("runs", "show", "rerun", "report", "renormalize")  # need an existing database
+READ_COMMANDS = ("runs", "show", "rerun", "report", "renormalize", "backup")  # need an existing database
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,15 @@ DATE_CASES = [
     Case("emulator-seed-abc", ("emulator", "--seed", "abc"), "--seed"),
 ]
 
+BACKUP_CASES = [
+    Case("backup-without-to", ("backup",), "--to", home="database"),
+    Case("backup-to-empty", ("backup", "--to", " "), "--to is empty", home="database"),
+    Case("backup-to-a-file", ("backup", "--to", "{tmp}/plain"), "{tmp}/plain is not a directory",
+         home="database"),
+    Case("backup-to-under-a-file", ("backup", "--to", "{tmp}/plain/backups"),
+         "{tmp}/plain is not a directory", home="database"),
+]
+
 VENDOR_CASES = [
     Case("renormalize-vendor-unknown", ("renormalize", "--vendor", "nope"), "--vendor"),
     Case("demo-fail-vendor-unknown", _with("demo", "--fail-vendor", "2025-12-01=NOPE"),
@@ -235,7 +245,7 @@ HOME_CASES = [
       for name in HOME_COMMANDS),
 ]
 
-CASES = [*ENV_CASES, *DATE_CASES, *VENDOR_CASES, *HOME_CASES]
+CASES = [*ENV_CASES, *DATE_CASES, *BACKUP_CASES, *VENDOR_CASES, *HOME_CASES]
 
 
 @pytest.fixture(scope="module")

@@ -177,11 +177,16 @@ def processes_mentioning(text: str) -> list[str]:
 
 def test_steps_run_on_warm_kernels_that_show_nothing_of_their_warm_up(tmp_path: Path) -> None:
     """Each step's worker started its kernel and ran the notebook's imports before the
-    step; the executed notebook does not show it: the first cell is still In [1]."""
+    step; the executed notebook does not show it: the first cell is still In [1]. Nor does
+    the step's log: these steps log nothing, so their logs are empty - no warning of the
+    kernel's transport, no zmq context left to the garbage collector, no traceback - and
+    each kernel's private socket folder is gone with it."""
     nbs = write_step_notebooks(tmp_path / "nb", {}, default="zen")
     home = tmp_path / "home"
     home.mkdir()
-    proc = run_daily(home, "--all", notebooks=nbs)
+    scratch = tmp_path / "tmp"  # where the kernels' socket folders go (tempfile honours it)
+    scratch.mkdir()
+    proc = run_daily(home, "--all", notebooks=nbs, TMPDIR=str(scratch))
     assert proc.returncode == 0, proc.stderr
     notebooks = sorted(home.glob("outputs/runs/*/*/0*.ipynb"))
     assert len(notebooks) == 5
@@ -193,6 +198,8 @@ def test_steps_run_on_warm_kernels_that_show_nothing_of_their_warm_up(tmp_path: 
         assert zen.source == "import this" and zen.outputs == [], (path, zen.outputs)
     logs = sorted(home.glob("outputs/runs/*/*/0*.log"))
     assert len(logs) == 5
+    assert {log.name: log.read_text() for log in logs} == {log.name: "" for log in logs}
+    assert list(scratch.iterdir()) == []
     assert not processes_mentioning(str(nbs))
 
 
