@@ -74,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="recent runs, newest first, one line each")
     runs.add_argument("--days", type=int, default=7,
                       help="runs started in the last N days (default 7)")
-    runs.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
+    runs.add_argument("--status", choices=(*RUN_STATUSES, "needs-attention"),
+                      help="only runs with this status; needs-attention: failed, partial or "
+                           "interrupted, and not repaired by a rerun (what an alert wants)")
     runs.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+    runs.add_argument("--check", action="store_true",
+                      help="exit 1 when any run is listed (an alert: with --status "
+                           "needs-attention, exactly when someone should act)")
     show = commands.add_parser("show", help="one run: why a step failed, where to look, "
                                             "what to try next")
     show.add_argument("run", help="a run id, a unique prefix of one, latest or latest-failed")
@@ -85,7 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("run", help="a run id, a unique prefix of one, latest or latest-failed")
     rerun.add_argument("--step", dest="steps", action="append", default=[],
                        choices=[s.name for s in STEPS], help="a step to run (repeatable; "
-                       "default: the steps that failed, timed out, were interrupted or partial)")
+                       "default: the steps that did not finish: failed, timed out, "
+                       "interrupted, partial or never started)")
+    rerun.add_argument("--only", action="store_true",
+                       help="run just those steps, not the later steps that read what they "
+                            "write")
+    rerun.add_argument("--as-of", metavar="ISO-8601|now",
+                       help="the rerun's as-of (default: the run's; `now` when ingestion "
+                            "reruns outside the demo, since a capture is of the present)")
 
     back = commands.add_parser(
         "backfill-unabated", help="load saved Unabated snapshots of past days, bounded and "
@@ -282,7 +294,7 @@ def _runs(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         con.close()
     print(json.dumps(found, indent=1) if args.json else format_runs(found))
-    return EXIT_OK
+    return EXIT_FAILED if args.check and found else EXIT_OK
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
@@ -300,30 +312,16 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 def _rerun(args: argparse.Namespace, settings: Settings) -> int:
     _check_kernel(settings.run.kernel_name)
-    con = _read_only(settings)
-    from runner import daily
-    from runner.runs import rerun_steps, resolve_run
+    from runner.rerun import plan_rerun, run_rerun
 
+    _check_run_paths(settings)  # what it would write, before what it would run
+    con = _read_only(settings)
     try:
-        run_id = resolve_run(con, settings.paths.db_path, args.run)
-        steps = rerun_steps(con, settings.paths.db_path, run_id, args.steps)
-        slate, as_of, recorded = con.execute(
-            "SELECT slate_date, as_of_ts_utc, parameters_json FROM fact_run_registry "
-            "WHERE run_id = ? AND step = 'run'", [run_id]).fetchall()[0]
+        options, line = plan_rerun(con, settings, args.run, args.steps, args.only, args.as_of)
     finally:
         con.close()
-    original = json.loads(recorded or "{}")
-    timeout = float(original.get("step_timeout_seconds", settings.run.step_timeout_seconds))
-    wall_clock = (settings.run.step_wall_clock_seconds
-                  if "DAILY_STEP_WALL_CLOCK_SECONDS" in settings.explicit else 3 * timeout + 60)
-    _check_run_paths(settings)
-    print(f"rerun of {run_id}: {', '.join(steps)} for slate {slate}, as of "
-          f"{as_of:%Y-%m-%dT%H:%M:%S}Z", file=sys.stderr)
-    options = daily.DailyOptions(
-        slate_date=slate, as_of=as_of, enabled={s.name: s.name in steps for s in STEPS},
-        fail_fast=bool(original.get("fail_fast", False)), step_timeout_seconds=timeout,
-        wall_clock_seconds=wall_clock, rerun_of=run_id)
-    return daily.run_daily(options, settings)
+    print(line, file=sys.stderr)
+    return run_rerun(options, settings)
 
 
 def _backfill_range(args: argparse.Namespace) -> tuple[date, date]:
