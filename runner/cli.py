@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 # held by another process is refused before anything runs (mid-run it fails the run, exit 1).
 USAGE_ERRORS = (UsageError, SettingsError, RunLockedError, DatabaseBusyError, PathError)
 DEMO_DAYS = 5
+# A backfill command covers at most a year: a season with its playoffs fits, and a typo'd
+# range (0001 to 9999) is refused instead of listing three million days.
+MAX_BACKFILL_DAYS = 366
 DEMO_START = "2025-12-01"
 
 
@@ -330,6 +333,10 @@ def _backfill_range(args: argparse.Namespace) -> tuple[date, date]:
     end = parse_slate_date(args.end_date, "--end-date")
     if end < start:
         raise UsageError(f"--end-date {end} is before --start-date {start}")
+    if (end - start).days + 1 > MAX_BACKFILL_DAYS:
+        raise UsageError(f"--start-date {start} to --end-date {end} is {(end - start).days + 1} "
+                         f"days; a backfill covers at most {MAX_BACKFILL_DAYS} days per command "
+                         "(run it again for the next range)")
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError(f"--max-requests {args.max_requests} must be at least 1")
     # "nan" and "inf" parse as floats; NaN would pass a `<= 0` test and never stop anything.

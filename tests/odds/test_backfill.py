@@ -176,6 +176,17 @@ def test_directory_backfill_survives_a_kill_and_rejects_bad_input(archive,
     bad.with_name(bad.name + ".sha256").write_text("0" * 64)
     corrupt = backfill(home, "--source-dir", str(source), "--end-date", "2025-12-06")
     assert corrupt.returncode == 3 and "does not match its .sha256" in corrupt.stderr
+    # ... and its day is not complete: once the file is restored, the same command loads it
+    # (a trailing space gives the restored board its own hash; it files under 12-06 15:00)
+    restored = snapshots[max(snapshots)] + b" "
+    bad.write_bytes(restored)
+    bad.with_name(bad.name + ".sha256").write_text(rawstore.sha256_hex(restored) + "\n")
+    repaired = backfill(home, "--source-dir", str(source), "--end-date", "2025-12-06")
+    assert repaired.returncode == 0, repaired.stderr[-2000:]
+    assert "1 snapshots loaded" in repaired.stderr and "0 failed" in repaired.stderr
+    settled = backfill(home, "--source-dir", str(source), "--end-date", "2025-12-06")
+    assert settled.returncode == 0 and "0 snapshots loaded (0 rows)" in settled.stderr
+    assert "0 requests" in settled.stderr  # every day complete now: nothing read again
 
     for args, needle in ((["--source-dir", str(source), "--end-date", "2025-11-01"],
                           "before --start-date"),

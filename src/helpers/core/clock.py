@@ -70,11 +70,16 @@ def parse_as_of(text: str) -> datetime:
 
 
 def parse_slate_date(text: str, option: str = "--date") -> date:
-    """A YYYY-MM-DD date; the error names `option`, the flag the user typed it into."""
+    """A YYYY-MM-DD date within the as-of range; the error names `option`, the flag the user
+    typed it into."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"{option} {text!r} is not a date in the form YYYY-MM-DD") from None
+    if not EARLIEST_AS_OF.date() <= day < LATEST_AS_OF.date():
+        raise UsageError(f"{option} {text!r} is out of range: give a date on or after "
+                         f"{EARLIEST_AS_OF:%Y-%m-%d} and before {LATEST_AS_OF:%Y-%m-%d}")
+    return day
 
 
 def et_date(moment_utc: datetime) -> date:

@@ -11,7 +11,7 @@ capture time in its name, from one of two sources laid out like the raw store:
 Each snapshot goes through the ingestion path (`capture.load_payload`) with its original
 capture time: raw first, registered before it is written, loaded in one transaction, a
 payload whose hash is known not loaded again. `backfill_checkpoints` records every snapshot
-done and every day completed, so a rerun - or a run after kill -9 - starts where the last
+loaded and every day completed (a day is complete when every snapshot in it loaded), so a rerun - or a run after kill -9 - starts where the last
 one stopped; what the checkpoint missed (killed between the load and its checkpoint) is
 recognised by its hash.
 
@@ -232,12 +232,18 @@ def backfill(con: duckdb.DuckDBPyConnection, settings: Settings,
             if plan is None:
                 continue
             result.days.append(plan)
+            failed_before = len(result.failed)
             for snapshot in plan.to_fetch:
                 _load_one(con, settings, source, snapshot, budget, run_id, result)
-            _checkpoint(con, source.label, f"{day:%Y/%m/%d}/", None, DAY_DONE, 0, run_id)
+            failed = len(result.failed) - failed_before
+            # A day is complete only when every snapshot in it loaded: a day with a failed
+            # snapshot is listed again by the next run, which retries just that snapshot.
+            if not failed:
+                _checkpoint(con, source.label, f"{day:%Y/%m/%d}/", None, DAY_DONE, 0, run_id)
             progress(f"backfill {day}: {plan.found} snapshots, {plan.done} done before, "
-                     f"{len(plan.to_fetch)} fetched ({budget.requests} "
-                     f"requests so far)")
+                     f"{len(plan.to_fetch)} fetched"
+                     f"{f', {failed} failed (day left open)' if failed else ''} "
+                     f"({budget.requests} requests so far)")
     except CapReached as exc:
         result.stopped = str(exc)
     result.requests = budget.requests
@@ -255,9 +261,13 @@ def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings,
         return
     outcome = load_payload(con, settings, unabated, Fetched(KIND, body, "json"),
                            snapshot.capture_ts_utc, run_id)
-    if outcome.status == "parse_failed":
+    if outcome.status in ("parse_failed", "quarantined"):
+        # no snapshot checkpoint: the next run reads it again, and once `renormalize` has
+        # parsed it with a fixed parser it counts as already loaded and the day completes
         result.failed.append(f"{snapshot.key}: {outcome.error}")
-    elif outcome.status == "duplicate":
+        result.last_done = snapshot.key
+        return
+    if outcome.status == "duplicate":
         result.already += 1
     else:
         result.loaded += 1
