@@ -237,6 +237,38 @@ def test_a_pregame_boxscore_has_no_scores_and_empty_frames_with_every_column() -
     assert tuple(box.players.columns) == api.PLAYER_COLUMNS and box.players.empty
 
 
+def test_schedule_state_is_read_beside_the_game_state() -> None:
+    """api-web's gameScheduleState (OK, PPD postponed, SUSP suspended, CNCL cancelled, TBD)
+    is a field of its own: a postponed game keeps gameState FUT, so only this key says it
+    will not be played. Postponed and cancelled games are called off; the others are not."""
+    payload = load(SCHEDULE)
+    games = api.parse_schedule(dump(payload))
+    assert set(games["schedule_state"]) == {"OK"}
+    for i, state in enumerate(("PPD", "CNCL", "SUSP", "TBD")):
+        payload["gameWeek"][0]["games"][i]["gameScheduleState"] = state
+    games = api.parse_schedule(dump(payload)).set_index("game_id")
+    first = [g["id"] for g in payload["gameWeek"][0]["games"][:5]]
+    assert list(games.loc[first, "schedule_state"]) == ["PPD", "CNCL", "SUSP", "TBD", "OK"]
+    assert list(api.called_off(games.loc[first, "schedule_state"])) == [
+        True, True, False, False, False]
+
+    box_payload = load(BOXSCORES[3])
+    assert api.parse_boxscore(dump(box_payload)).game.schedule_state == "OK"
+    box_payload["gameState"], box_payload["gameScheduleState"] = "FUT", "PPD"
+    del box_payload["playerByGameStats"]
+    del box_payload["awayTeam"]["score"], box_payload["homeTeam"]["score"]
+    box = api.parse_boxscore(dump(box_payload))
+    assert box.game.schedule_state == "PPD" and box.game.is_called_off
+    assert not box.is_final and box.skaters.empty
+
+
+def test_a_missing_schedule_state_is_drift() -> None:
+    payload = load(BOXSCORES[3])
+    del payload["gameScheduleState"]
+    with pytest.raises(SchemaDriftError, match="gameScheduleState"):
+        api.parse_boxscore(dump(payload))
+
+
 def test_a_live_boxscore_without_player_stats_is_drift() -> None:
     payload = load(BOXSCORES[3])
     payload["gameState"] = "LIVE"

@@ -60,6 +60,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                   "with a bootstrap interval", _sql_file("migration_0010.sql")),
     Migration(11, "the slate's game count as production fetched it: an off day is known",
               _sql_file("migration_0011.sql")),
+    Migration(12, "games keep api-web's gameScheduleState: a postponed or cancelled game is "
+                  "known", _sql_file("migration_0012.sql")),
 )
 
 

@@ -6,7 +6,8 @@ no IO), so a saved payload always gives the same rows and the tests run on real 
 
 Payloads
 - ``GET /v1/schedule/<YYYY-MM-DD>``: ``gameWeek[] {date, games[]}``; game {id, season,
-  gameType, startTimeUTC, gameState, awayTeam / homeTeam {abbrev, score?}} -> dim_games rows.
+  gameType, startTimeUTC, gameState, gameScheduleState, awayTeam / homeTeam {abbrev, score?}}
+  -> dim_games rows.
   ``slate_date`` is the gameWeek ``date`` (the NHL's ET date), not the UTC date of the start:
   a 22:00 ET start is already the next day in UTC.
 - ``GET /v1/gamecenter/<id>/boxscore``: the same game fields (``gameDate`` is the ET date)
@@ -47,10 +48,15 @@ from helpers.core.vendors import NHL_API
 FINAL_STATES = frozenset({"OFF", "FINAL"})
 # States in which api-web has no player statistics yet.
 PREGAME_STATES = frozenset({"FUT", "PRE"})
+# gameScheduleState, a field beside gameState: OK, PPD (postponed), SUSP (suspended), CNCL
+# (cancelled), TBD. A postponed game keeps gameState FUT, so only this key says it will not
+# be played as scheduled. Postponed and cancelled games are called off: not priced, their
+# bets void (docs/domain.md, section 7). A suspended game was started and may resume.
+CALLED_OFF_SCHEDULE_STATES = frozenset({"PPD", "CNCL"})
 
 # Each frame's columns in the table's order (dim_* without updated_ts_utc, the caller's).
 GAME_COLUMNS = ("game_id", "season", "game_type", "slate_date", "start_ts_utc", "home_team",
-                "away_team", "state", "home_score", "away_score")
+                "away_team", "state", "schedule_state", "home_score", "away_score")
 PLAYER_COLUMNS = ("player_id", "name", "position", "team")
 SKATER_COLUMNS = ("game_id", "player_id", "team", "opponent", "is_home", "position", "goals",
                   "assists", "points", "sog", "blocked_shots", "hits", "power_play_goals",
@@ -62,6 +68,7 @@ _STR, _INT, _BOOL = "str", "Int64", "boolean"
 _DTYPES: dict[str, Any] = {
     "game_id": _INT, "season": _INT, "game_type": _INT, "slate_date": object,
     "start_ts_utc": "datetime64[us]", "home_team": _STR, "away_team": _STR, "state": _STR,
+    "schedule_state": _STR,
     "home_score": _INT, "away_score": _INT, "player_id": _INT, "name": _STR,
     "position": _STR, "team": _STR, "opponent": _STR, "is_home": _BOOL, "goals": _INT,
     "assists": _INT, "points": _INT, "sog": _INT, "blocked_shots": _INT, "hits": _INT,
@@ -86,12 +93,17 @@ class Game:
     home_team: str
     away_team: str
     state: str
+    schedule_state: str
     home_score: int | None
     away_score: int | None
 
     @property
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
+
+    @property
+    def is_called_off(self) -> bool:
+        return self.schedule_state in CALLED_OFF_SCHEDULE_STATES
 
 
 @dataclass(frozen=True)
@@ -230,6 +242,11 @@ def frame(rows: Iterable[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
                          for name, values in zip(columns, data, strict=True)})
 
 
+def called_off(schedule_states: pd.Series) -> pd.Series:
+    """Per game: postponed or cancelled (not to be played as scheduled)."""
+    return schedule_states.isin(CALLED_OFF_SCHEDULE_STATES)
+
+
 def games_frame(games: Iterable[Game]) -> pd.DataFrame:
     """dim_games rows (without updated_ts_utc) for parsed games."""
     return frame((astuple(g) for g in games), GAME_COLUMNS)
@@ -248,6 +265,7 @@ def _game(where: _Where, node: object, path: str, slate_date: date | None = None
         home_team=_str(where, teams["homeTeam"], "abbrev", home),
         away_team=_str(where, teams["awayTeam"], "abbrev", away),
         state=_str(where, node, "gameState", path),
+        schedule_state=_str(where, node, "gameScheduleState", path),
         home_score=_optional_int(where, teams["homeTeam"], "score", home),
         away_score=_optional_int(where, teams["awayTeam"], "score", away),
     )
