@@ -53,8 +53,7 @@ def _source(options: BackfillOptions, settings: Settings) -> DirSource | UrlSour
     if options.source_dir is not None:
         return DirSource(options.source_dir)
     session = requests.Session()
-    return UrlSource(str(options.source_url), session,
-                     (settings.http.connect_timeout, settings.http.read_timeout))
+    return UrlSource(str(options.source_url), session, settings)
 
 
 @contextmanager

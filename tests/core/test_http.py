@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+import tracemalloc
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -13,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from helpers.core.errors import VendorError
-from helpers.core.http import VendorClient, http_date, redact_url, retry_after_seconds
+from helpers.core.http import MIB, VendorClient, http_date, redact_url, retry_after_seconds
 from helpers.core.settings import load_settings
 
 
@@ -139,7 +142,13 @@ class _DatedHandler(BaseHTTPRequestHandler):
 
 @contextmanager
 def dated_server(date: str | None) -> Iterator[str]:
-    handler = type("Handler", (_DatedHandler,), {"date": date})
+    with local_server(type("Handler", (_DatedHandler,), {"date": date})) as url:
+        yield url
+
+
+@contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded server on 127.0.0.1 (one thread per request, unlike pytest-httpserver)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
@@ -196,3 +205,106 @@ def test_http_date_reads_rfc_7231_and_its_obsolete_forms() -> None:
     # a repeated header arrives joined by a comma: the first value is read
     assert http_date("Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT") == expected
     assert http_date(None) is None and http_date("") is None and http_date("soon") is None
+
+
+# ---- hostile servers: every attempt is bounded in time, size and where it goes ----
+
+
+def test_a_dripped_body_is_cut_at_the_total_deadline_and_retried() -> None:
+    """One byte every 50 ms never trips a 5 s read timeout; the attempt's total deadline
+    ends it, and the next attempt gets the same bound."""
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            try:
+                for _ in range(400):  # 20 s if nothing stopped it
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:  # the client hung up: what the deadline is for
+                pass
+
+        def log_message(self, fmt: str, *args: object) -> None:
+            pass
+
+    with local_server(Drip) as url:
+        settings = load_settings({"UNABATED_BASE_URL": url, "HTTP_BACKOFF_SECONDS": "0",
+                                  "HTTP_READ_TIMEOUT_SECONDS": "5",
+                                  "HTTP_TOTAL_DEADLINE_SECONDS": "1", "HTTP_MAX_ATTEMPTS": "2"})
+        client = VendorClient(settings, "UNABATED")
+        started = time.monotonic()
+        with pytest.raises(VendorError, match=r"DeadlineExceeded.*after 2 attempt"):
+            client.get("x", "/x")
+        client.close()
+    assert time.monotonic() - started < 6  # two attempts of ~1 s, not 2 x 20 s
+    assert [a.attempt for a in client.attempts] == [1, 2]
+    assert all("total deadline" in (a.error or "") for a in client.attempts)
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_expanded(httpserver: HTTPServer) -> None:
+    """128 MiB of zeros sent as ~128 KB of gzip, against a 1 MiB cap: refused after about a
+    chunk beyond the cap, never held whole in memory, and not retried."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+    bomb = b"".join(squeeze.compress(b"\0" * MIB) for _ in range(128)) + squeeze.flush()
+    assert len(bomb) < MIB
+    httpserver.expect_request("/x").respond_with_data(
+        bomb, content_type="application/json", headers={"Content-Encoding": "gzip"})
+    client = _client(httpserver, [], UNABATED_MAX_BODY_MB="1")
+    tracemalloc.start()
+    try:
+        with pytest.raises(VendorError, match=r"passed UNABATED_MAX_BODY_MB=1"):
+            client.get("x", "/x")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * MIB, f"peak {peak:,} bytes: the bomb was expanded"
+    (attempt,) = client.attempts  # a property of the body: asking again gets the same
+    assert "refused" in (attempt.error or "")
+
+
+def test_a_body_declared_over_the_cap_is_refused_unread(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * (2 * MIB))
+    httpserver.expect_request("/fits").respond_with_data(b"x" * (MIB - 1))
+    client = _client(httpserver, [], UNABATED_MAX_BODY_MB="1")
+    assert len(client.get("fits", "/fits")) == MIB - 1
+    with pytest.raises(VendorError, match=r"2,097,152 bytes \(Content-Length\) is over "
+                                          r"UNABATED_MAX_BODY_MB=1"):
+        client.get("big", "/big")
+    assert len(client.attempts) == 2
+
+
+def test_redirects_are_followed_only_within_the_base_url_host(httpserver: HTTPServer) -> None:
+    other = HTTPServer(host="127.0.0.1", port=0)
+    other.start()
+    try:
+        other.expect_request("/stolen").respond_with_data(b'{"planted": true}')
+        httpserver.expect_request("/moved").respond_with_response(
+            Response(status=302, headers={"Location": "/x"}))
+        httpserver.expect_request("/x").respond_with_data(b'{"board": 1}')
+        httpserver.expect_request("/away").respond_with_response(
+            Response(status=301, headers={"Location": other.url_for("/stolen")}))
+        # the same port under another name is another host too
+        httpserver.expect_request("/renamed").respond_with_response(Response(
+            status=307, headers={"Location": f"http://127.0.0.1:{httpserver.port}/x"}))
+        httpserver.expect_request("/loop").respond_with_response(
+            Response(status=302, headers={"Location": "/loop"}))
+        client = _client(httpserver, [])
+
+        assert client.get("moved", "/moved") == b'{"board": 1}'
+        assert client.attempts[-1].url_redacted.endswith("/x")
+        for path in ("/away", "/renamed"):
+            with pytest.raises(VendorError, match="to another host"):
+                client.get(path, path)
+            error = client.attempts[-1].error or ""
+            assert f"localhost:{httpserver.port}" in error and "refused" in error
+        assert f"127.0.0.1:{other.port}" in (client.attempts[-2].error or "")
+        assert f"127.0.0.1:{httpserver.port}" in (client.attempts[-1].error or "")
+        assert other.log == []  # nothing was requested from the other host
+        with pytest.raises(VendorError, match="more than 5 redirects"):
+            client.get("loop", "/loop")
+        assert len(client.attempts) == 4  # refusals are not retried
+    finally:
+        other.clear()
+        other.stop()

@@ -7,6 +7,16 @@ redacted). A forced failure (FORCE_VENDOR_FAILURE / FORCE_<VENDOR>_FAILURE) is i
 a connection error inside the transport, so it travels the same path as a real outage.
 A caller may vet each successful response's `Date` (the server's clock, `check_server_clock`):
 a refused response is logged with its reason and raised, never returned or retried.
+
+Every attempt is bounded (the bounds table in docs/architecture.md): the whole attempt,
+body included, within HTTP_TOTAL_DEADLINE_SECONDS (a body dripped byte by byte never trips
+the read timeout, which bounds only the gap between two reads), and the body within the
+source's <SOURCE>_MAX_BODY_MB, counted both as sent (compressed) and as decoded, read in
+chunks so that a gzip bomb is refused before it is expanded. Redirects are followed, at most
+MAX_REDIRECTS, only within the configured base URL's scheme, host and port; a redirect
+anywhere else is refused and the fetch log names both hosts. An over-deadline attempt is
+retried like a timeout; an oversized body or a refused redirect is a property of what the
+server sends, so it is not retried.
 """
 
 from __future__ import annotations
@@ -17,10 +27,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import duckdb
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from helpers.core.clock import to_naive_utc, utcnow
@@ -31,6 +42,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "nhl-props-ops/0.1 (+daily odds capture)"
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
+CHUNK_BYTES = 64 * 1024  # decoded bytes per read: a bomb expands at most this much at a time
+MIB = 1024 * 1024
 _SENSITIVE_QUERY_KEYS = ("key", "token", "cookie", "secret", "auth", "password", "sig")
 
 
@@ -48,6 +62,67 @@ class FetchAttempt:
     elapsed_ms: float
     bytes: int | None
     error: str | None
+
+
+class DeadlineExceeded(requests.Timeout):
+    """The attempt, body included, outlasted HTTP_TOTAL_DEADLINE_SECONDS: retried like a
+    timeout."""
+
+
+class RefusedResponse(Exception):
+    """What the server sent cannot be accepted (a body over the size cap, a redirect to
+    another host): not retried, since asking again gets the same answer."""
+
+
+def origin(url: str) -> str:
+    """'scheme://host:port' of a URL, the default port made explicit."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def read_body(response: requests.Response, max_bytes: int, deadline: float,
+              source: str) -> bytes:
+    """The body of a streamed response, refused (RefusedResponse) once it passes `max_bytes`
+    as sent or as decoded, and abandoned (DeadlineExceeded) at `deadline`
+    (time.monotonic()); `source` names the size setting in the message."""
+    cap = f"{source}_MAX_BODY_MB={max_bytes / MIB:g}"
+    declared = response.headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > max_bytes:
+        response.close()
+        raise RefusedResponse(f"body of {int(declared):,} bytes (Content-Length) is over "
+                              f"{cap}: refused unread")
+    chunks, decoded = [], 0
+    while chunk := _read_some(response):
+        decoded += len(chunk)
+        sent = response.raw.tell()
+        if decoded > max_bytes or sent > max_bytes:
+            response.close()
+            raise RefusedResponse(f"body passed {cap} ({sent:,} bytes sent, {decoded:,} "
+                                  f"decoded so far): refused")
+        if time.monotonic() > deadline:
+            response.close()
+            raise DeadlineExceeded(f"body still arriving after the attempt's total deadline "
+                                   f"({decoded:,} bytes so far)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_some(response: requests.Response) -> bytes:
+    """The next decoded bytes that have arrived, at most CHUNK_BYTES; b'' at the end.
+    read1 returns what is there instead of waiting for a full chunk, so a drip reaches the
+    deadline check between bytes. urllib3's errors become the requests errors the retry
+    policy knows."""
+    try:
+        return response.raw.read1(CHUNK_BYTES, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.Timeout(str(exc)) from None
+    except urllib3.exceptions.DecodeError as exc:
+        response.close()
+        raise RefusedResponse(f"body could not be decoded "
+                              f"({response.headers.get('Content-Encoding')}): {exc}") from None
+    except (urllib3.exceptions.ProtocolError, OSError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
 
 
 class ForcedFailureAdapter(HTTPAdapter):
@@ -132,6 +207,10 @@ class VendorClient:
     def base_url(self) -> str:
         return self.settings.vendors.base_urls[self.vendor]
 
+    @property
+    def max_body_bytes(self) -> int:
+        return self.settings.vendors.max_body_mb[self.vendor] * MIB
+
     def close(self) -> None:
         self.session.close()
 
@@ -152,13 +231,19 @@ class VendorClient:
         for attempt in range(1, max_attempts + 1):
             started, t0 = utcnow(), time.perf_counter()
             wait: float | None = None
+            deadline = time.monotonic() + self.settings.http.total_deadline_seconds
             try:
-                response = self.session.get(url, params=params, timeout=timeout)
-                body = response.content
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                response, body = self._fetch(url, params, timeout, deadline)
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
                 self._log(endpoint, url, params, started, t0, attempt, None, None, last_error)
                 retry = True
+            except RefusedResponse as exc:
+                last_error = str(exc)
+                self._log(endpoint, url, params, started, t0, attempt, None, None, last_error)
+                raise VendorError(f"{self.vendor} {endpoint}: "
+                                  f"{redact(last_error, secrets)}") from None
             else:
                 status = response.status_code
                 request_url = response.url or url
@@ -186,6 +271,31 @@ class VendorClient:
             self.sleep(wait)
         raise VendorError(f"{self.vendor} {endpoint}: {redact(last_error, secrets)} "
                           f"after {attempt} attempt(s)")
+
+    def _fetch(self, url: str, params: Mapping[str, str] | None,
+               timeout: tuple[float, float], deadline: float) -> tuple[requests.Response, bytes]:
+        """One attempt: the response and its body, following redirects only within the base
+        URL's origin."""
+        home = origin(self.base_url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.session.get(url, params=params, timeout=timeout, stream=True,
+                                        allow_redirects=False)
+            if not response.is_redirect:
+                return response, read_body(response, self.max_body_bytes, deadline,
+                                           self.vendor)
+            target = urljoin(response.url, response.headers["Location"])
+            response.close()
+            if origin(target) != home:
+                raise RefusedResponse(
+                    f"HTTP {response.status_code} redirect from {origin(response.url)} to "
+                    f"another host, {origin(target)}, refused: only {home} (the configured "
+                    f"{self.vendor}_BASE_URL) is followed")
+            log.info("%s: HTTP %d redirect to %s (same host, followed)", self.vendor,
+                     response.status_code, urlsplit(target).path)
+            url, params = target, None
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded("redirects still going at the attempt's total deadline")
+        raise RefusedResponse(f"more than {MAX_REDIRECTS} redirects: refused")
 
     def _log(self, endpoint: str, url: str, params: Mapping[str, str] | None,
              started: datetime, t0: float, attempt: int, status: int | None,

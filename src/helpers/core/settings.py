@@ -20,7 +20,13 @@ from helpers.core.errors import SettingsError
 from helpers.core.markets import MARKETS
 from helpers.core.models import CHALLENGER_MODELS, PRODUCTION_MODEL
 from helpers.core.steps import STEPS
-from helpers.core.vendors import NHL_API, NHL_API_DEFAULT_BASE_URL, VENDOR_SPECS, VENDORS
+from helpers.core.vendors import (
+    NHL_API,
+    NHL_API_DEFAULT_BASE_URL,
+    NHL_API_DEFAULT_MAX_BODY_MB,
+    VENDOR_SPECS,
+    VENDORS,
+)
 
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 TRUTHY = frozenset({"1", "true", "yes", "on"})
@@ -46,12 +52,15 @@ DEFAULTS: dict[str, str] = {
     "HTTP_MAX_ATTEMPTS": "3",
     "HTTP_BACKOFF_SECONDS": "1",
     "HTTP_RETRY_AFTER_CAP_SECONDS": "30",
+    "HTTP_TOTAL_DEADLINE_SECONDS": "120",
     "CAPTURE_MAX_CLOCK_SKEW_SECONDS": "900",
     "VENDORS": ",".join(VENDORS),
     "FORCE_VENDOR_FAILURE": "",
     **{spec.force_failure_var: "off" for spec in VENDOR_SPECS},
     **{spec.base_url_var: spec.default_base_url for spec in VENDOR_SPECS},
     f"{NHL_API}_BASE_URL": NHL_API_DEFAULT_BASE_URL,
+    **{spec.max_body_var: str(spec.default_max_body_mb) for spec in VENDOR_SPECS},
+    f"{NHL_API}_MAX_BODY_MB": str(NHL_API_DEFAULT_MAX_BODY_MB),
     **dict.fromkeys(SECRET_VARS, ""),
     "MODEL_CHALLENGERS": "",
     "EV_ODDS_FRESHNESS_MINUTES": "90",
@@ -94,6 +103,9 @@ NUMBER_RULES: dict[str, NumberRule] = {
     "HTTP_MAX_ATTEMPTS": NumberRule(1, 4, allow_minimum=True, integer=True),
     "HTTP_BACKOFF_SECONDS": NumberRule(0, 300, allow_minimum=True),
     "HTTP_RETRY_AFTER_CAP_SECONDS": NumberRule(0, 3_600, allow_minimum=True),
+    "HTTP_TOTAL_DEADLINE_SECONDS": NumberRule(0, 3_600),
+    **{f"{name}_MAX_BODY_MB": NumberRule(1, 4_096, allow_minimum=True, integer=True)
+       for name in (*VENDORS, NHL_API)},
     # A run's capture starts seconds to minutes after its as-of (kernel start-up, earlier
     # vendors), so under a minute would refuse honest runs; over a day would let a board be
     # filed under another slate.
@@ -152,6 +164,7 @@ class HttpSettings:
     max_attempts: int
     backoff_seconds: float
     retry_after_cap_seconds: float
+    total_deadline_seconds: float  # one attempt, from request to the body's last byte
 
 
 @dataclass(frozen=True)
@@ -159,6 +172,7 @@ class VendorSettings:
     enabled: tuple[str, ...]
     forced_failures: frozenset[str]
     base_urls: dict[str, str]  # per vendor, and NHL_API
+    max_body_mb: dict[str, int]  # per vendor, and NHL_API
     # how far an odds vendor's Date may be from the run's as-of before its payload is refused
     max_clock_skew_seconds: float
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
@@ -223,12 +237,14 @@ class Settings:
             "HTTP_MAX_ATTEMPTS": str(self.http.max_attempts),
             "HTTP_BACKOFF_SECONDS": f"{self.http.backoff_seconds:g}",
             "HTTP_RETRY_AFTER_CAP_SECONDS": f"{self.http.retry_after_cap_seconds:g}",
+            "HTTP_TOTAL_DEADLINE_SECONDS": f"{self.http.total_deadline_seconds:g}",
             "CAPTURE_MAX_CLOCK_SKEW_SECONDS": f"{self.vendors.max_clock_skew_seconds:g}",
             "VENDORS": ",".join(self.vendors.enabled),
             "FORCE_VENDOR_FAILURE": ",".join(sorted(self.vendors.forced_failures)),
             **{spec.force_failure_var: _flag(spec.name in self.vendors.forced_failures)
                for spec in VENDOR_SPECS},
             **{f"{name}_BASE_URL": url for name, url in self.vendors.base_urls.items()},
+            **{f"{name}_MAX_BODY_MB": str(mb) for name, mb in self.vendors.max_body_mb.items()},
             **{var: "***" if value else "" for var, value in self.vendors.secrets.items()},
             "MODEL_CHALLENGERS": ",".join(self.model.challengers),
             "EV_ODDS_FRESHNESS_MINUTES": f"{self.ev.odds_freshness_minutes:g}",
@@ -374,7 +390,8 @@ def _http(env: _Env) -> HttpSettings:
                         read_timeout=env.number("HTTP_READ_TIMEOUT_SECONDS"),
                         max_attempts=int(env.number("HTTP_MAX_ATTEMPTS")),
                         backoff_seconds=env.number("HTTP_BACKOFF_SECONDS"),
-                        retry_after_cap_seconds=env.number("HTTP_RETRY_AFTER_CAP_SECONDS"))
+                        retry_after_cap_seconds=env.number("HTTP_RETRY_AFTER_CAP_SECONDS"),
+                        total_deadline_seconds=env.number("HTTP_TOTAL_DEADLINE_SECONDS"))
 
 
 def _vendors(env: _Env) -> VendorSettings:
@@ -394,6 +411,8 @@ def _vendors(env: _Env) -> VendorSettings:
     secrets = {var: check_secret(var, env.env.get(var, "")) for var in SECRET_VARS}
     return VendorSettings(enabled=enabled, forced_failures=frozenset(forced),
                           base_urls=base_urls,
+                          max_body_mb={name: int(env.number(f"{name}_MAX_BODY_MB"))
+                                       for name in (*VENDORS, NHL_API)},
                           max_clock_skew_seconds=env.number("CAPTURE_MAX_CLOCK_SKEW_SECONDS"),
                           secrets=secrets)
 

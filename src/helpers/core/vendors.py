@@ -16,6 +16,13 @@ class VendorSpec:
     module: str                 # the module with VENDOR, PARSER_VERSION, fetch, parse, ...
     default_base_url: str
     secret_vars: tuple[str, ...] = ()  # never logged, never shown
+    # The largest body accepted (as sent and as decoded): well above the largest real one,
+    # far below what a decompression bomb expands to.
+    default_max_body_mb: int = 64
+
+    @property
+    def max_body_var(self) -> str:
+        return f"{self.name}_MAX_BODY_MB"
 
     @property
     def base_url_var(self) -> str:
@@ -29,8 +36,9 @@ class VendorSpec:
 VENDOR_SPECS: tuple[VendorSpec, ...] = (
     VendorSpec("PLAYNOW", "helpers.odds.vendors.playnow", "https://content.sb.playnow.com",
                secret_vars=("PLAYNOW_COOKIE",)),
+    # A full Unabated board runs to tens of MB (the demo's large one is ~24 MB).
     VendorSpec("UNABATED", "helpers.odds.vendors.unabated", "https://content.unabated.com",
-               secret_vars=("UNABATED_API_KEY",)),
+               secret_vars=("UNABATED_API_KEY",), default_max_body_mb=256),
     VendorSpec("ODDSSHARK", "helpers.odds.vendors.oddsshark", "https://www.oddsshark.com"),
 )
 VENDORS: tuple[str, ...] = tuple(spec.name for spec in VENDOR_SPECS)
@@ -38,6 +46,7 @@ VENDORS: tuple[str, ...] = tuple(spec.name for spec in VENDOR_SPECS)
 # The NHL api-web is a source too (schedule, boxscores), but not an odds vendor.
 NHL_API = "NHL_API"
 NHL_API_DEFAULT_BASE_URL = "https://api-web.nhle.com"
+NHL_API_DEFAULT_MAX_BODY_MB = 64  # a day's schedule or a boxscore is well under 1 MB
 
 
 def vendor_spec(name: str) -> VendorSpec:

@@ -38,6 +38,7 @@ import requests
 from helpers.core import db, rawstore
 from helpers.core.clock import utcnow
 from helpers.core.errors import UsageError, VendorError
+from helpers.core.http import MIB, RefusedResponse, read_body
 from helpers.core.settings import Settings
 from helpers.odds.capture import load_payload
 from helpers.odds.vendors import unabated
@@ -121,39 +122,47 @@ class DirSource:
 
 
 class UrlSource:
-    def __init__(self, base: str, session: requests.Session, timeout: tuple[float, float]):
+    """An archive over HTTP, each response bounded like a vendor's: within
+    HTTP_TOTAL_DEADLINE_SECONDS and UNABATED_MAX_BODY_MB (core.http.read_body)."""
+
+    def __init__(self, base: str, session: requests.Session, settings: Settings):
         if not base.startswith(("http://", "https://")):
             raise UsageError(f"--source-url {base!r} is not an http(s) URL")
         self.base = base.rstrip("/")
         self.label = f"url:{self.base}"
         self.session = session
-        self.timeout = timeout
+        self.timeout = (settings.http.connect_timeout, settings.http.read_timeout)
+        self.deadline_seconds = settings.http.total_deadline_seconds
+        self.max_bytes = settings.vendors.max_body_mb[unabated.VENDOR] * MIB
 
-    def _get(self, url: str, budget: Budget) -> requests.Response:
+    def _get(self, url: str, budget: Budget) -> tuple[requests.Response, bytes]:
         budget.spend()
         try:
-            return self.session.get(url, timeout=self.timeout)
-        except requests.RequestException as exc:
+            response = self.session.get(url, timeout=self.timeout, stream=True)
+            body = read_body(response, self.max_bytes, time.monotonic() + self.deadline_seconds,
+                             unabated.VENDOR)
+        except (requests.RequestException, RefusedResponse) as exc:
             raise VendorError(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+        return response, body
 
     def list_day(self, day: date, budget: Budget) -> list[Snapshot]:
-        response = self._get(f"{self.base}/{day:%Y/%m/%d}/index.json", budget)
+        response, body = self._get(f"{self.base}/{day:%Y/%m/%d}/index.json", budget)
         if response.status_code == 404:
             return []
         if response.status_code != 200:
             raise VendorError(f"archive index of {day}: HTTP {response.status_code}")
         try:
-            names = response.json()["files"]
+            names = json.loads(body)["files"]
         except (ValueError, KeyError, TypeError) as exc:
             raise VendorError(f"archive index of {day} is not {{'files': [...]}}") from exc
         return sorted((s for n in names if (s := parse_snapshot(day, str(n)))),
                       key=lambda s: s.name)
 
     def read(self, snapshot: Snapshot, budget: Budget) -> bytes:
-        response = self._get(f"{self.base}/{snapshot.key}", budget)
+        response, body = self._get(f"{self.base}/{snapshot.key}", budget)
         if response.status_code != 200:
             raise VendorError(f"archive {snapshot.key}: HTTP {response.status_code}")
-        return response.content
+        return body
 
 
 @dataclass
