@@ -204,7 +204,7 @@ def test_persistent_and_wildcard_faults(emu):
         assert _get(emu, route).status_code == 502
     listed = requests.get(emu.base_url + "/_emulator/faults", timeout=TIMEOUT).json()["faults"]
     assert listed == [{"route": "*", "kind": "status", "count": None, "latency_ms": 0,
-                       "status": 502, "retry_after": 1, "drift": None}]
+                       "status": 502, "retry_after": 1, "drift": None, "game_id": None}]
     # control endpoints are never faulted
     assert requests.get(emu.base_url + "/_emulator/clock", timeout=TIMEOUT).status_code == 200
     r = requests.delete(emu.base_url + "/_emulator/faults", timeout=TIMEOUT)
@@ -283,3 +283,55 @@ def test_two_emulators_same_seed_same_bytes():
                                                           "oddsshark")])
     assert bodies[0] == bodies[1]
     assert all(a != b for a, b in zip(bodies[0], bodies[2], strict=True))
+
+
+def test_postponed_fault_renders_ppd_and_the_truth_says_so(emu):
+    """A postponed game, as api-web shows one: in the schedule on its date and in its
+    boxscore, gameState FUT and gameScheduleState PPD, no score and no player stats, even
+    after its start; the vendors keep listing it (a board captured before the
+    announcement); the truth says it was postponed. The other games are untouched."""
+    game = emu.league.games[90]
+    other = next(g for g in emu.league.games_on(game.slate_date) if g is not game)
+    emu.set_clock(game.end_utc + timedelta(hours=1))
+    _fault(emu, route="nhl_schedule", kind="postponed", game_id=game.game_id)
+    _fault(emu, route="nhl_boxscore", kind="postponed", game_id=game.game_id)
+    base = emu.base_url
+    week = requests.get(f"{base}/v1/schedule/{game.slate_date}", timeout=TIMEOUT).json()
+    listed = {g["id"]: g for g in week["gameWeek"][0]["games"]}
+    assert (listed[game.game_id]["gameState"], listed[game.game_id]["gameScheduleState"]) == (
+        "FUT", "PPD")
+    assert "score" not in listed[game.game_id]["homeTeam"]
+    assert (listed[other.game_id]["gameState"], listed[other.game_id]["gameScheduleState"]) == (
+        "OFF", "OK")
+    box = requests.get(f"{base}/v1/gamecenter/{game.game_id}/boxscore", timeout=TIMEOUT).json()
+    assert (box["gameState"], box["gameScheduleState"]) == ("FUT", "PPD")
+    assert "playerByGameStats" not in box and "score" not in box["awayTeam"]
+    assert box["gameDate"] == game.slate_date.isoformat()
+    other_box = requests.get(f"{base}/v1/gamecenter/{other.game_id}/boxscore",
+                             timeout=TIMEOUT).json()
+    assert other_box["gameState"] == "OFF" and "playerByGameStats" in other_box
+
+    truth = requests.get(f"{base}/_emulator/truth/games/{game.game_id}", timeout=TIMEOUT).json()
+    assert truth["postponed"] is True and truth["schedule_state"] == "PPD"
+    day = requests.get(f"{base}/_emulator/truth/games?date={game.slate_date}",
+                       timeout=TIMEOUT).json()["games"]
+    assert {g["game_id"] for g in day if g["postponed"]} == {game.game_id}
+
+    # the odds vendors still list the game's props
+    emu.set_clock(game.start_utc - timedelta(hours=6))
+    unabated = requests.get(base + PATHS["unabated"], timeout=TIMEOUT).json()
+    events = {p["eventId"] for props in unabated["odds"].values() for p in props}
+    from helpers.demo import render_unabated
+    assert render_unabated.event_id(game) in events
+
+    # only an NHL route can postpone, and only a game of the league
+    r = requests.post(base + "/_emulator/faults",
+                      json={"route": "unabated", "kind": "postponed"}, timeout=TIMEOUT)
+    assert r.status_code == 400
+    with pytest.raises(ValueError):
+        emu.set_fault("nhl_schedule", "postponed", game_id=1)
+
+    emu.clear_faults()  # the fault gone, the game is played as simulated
+    emu.set_clock(game.end_utc + timedelta(hours=1))
+    box = requests.get(f"{base}/v1/gamecenter/{game.game_id}/boxscore", timeout=TIMEOUT).json()
+    assert (box["gameState"], box["gameScheduleState"]) == ("OFF", "OK")

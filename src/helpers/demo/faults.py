@@ -14,10 +14,16 @@ from dataclasses import asdict, dataclass, replace
 ROUTES: tuple[str, ...] = ("unabated", "playnow_event_list", "playnow_events", "oddsshark",
                            "nhl_schedule", "nhl_boxscore", "unabated_archive")
 KINDS: tuple[str, ...] = ("latency", "status", "rate_limit", "drop", "malformed", "truncated",
-                          "empty", "schema_drift", "live")
+                          "empty", "schema_drift", "live", "postponed")
 # "live": the NHL api-web still says LIVE where the game is over (its boxscore is the one of
 # mid-game, partial stats; the schedule shows LIVE for finished games). Only NHL routes.
 LIVE_ROUTES: tuple[str, ...] = ("nhl_schedule", "nhl_boxscore")
+# "postponed": one game (`game_id`, default the first game of the clock's ET day) is
+# postponed: api-web shows it FUT with gameScheduleState PPD, without score or stats, in the
+# schedule and its boxscore, for as long as the fault is on. The vendors keep listing its
+# props, as a board captured before the announcement would. Only NHL routes; set it on both
+# for a consistent api-web. Active postponed faults add up (each names its game).
+NHL_ONLY_KINDS: dict[str, tuple[str, ...]] = {"live": LIVE_ROUTES, "postponed": LIVE_ROUTES}
 # Drift variants each route can show; the first is the default.
 DRIFTS: dict[str, tuple[str, ...]] = {
     "unabated": ("renamed_key", "unknown_bet_type"),
@@ -39,6 +45,7 @@ class Fault:
     status: int = 500
     retry_after: int = 1
     drift: str | None = None
+    game_id: int | None = None  # "postponed": the game; None: the clock day's first game
 
     def drift_for(self, route: str) -> str:
         """The drift variant to render for `route` (its default when unset or n/a)."""
@@ -54,7 +61,7 @@ def parse_fault(data: object) -> Fault:
     if not isinstance(data, dict):
         raise ValueError("a fault is a JSON object")
     unknown = set(data) - {"route", "kind", "count", "latency_ms", "status", "retry_after",
-                           "drift"}
+                           "drift", "game_id"}
     if unknown:
         raise ValueError(f"unknown fault fields: {sorted(unknown)}")
     route, kind = data.get("route"), data.get("kind")
@@ -62,8 +69,9 @@ def parse_fault(data: object) -> Fault:
         raise ValueError(f"route must be one of {[*ROUTES, '*']}, got {route!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
-    if kind == "live" and route not in LIVE_ROUTES:
-        raise ValueError(f"kind 'live' applies to {list(LIVE_ROUTES)} only, not {route!r}")
+    if kind in NHL_ONLY_KINDS and route not in NHL_ONLY_KINDS[kind]:
+        raise ValueError(f"kind {kind!r} applies to {list(NHL_ONLY_KINDS[kind])} only, "
+                         f"not {route!r}")
     count = data.get("count")
     if count is not None and (not isinstance(count, int) or isinstance(count, bool)
                               or count < 1):
@@ -82,6 +90,13 @@ def parse_fault(data: object) -> Fault:
         if drift not in allowed:
             raise ValueError(f"drift for route {route!r} must be one of {sorted(allowed)}")
         fields["drift"] = drift
+    game_id = data.get("game_id")
+    if game_id is not None:
+        if kind != "postponed":
+            raise ValueError("game_id names the game of a 'postponed' fault only")
+        if not isinstance(game_id, int) or isinstance(game_id, bool) or game_id < 1:
+            raise ValueError(f"game_id must be a positive integer, got {game_id!r}")
+        fields["game_id"] = game_id
     return Fault(**fields)
 
 

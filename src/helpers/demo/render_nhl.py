@@ -3,6 +3,10 @@
 Key names, nesting and value types mirror the real api-web samples in
 tests/fixtures/nhl_api. Pure functions of
 (league, now, args) -> bytes; identical inputs give identical bytes.
+
+`postponed`: ids of games postponed (the emulator's "postponed" fault). Such a game is shown
+as api-web shows one: gameState FUT, gameScheduleState PPD, on its original date, with no
+score and no player statistics, whatever the clock.
 """
 
 from __future__ import annotations
@@ -180,8 +184,15 @@ def _initial_name(league: League, index: int) -> tuple[dict, dict]:
 
 # ---- schedule -----------------------------------------------------------------------------
 
+def _game_state(game: Game, now: datetime, postponed: frozenset[int]) -> tuple[str, str]:
+    """(gameState, gameScheduleState) at `now`."""
+    if game.game_id in postponed:
+        return "FUT", "PPD"
+    return game.state(now), "OK"
+
+
 def _schedule_team(league: League, game: Game, code: str, home: bool, state: str,
-                   score: int | None, now: datetime) -> dict:
+                   score: int | None, now: datetime, schedule_state: str = "OK") -> dict:
     team = league.team_by_code[code]
     logo, dark = _logos(team)
     out = {"id": team.nhl_id, "commonName": {"default": team.nickname},
@@ -190,7 +201,7 @@ def _schedule_team(league: League, game: Game, code: str, home: bool, state: str
            "homeSplitSquad" if home else "awaySplitSquad": False,
            "radioLink": f"https://d2igy0yla8zi0u.cloudfront.net/{team.code}/"
                         f"{game.season}/{team.code}-radio.m3u8"}
-    if state == "FUT" and game.start_utc - now <= timedelta(hours=24):
+    if state == "FUT" and schedule_state == "OK" and game.start_utc - now <= timedelta(hours=24):
         # Moneyline odds appear for games about to start (as in the real payload).
         fav = (league.team_by_code[game.home].offense >= league.team_by_code[game.away].offense)
         american = -135 if fav == home else 115
@@ -202,9 +213,10 @@ def _schedule_team(league: League, game: Game, code: str, home: bool, state: str
     return out
 
 
-def _schedule_game(league: League, game: Game, now: datetime) -> dict:
-    state = game.state(now)
-    frac = game.elapsed_fraction(now)
+def _schedule_game(league: League, game: Game, now: datetime,
+                   postponed: frozenset[int] = frozenset()) -> dict:
+    state, schedule_state = _game_state(game, now, postponed)
+    frac = game.elapsed_fraction(now)  # not read for a FUT game
     home = league.team_by_code[game.home]
     view = GameView(league, game, frac) if state != "FUT" else None
     scores = (None, None) if view is None else (int(view.score[0]), int(view.score[1]))
@@ -215,10 +227,12 @@ def _schedule_game(league: League, game: Game, now: datetime) -> dict:
         "startTimeUTC": iso_z(game.start_utc),
         "easternUTCOffset": _offset(game.start_utc, "America/New_York"),
         "venueUTCOffset": _offset(game.start_utc, home.venue_tz),
-        "venueTimezone": home.venue_tz, "gameState": state, "gameScheduleState": "OK",
-        "tvBroadcasts": _tv(game, league),
-        "awayTeam": _schedule_team(league, game, game.away, False, state, scores[0], now),
-        "homeTeam": _schedule_team(league, game, game.home, True, state, scores[1], now),
+        "venueTimezone": home.venue_tz, "gameState": state,
+        "gameScheduleState": schedule_state, "tvBroadcasts": _tv(game, league),
+        "awayTeam": _schedule_team(league, game, game.away, False, state, scores[0], now,
+                                   schedule_state),
+        "homeTeam": _schedule_team(league, game, game.home, True, state, scores[1], now,
+                                   schedule_state),
         "periodDescriptor": _period_descriptor(game, frac, state),
     }
     if state == "OFF" and view is not None:
@@ -238,12 +252,13 @@ def _schedule_game(league: League, game: Game, now: datetime) -> dict:
     return out
 
 
-def render_schedule(league: League, now: datetime, start: date) -> bytes:
+def render_schedule(league: League, now: datetime, start: date,
+                    postponed: frozenset[int] = frozenset()) -> bytes:
     """`GET /v1/schedule/<start>`: the week of seven days starting at `start`."""
     week = []
     for offset in range(7):
         day = start + timedelta(days=offset)
-        games = [_schedule_game(league, g, now) for g in league.games_on(day)]
+        games = [_schedule_game(league, g, now, postponed) for g in league.games_on(day)]
         week.append({"date": day.isoformat(), "dayAbbrev": day.strftime("%a").upper(),
                      "numberOfGames": len(games), "datePromo": [], "games": games})
     season_start = league.season_start
@@ -358,7 +373,8 @@ def _player_stats(league: League, game: Game, view: GameView, final: bool) -> di
     return out
 
 
-def render_boxscore(league: League, now: datetime, game_id: int) -> bytes | None:
+def render_boxscore(league: League, now: datetime, game_id: int,
+                    postponed: frozenset[int] = frozenset()) -> bytes | None:
     """`GET /v1/gamecenter/<id>/boxscore`; None for an unknown game id.
 
     FUT: no scores and no playerByGameStats (as api-web before puck drop). LIVE: stats so
@@ -368,8 +384,8 @@ def render_boxscore(league: League, now: datetime, game_id: int) -> bytes | None
     game = league.game_by_id.get(game_id)
     if game is None:
         return None
-    state = game.state(now)
-    frac = 1.0 if state == "OFF" else game.elapsed_fraction(now)
+    state, schedule_state = _game_state(game, now, postponed)
+    frac = 1.0 if state == "OFF" else game.elapsed_fraction(now)  # FUT: frac is not read
     view = GameView(league, game, frac) if state != "FUT" else None
     home = league.team_by_code[game.home]
     out = {
@@ -378,8 +394,8 @@ def render_boxscore(league: League, now: datetime, game_id: int) -> bytes | None
         "venueLocation": {"default": home.place}, "startTimeUTC": iso_z(game.start_utc),
         "easternUTCOffset": _offset(game.start_utc, "America/New_York"),
         "venueUTCOffset": _offset(game.start_utc, home.venue_tz),
-        "tvBroadcasts": _tv(game, league), "gameState": state, "gameScheduleState": "OK",
-        "periodDescriptor": _period_descriptor(game, frac, state), "regPeriods": 3,
+        "tvBroadcasts": _tv(game, league), "gameState": state,
+        "gameScheduleState": schedule_state, "periodDescriptor": _period_descriptor(game, frac, state), "regPeriods": 3,
         "awayTeam": _box_team(league, game, game.away, view, 0),
         "homeTeam": _box_team(league, game, game.home, view, 1),
         "clock": _clock(game, frac, state),

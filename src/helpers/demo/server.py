@@ -163,8 +163,29 @@ class Emulator:
     def set_fault(self, route: str, kind: str, count: int | None = None, **params: object
                   ) -> Fault:
         fault = parse_fault({"route": route, "kind": kind, "count": count, **params})
-        self.faults.add(fault)
+        self.add_fault(fault)
         return fault
+
+    def add_fault(self, fault: Fault) -> None:
+        """Add a parsed fault; ValueError for a postponed game the league does not have."""
+        if fault.game_id is not None and fault.game_id not in self.league.game_by_id:
+            raise ValueError(f"no game {fault.game_id} in the league")
+        self.faults.add(fault)
+
+    def postponed_games(self, route: str | None = None) -> frozenset[int]:
+        """The games the active "postponed" faults postpone (of `route`; any NHL route when
+        None): each names its game, or means the first game of the clock's ET day."""
+        games = set()
+        for fault in self.faults.active():
+            if fault.kind != "postponed" or route not in (None, fault.route):
+                continue
+            if fault.game_id is not None:
+                games.add(fault.game_id)
+                continue
+            today = sorted(self.league.games_on(self.now.astimezone(EASTERN).date()),
+                           key=lambda g: (g.start_utc, g.game_id))
+            games.update(g.game_id for g in today[:1])
+        return frozenset(games)
 
     def clear_faults(self, route: str | None = None) -> None:
         self.faults.clear(route)
@@ -200,8 +221,8 @@ class Emulator:
                 self._cache_bytes -= len(body)
         return value
 
-    def vendor_response(self, route: str, args: tuple, drift: str | None
-                        ) -> tuple[int, str, bytes]:
+    def vendor_response(self, route: str, args: tuple, drift: str | None,
+                        postponed: frozenset[int] = frozenset()) -> tuple[int, str, bytes]:
         now = self.now
         league = self.league
 
@@ -209,9 +230,9 @@ class Emulator:
             if route == "nhl_schedule":
                 start = now.astimezone(EASTERN).date() if args[0] == "now" \
                     else date.fromisoformat(args[0])
-                body = render_nhl.render_schedule(league, now, start)
+                body = render_nhl.render_schedule(league, now, start, postponed)
             elif route == "nhl_boxscore":
-                body = render_nhl.render_boxscore(league, now, args[0])
+                body = render_nhl.render_boxscore(league, now, args[0], postponed)
                 if body is None:
                     return 404, JSON, orjson.dumps({"error": "game not found",
                                                     "gameId": args[0]})
@@ -230,7 +251,7 @@ class Emulator:
                 body = body.replace(*_NHL_RENAMES[route], 1)
             return 200, JSON, body
 
-        return self.cached((route, args, now, drift), render)
+        return self.cached((route, args, now, drift, postponed), render)
 
 
 def _live_schedule(body: bytes) -> bytes:
@@ -397,6 +418,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*self.emu.vendor_response(route, args, fault.drift_for(route)))
         elif kind == "live":
             self._send(*self.emu.live_response(route, args))
+        elif kind == "postponed":
+            self._send(*self.emu.vendor_response(route, args, None,
+                                                 self.emu.postponed_games(route)))
         else:
             _, content_type, body = self.emu.vendor_response(route, args, None)
             broken = malformed_body(body, content_type) if kind == "malformed" \
@@ -424,7 +448,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body = self._body_json()
                 try:
                     for item in body if isinstance(body, list) else [body]:
-                        emu.faults.add(parse_fault(item))
+                        emu.add_fault(parse_fault(item))
                 except ValueError as exc:
                     raise BadRequest(str(exc)) from exc
             elif self.command == "DELETE":
@@ -441,7 +465,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _truth(self, rest: str, query: dict[str, list[str]]) -> bytes:
         emu = self.emu
-        league, now = emu.league, emu.now
+        league, now, postponed = emu.league, emu.now, emu.postponed_games()
         parts = rest.strip("/").split("/")
         if parts == ["players"]:
             return emu.cached(("truth_players",), lambda: (200, JSON,
@@ -454,14 +478,14 @@ class _Handler(BaseHTTPRequestHandler):
                 day = date.fromisoformat(raw) if raw else None
             except ValueError as exc:
                 raise BadRequest(f"bad date {raw!r}") from exc
-            return truth.games_json(league, now, day)
+            return truth.games_json(league, now, day, postponed)
         if len(parts) == 2 and parts[0] in ("games", "probabilities", "quotes"):
             try:
                 game = league.game_by_id[int(parts[1])]
             except (ValueError, KeyError) as exc:
                 raise NotFound(rest) from exc
             if parts[0] == "games":
-                return truth.game_json(league, now, game)
+                return truth.game_json(league, now, game, postponed)
             if parts[0] == "probabilities":
                 return truth.probabilities_json(league, game)
             books = [b for raw in query.get("book", []) for b in raw.split(",") if b]

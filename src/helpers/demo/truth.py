@@ -52,26 +52,32 @@ def players_json(league: League) -> bytes:
     })
 
 
-def _game_summary(game: Game, now: datetime) -> dict:
+def _game_summary(game: Game, now: datetime, postponed: frozenset[int]) -> dict:
+    """`postponed`: the games the emulator postpones. Their result is what the simulation
+    drew, never played: api-web shows them FUT and PPD."""
+    is_postponed = game.game_id in postponed
     return {
         "game_id": game.game_id, "slate_date": game.slate_date.isoformat(),
         "start_utc": iso_z(game.start_utc), "end_utc": iso_z(game.end_utc),
         "away": game.away, "home": game.home, "away_score": game.away_score,
         "home_score": game.home_score, "overtime": game.overtime,
         "away_back_to_back": game.away_back_to_back, "home_back_to_back": game.home_back_to_back,
-        "state": game.state(now),
+        "state": "FUT" if is_postponed else game.state(now),
+        "schedule_state": "PPD" if is_postponed else "OK", "postponed": is_postponed,
         "event_ids": {"UNABATED": render_unabated.event_id(game),
                       "PLAYNOW": render_playnow.event_id(game),
                       "ODDSSHARK": render_oddsshark.event_id(game)},
     }
 
 
-def games_json(league: League, now: datetime, slate_date: date | None) -> bytes:
+def games_json(league: League, now: datetime, slate_date: date | None,
+               postponed: frozenset[int] = frozenset()) -> bytes:
     games = league.games if slate_date is None else league.games_on(slate_date)
-    return dumps({"games": [_game_summary(g, now) for g in games]})
+    return dumps({"games": [_game_summary(g, now, postponed) for g in games]})
 
 
-def game_json(league: League, now: datetime, game: Game) -> bytes:
+def game_json(league: League, now: datetime, game: Game,
+              postponed: frozenset[int] = frozenset()) -> bytes:
     """The final result: every rostered skater (scratches with dressed false)."""
     sk, gk = league.skaters, league.goalies
     g = game.index
@@ -92,7 +98,8 @@ def game_json(league: League, now: datetime, game: Game) -> bytes:
                 "starter": bool(gk.starter[g, s, k]), "toi_s": int(gk.toi_s[g, s, k])}
                for s, code in ((0, game.away), (1, game.home))
                for k in range(gk.player.shape[-1]) if gk.dressed[g, s, k]]
-    return dumps({**_game_summary(game, now), "skaters": skaters, "goalies": goalies})
+    return dumps({**_game_summary(game, now, postponed), "skaters": skaters,
+                  "goalies": goalies})
 
 
 def probabilities_json(league: League, game: Game) -> bytes:
