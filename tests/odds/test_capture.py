@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 import requests
 
@@ -519,8 +520,8 @@ def test_a_capture_killed_mid_payload_loses_no_request_and_is_finished_next_time
     assert scalar(con, "SELECT count(*) FROM fact_prop_odds") == 0
     con.close()
 
-    # Next capture: the pending payload is finished (file complete) or its registration is
-    # dropped and reported (file never written); the new capture lands either way.
+    # Next capture: the new board lands first; then the pending payload is finished (file
+    # complete) or its registration is dropped and reported (file never written).
     settings = settings_for(clean_faults, tmp_path, VENDORS="UNABATED")
     clean_faults.set_clock(datetime(2025, 12, 1, 16, 0))
     reports, con = run_capture(settings, at=datetime(2025, 12, 1, 16, 0), run_id="next")
@@ -528,12 +529,76 @@ def test_a_capture_killed_mid_payload_loses_no_request_and_is_finished_next_time
     assert report.status == "success", report.error
     statuses = [p.status for p in report.payloads]
     if moment == "after_raw_write":
-        assert statuses[0] == "resumed" and report.payloads[0].rows_inserted > 0
+        assert statuses[-1] == "resumed" and report.payloads[-1].rows_inserted > 0
         assert scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds") == 2
     else:
-        assert statuses[0] == "abandoned" and "never completely written" in \
-            report.payloads[0].error
+        assert statuses[-1] == "abandoned" and "never completely written" in \
+            report.payloads[-1].error
         assert scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds") == 1
-    assert statuses[-1] == "loaded"
+    assert statuses[0] == "loaded"
     assert scalar(con, "SELECT count(*) FROM raw_payloads WHERE load_state = 'pending'") == 0
+    con.close()
+
+
+def test_a_payload_whose_parse_never_finishes_twice_is_quarantined_not_retried_forever(
+        clean_faults: Emulator, tmp_path: Path) -> None:
+    """The process dies inside the parser twice on the same board (what a page that wedges
+    the parser in C code does, at the step's hard limit). The next capture lands the fresh
+    board first, then sets the payload aside instead of parsing it a third time; the step
+    reads partial and names it; renormalize parses it once the parser is fixed."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers.odds import report as odds_report
+    from helpers.odds.renormalize import renormalize
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUN_", "FORCE_"))}
+    env.update({"OPS_HOME": str(tmp_path), "UNABATED_BASE_URL": clean_faults.base_url})
+    clean_faults.set_clock(datetime(2025, 12, 1, 15, 0))
+    for _ in range(2):  # the same board both times: the second run resumes the first's
+        proc = subprocess.run([sys.executable, "-c", _DIE_DURING_CAPTURE, "after_raw_write"],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 9, proc.stderr
+    con = db.connect(tmp_path / "data" / "ops.duckdb")
+    assert con.execute("SELECT load_state, parse_attempts FROM raw_payloads").fetchall() == [
+        ("pending", 2)]
+    con.close()
+
+    settings = settings_for(clean_faults, tmp_path, VENDORS="UNABATED")
+    clean_faults.set_clock(datetime(2025, 12, 1, 16, 0))
+    reports, con = run_capture(settings, at=datetime(2025, 12, 1, 16, 0), run_id="next")
+    (report,) = reports
+    assert [p.status for p in report.payloads] == ["loaded", "quarantined"]
+    assert report.status == "success" and report.payloads[0].rows_inserted > 0
+    status, summary = odds_report.step_outcome(reports)
+    assert status == "partial" and "quarantined" in summary
+    assert report.quarantined[0].path in summary
+    state = con.execute("SELECT load_state, parse_attempts, quarantined_ts_utc IS NOT NULL "
+                        "FROM raw_payloads WHERE capture_ts_utc = '2025-12-01 15:00:00'"
+                        ).fetchall()
+    assert state == [("quarantined", 2, True)]
+    assert (tmp_path / report.quarantined[0].path).exists()  # kept raw
+    # the daily report names it under "Needs attention", with the command that repairs it
+    from helpers.evidence import daily
+    health = daily.vendor_health(con, date(2025, 12, 1))
+    attention = daily.attention_markdown(
+        pd.DataFrame(columns=["status"]), pd.DataFrame(), health, pd.DataFrame(),
+        pd.DataFrame(columns=["error_type", "status"]))
+    assert "1 UNABATED payload(s) quarantined" in attention
+    assert report.quarantined[0].path in attention and "renormalize --vendor UNABATED" in attention
+
+    # the next capture does not touch it again, and a re-sent copy is refused, not parsed
+    clean_faults.set_clock(datetime(2025, 12, 1, 15, 0))
+    reports = ingest.capture(con, settings, datetime(2025, 12, 1, 15, 0), run_id="again")
+    assert reports[0].status == "failed" and "is quarantined" in reports[0].error
+    assert con.execute("SELECT parse_attempts FROM raw_payloads WHERE load_state = "
+                       "'quarantined'").fetchall() == [(2,)]
+
+    # the parser (here never broken) parses it on request
+    result = renormalize(con, settings, "UNABATED")
+    assert result.parse_failures == 0
+    assert con.execute("SELECT DISTINCT load_state FROM raw_payloads").fetchall() == [
+        ("loaded",)]
+    assert scalar(con, "SELECT count(DISTINCT capture_ts_utc) FROM fact_prop_odds") == 2
     con.close()

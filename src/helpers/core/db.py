@@ -62,6 +62,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _sql_file("migration_0011.sql")),
     Migration(12, "games keep api-web's gameScheduleState: a postponed or cancelled game is "
                   "known", _sql_file("migration_0012.sql")),
+    Migration(13, "payloads count their parse attempts; one whose parse never finished twice "
+                  "is quarantined", _sql_file("migration_0013.sql")),
 )
 
 

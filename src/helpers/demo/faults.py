@@ -8,13 +8,16 @@ route. The first matching fault (in the order they were added) wins.
 
 from __future__ import annotations
 
+import functools
 import threading
+import zlib
 from dataclasses import asdict, dataclass, replace
 
 ROUTES: tuple[str, ...] = ("unabated", "playnow_event_list", "playnow_events", "oddsshark",
                            "nhl_schedule", "nhl_boxscore", "unabated_archive")
 KINDS: tuple[str, ...] = ("latency", "status", "rate_limit", "drop", "malformed", "truncated",
-                          "empty", "schema_drift", "live", "postponed")
+                          "empty", "schema_drift", "live", "postponed", "drip", "bomb",
+                          "redirect", "wedge")
 # "live": the NHL api-web still says LIVE where the game is over (its boxscore is the one of
 # mid-game, partial stats; the schedule shows LIVE for finished games). Only NHL routes.
 LIVE_ROUTES: tuple[str, ...] = ("nhl_schedule", "nhl_boxscore")
@@ -24,6 +27,18 @@ LIVE_ROUTES: tuple[str, ...] = ("nhl_schedule", "nhl_boxscore")
 # props, as a board captured before the announcement would. Only NHL routes; set it on both
 # for a consistent api-web. Active postponed faults add up (each names its game).
 NHL_ONLY_KINDS: dict[str, tuple[str, ...]] = {"live": LIVE_ROUTES, "postponed": LIVE_ROUTES}
+# The hostile kinds (what a hostile proxy between the pipeline and a vendor can do):
+# "drip": the body one byte at a time, DRIP_INTERVAL_S apart, for as long as the client reads;
+# "bomb": 200 with Content-Encoding gzip, ~1 MB on the wire that expands to BOMB_BYTES;
+# "redirect": 302 to the same path on another host name of this server (localhost instead of
+#   127.0.0.1), which serves the board: a client that follows it accepts another host's data;
+# "wedge": the OddsShark page with WEDGE_DIVS unclosed <div> after <body>, which sends an
+#   HTML tree builder quadratic in C code. Only the HTML route.
+WEDGE_ROUTES: tuple[str, ...] = ("oddsshark",)
+NHL_ONLY_KINDS["wedge"] = WEDGE_ROUTES
+DRIP_INTERVAL_S = 0.02
+BOMB_BYTES = 1024 ** 3
+WEDGE_DIVS = 200_000
 # Drift variants each route can show; the first is the default.
 DRIFTS: dict[str, tuple[str, ...]] = {
     "unabated": ("renamed_key", "unknown_bet_type"),
@@ -145,3 +160,19 @@ def malformed_body(body: bytes, content_type: str) -> bytes:
 
 def truncated_body(body: bytes) -> bytes:
     return body[: len(body) // 2]
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """BOMB_BYTES of zeros, gzipped (~1 MB): made once per process, in 1 MiB steps."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    zeros = b"\0" * 1024 ** 2
+    return b"".join(squeeze.compress(zeros) for _ in range(BOMB_BYTES // len(zeros))) + \
+        squeeze.flush()
+
+
+def wedged_page(body: bytes) -> bytes:
+    """The page with WEDGE_DIVS unclosed <div> right after its <body ...> tag."""
+    start = body.find(b"<body")
+    cut = body.find(b">", start) + 1 if start >= 0 else 0
+    return body[:cut] + b"<div>" * WEDGE_DIVS + body[cut:]

@@ -34,7 +34,16 @@ from helpers.core.clock import iso_z
 from helpers.core.settings import Settings, load_settings
 from helpers.core.vendors import NHL_API, VENDORS
 from helpers.demo import render_nhl, render_oddsshark, render_playnow, render_unabated, truth
-from helpers.demo.faults import Fault, FaultBoard, malformed_body, parse_fault, truncated_body
+from helpers.demo.faults import (
+    DRIP_INTERVAL_S,
+    Fault,
+    FaultBoard,
+    gzip_bomb,
+    malformed_body,
+    parse_fault,
+    truncated_body,
+    wedged_page,
+)
 from helpers.demo.league import (
     DEFAULT_DAYS,
     DEFAULT_SEASON_START,
@@ -421,11 +430,35 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "postponed":
             self._send(*self.emu.vendor_response(route, args, None,
                                                  self.emu.postponed_games(route)))
+        elif kind in ("drip", "bomb", "redirect", "wedge"):
+            self._hostile(kind, route, args)
         else:
             _, content_type, body = self.emu.vendor_response(route, args, None)
             broken = malformed_body(body, content_type) if kind == "malformed" \
                 else truncated_body(body)
             self._send(200, content_type, broken)
+
+    def _hostile(self, kind: str, route: str, args: tuple) -> None:
+        """What a hostile proxy does (faults.py): drip, bomb, redirect elsewhere, wedge."""
+        status, content_type, body = self.emu.vendor_response(route, args, None)
+        if kind == "wedge":
+            self._send(status, content_type, wedged_page(body))
+        elif kind == "bomb":
+            self._send(200, content_type, gzip_bomb(), {"Content-Encoding": "gzip"})
+        elif kind == "redirect":
+            elsewhere = f"http://localhost:{self.emu.port}{self.path}"
+            self._send(302, JSON, b"", {"Location": elsewhere})
+        else:  # drip: no Content-Length, one byte at a time until the client hangs up
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                for byte in body:
+                    self.wfile.write(bytes((byte,)))
+                    self.wfile.flush()
+                    time.sleep(DRIP_INTERVAL_S)
 
     # ---- control routes ----
     def _control(self, path: str, query: dict[str, list[str]]) -> None:

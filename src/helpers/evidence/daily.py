@@ -124,7 +124,9 @@ def failed_steps(steps: pd.DataFrame) -> pd.DataFrame:
 def vendor_health(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """Per vendor over the slate's runs: HTTP attempts, retries, errors (an exception or a
     status of 400 and up), latency, and whether every attempt failed; then the payloads the
-    runs stored, the rows they inserted and rejected (by reason), from the raw archive."""
+    runs stored, the rows they inserted and rejected (by reason), from the raw archive; and
+    the vendor's quarantined payloads captured up to the slate's window that no renormalize
+    has parsed since (their paths: a standing item until a parser fix)."""
     return _df(con, """
         WITH runs AS (SELECT DISTINCT run_id FROM fact_run_registry WHERE slate_date = ?),
         attempts_ AS (
@@ -145,16 +147,24 @@ def vendor_health(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFr
             FROM (SELECT source_vendor, reason, sum(n_rejected) AS n
                   FROM fact_rejected_odds JOIN runs USING (run_id) GROUP BY ALL)
             GROUP BY vendor
+        ), quarantined AS (
+            SELECT vendor, count(*) AS payloads_quarantined,
+                   string_agg(path, ', ' ORDER BY path) AS quarantined_paths
+            FROM raw_payloads
+            WHERE load_state = 'quarantined' AND capture_ts_utc < ? + INTERVAL 2 DAY
+            GROUP BY vendor
         )
         SELECT vendor, attempts, retries, errors, errors / attempts AS error_rate,
                p50_ms, p95_ms, errors = attempts AS all_failed,
                coalesce(payloads_new, 0) AS payloads_new,
                coalesce(payloads_not_loaded, 0) AS payloads_not_loaded,
                coalesce(rows_inserted, 0) AS rows_inserted,
-               coalesce(rows_rejected, 0) AS rows_rejected, rejections
+               coalesce(rows_rejected, 0) AS rows_rejected, rejections,
+               coalesce(payloads_quarantined, 0) AS payloads_quarantined, quarantined_paths
         FROM attempts_ FULL JOIN payloads USING (vendor) LEFT JOIN rejected USING (vendor)
+             FULL JOIN quarantined USING (vendor)
         ORDER BY vendor LIMIT 50
-        """, [slate_date])
+        """, [slate_date, slate_date])
 
 
 def stats_lag(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
@@ -198,6 +208,11 @@ def attention_markdown(steps: pd.DataFrame, checks: pd.DataFrame, health: pd.Dat
                      f"next run marks it interrupted).")
     for r in health[health["all_failed"].fillna(False).astype(bool)].itertuples():
         items.append(f"**Vendor {r.vendor} failed**: all {int(r.attempts)} requests failed.")
+    for r in health[health["payloads_quarantined"] > 0].itertuples():
+        items.append(f"**{int(r.payloads_quarantined)} {r.vendor} payload(s) quarantined** "
+                     f"(their parse never finished twice; kept raw, not parsed by captures): "
+                     f"{r.quarantined_paths}. After a parser fix: "
+                     f"`python -m runner renormalize --vendor {r.vendor}`.")
     if not checks.empty:
         for r in checks[~checks["passed"]].itertuples():
             items.append(f"Anomaly **{r.check_name}** on {r.subject}: {r.detail}.")

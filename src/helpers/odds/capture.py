@@ -3,7 +3,11 @@
 Per payload: hash the bytes; a payload this vendor already sent (same hash and kind) is only
 re-sighted - and fails again if it could not be parsed then; otherwise register it
 (`pending`), save it (file + .sha256) while the vendor's pure parser runs, and store the
-result (`load.store_parsed`). Pending payloads of an interrupted capture are finished first.
+result (`load.store_parsed`). Pending payloads of an interrupted capture are finished after
+every vendor's fresh board has landed, so that one which cannot be finished never stands
+in a fresh fetch's way; each parse is counted before it starts, and a payload whose parse
+never finished twice (the process killed inside the parser) is quarantined: kept raw,
+named in the step's summary and the daily report, parsed again only by `renormalize`.
 Vendors are isolated: any failure of one (network, HTTP, malformed payload, parser crash) is
 recorded in its report and the fetch log, and the other vendors still land.
 
@@ -35,7 +39,9 @@ from helpers.core.settings import Settings, redact
 from helpers.odds.load import (
     PayloadOutcome,
     parse_payload,
+    quarantine,
     register_pending,
+    start_parse,
     store_parsed,
     unregister_pending,
 )
@@ -43,6 +49,11 @@ from helpers.odds.vendors import vendor_module
 from helpers.odds.vendors.base import Fetched, RawPayload, Rejections
 
 log = logging.getLogger(__name__)
+
+# A payload left pending after this many parses is quarantined, not parsed again: the first
+# unfinished parse may be bad luck (a kill for another reason), the second is the payload.
+MAX_UNFINISHED_PARSES = 2
+
 
 @dataclass
 class VendorReport:
@@ -64,18 +75,27 @@ class VendorReport:
     def rows_parsed(self) -> int:
         return sum(p.rows_parsed for p in self.payloads)
 
+    @property
+    def quarantined(self) -> list[PayloadOutcome]:
+        return [p for p in self.payloads if p.status == "quarantined"]
+
 
 def capture(con: duckdb.DuckDBPyConnection, settings: Settings, capture_ts_utc: datetime,
             run_id: str | None = None, vendors: Iterable[str] | None = None) -> list[VendorReport]:
-    """One capture of every selected vendor; never raises for a vendor's failure."""
-    reports = []
-    for vendor in vendors if vendors is not None else settings.vendors.enabled:
-        reports.append(capture_vendor(con, settings, vendor, capture_ts_utc, run_id))
+    """One capture of every selected vendor, then what interrupted captures left pending;
+    never raises for a vendor's failure."""
+    reports = [capture_vendor(con, settings, vendor, capture_ts_utc, run_id, resume=False)
+               for vendor in (vendors if vendors is not None else settings.vendors.enabled)]
+    for report in reports:
+        finish_pending(con, settings, report, run_id)
     return reports
 
 
 def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: str,
-                   capture_ts_utc: datetime, run_id: str | None = None) -> VendorReport:
+                   capture_ts_utc: datetime, run_id: str | None = None,
+                   resume: bool = True) -> VendorReport:
+    """The vendor's fresh board, then (unless `resume` is False: `capture` does it once
+    every vendor's board is in) its payloads an interrupted capture left pending."""
     module = vendor_module(vendor)
     report = VendorReport(vendor=vendor)
     undated: list[str] = []
@@ -93,7 +113,6 @@ def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: s
                           on_attempt=lambda attempt: write_fetch_attempt(con, attempt),
                           check_server_clock=check_clock)
     try:
-        report.payloads.extend(resume_pending(con, settings, module, run_id, report))
         for fetched in module.fetch(client):
             outcome = load_payload(con, settings, module, fetched, capture_ts_utc, run_id,
                                    report)
@@ -112,6 +131,8 @@ def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: s
     if report.error:
         report.error = redact(report.error, settings.secret_values())
         log.warning("%s failed: %s", vendor, report.error)
+    if resume:
+        finish_pending(con, settings, report, run_id)
     if undated:
         # The fetch log's only free-text column is `error`, which the reports count as
         # failures; an accepted response is not one, so the note lives in the report.
@@ -119,6 +140,24 @@ def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: s
                        f"vendor's clock could not be checked against the capture time")
         log.warning("%s: %s", vendor, report.note)
     return report
+
+
+def finish_pending(con: duckdb.DuckDBPyConnection, settings: Settings, report: VendorReport,
+                   run_id: str | None) -> None:
+    """Finish (or quarantine) the vendor's payloads that interrupted captures left pending,
+    into its report; a failure here is the vendor's failure like any other."""
+    try:
+        report.payloads.extend(resume_pending(con, settings, vendor_module(report.vendor),
+                                              run_id, report))
+    except Exception as exc:
+        log.exception("%s: finishing pending payloads failed", report.vendor)
+        report.status = "failed"
+        report.error = redact("; ".join(filter(None, [report.error, f"pending payloads: "
+                                                      f"{type(exc).__name__}: {exc}"])),
+                              settings.secret_values())
+    for payload in report.quarantined:
+        log.warning("%s: payload %s quarantined: %s", report.vendor, payload.path,
+                    payload.error)
 
 
 def clock_refusal(source: str, server_now: datetime, capture_ts_utc: datetime,
@@ -155,14 +194,15 @@ def _span(seconds: float) -> str:
 class KnownPayload:
     path: str
     capture_ts_utc: datetime
-    load_state: str  # pending | loaded | parse_failed
+    load_state: str  # pending | loaded | parse_failed | quarantined
     parse_error: str | None
+    parse_attempts: int
 
 
 def _known_payload(con: duckdb.DuckDBPyConnection, vendor: str, kind: str,
                    digest: str) -> KnownPayload | None:
     found = con.execute(
-        "SELECT path, capture_ts_utc, load_state, parse_error FROM raw_payloads "
+        "SELECT path, capture_ts_utc, load_state, parse_error, parse_attempts FROM raw_payloads "
         "WHERE payload_hash = ? AND vendor = ? AND kind = ?", [digest, vendor, kind]).fetchall()
     return KnownPayload(*found[0]) if found else None
 
@@ -179,10 +219,11 @@ def load_payload(con: duckdb.DuckDBPyConnection, settings: Settings, module: Mod
         con.execute("UPDATE raw_payloads SET last_seen_ts_utc = greatest(last_seen_ts_utc, ?), "
                     "times_seen = times_seen + 1 WHERE payload_hash = ? AND vendor = ? "
                     "AND kind = ?", [capture_ts_utc, digest, vendor, fetched.kind]).fetchall()
-        if known.load_state == "parse_failed":
+        if known.load_state in ("parse_failed", "quarantined"):
+            what = "failed to parse" if known.load_state == "parse_failed" else "is quarantined"
             return PayloadOutcome(
                 fetched.kind, digest, known.path, len(fetched.body), "parse_failed",
-                error=f"the same payload failed to parse before ({known.parse_error}); fix the "
+                error=f"the same payload {what} before ({known.parse_error}); fix the "
                       f"parser, then run `runner renormalize --vendor {vendor}`")
         return PayloadOutcome(fetched.kind, digest, known.path, len(fetched.body), "duplicate")
 
@@ -198,7 +239,19 @@ def load_payload(con: duckdb.DuckDBPyConnection, settings: Settings, module: Mod
         saved = _saved_at(settings, known.path, digest, len(fetched.body))
         raw = RawPayload(vendor=vendor, kind=fetched.kind, body=fetched.body,
                          capture_ts_utc=known.capture_ts_utc, sha256=digest, path=known.path)
+        if known.parse_attempts >= MAX_UNFINISHED_PARSES:
+            return _quarantine(con, raw, known.parse_attempts)
     return _save_parse_store(con, module, raw, saved, run_id, report)
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawPayload,
+                attempts: int) -> PayloadOutcome:
+    reason = (f"quarantined: its parse never finished in {attempts} attempts (the process "
+              f"was killed inside the parser); kept raw at {raw.path}; after a parser fix: "
+              f"`runner renormalize --vendor {raw.vendor}`")
+    quarantine(con, raw, reason)
+    return PayloadOutcome(raw.kind, raw.sha256, raw.path, len(raw.body), "quarantined",
+                          error=reason)
 
 
 def _saved_at(settings: Settings, relative_path: str, digest: str,
@@ -215,6 +268,7 @@ def _save_parse_store(con: duckdb.DuckDBPyConnection, module: ModuleType, raw: R
     # The raw file is written (and fsynced) by a thread while the parser runs - file IO
     # releases the GIL - and nothing reaches the database until the write has finished:
     # a write error propagates from .result() and the parse result is thrown away.
+    start_parse(con, raw)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawstore") as pool:
         written = pool.submit(rawstore.write_planned, saved, raw.body)
         result, error = parse_payload(module, raw)
@@ -238,11 +292,11 @@ def resume_pending(con: duckdb.DuckDBPyConnection, settings: Settings, module: M
     registration of those whose file was never written (their request is in the fetch log;
     the bytes are gone). Each is reported; nothing is dropped silently."""
     pending = con.execute(
-        "SELECT payload_hash, kind, capture_ts_utc, path, bytes FROM raw_payloads "
-        "WHERE vendor = ? AND load_state = 'pending' ORDER BY capture_ts_utc",
+        "SELECT payload_hash, kind, capture_ts_utc, path, bytes, parse_attempts "
+        "FROM raw_payloads WHERE vendor = ? AND load_state = 'pending' ORDER BY capture_ts_utc",
         [module.VENDOR]).fetchall()
     outcomes = []
-    for digest, kind, capture_ts, path, size in pending:
+    for digest, kind, capture_ts, path, size, attempts in pending:
         saved = _saved_at(settings, path, digest, size)
         body = saved.path.read_bytes() if saved.path.exists() else None
         if body is None or rawstore.sha256_hex(body) != digest:
@@ -256,6 +310,9 @@ def resume_pending(con: duckdb.DuckDBPyConnection, settings: Settings, module: M
             continue
         raw = RawPayload(vendor=module.VENDOR, kind=kind, body=body, capture_ts_utc=capture_ts,
                          sha256=digest, path=path)
+        if attempts >= MAX_UNFINISHED_PARSES:
+            outcomes.append(_quarantine(con, raw, attempts))
+            continue
         outcome = _save_parse_store(con, module, raw, saved, run_id, report)
         outcome.status = "resumed" if outcome.status == "loaded" else outcome.status
         log.info("%s: finished interrupted payload %s (%s)", module.VENDOR, path, outcome.status)

@@ -34,7 +34,8 @@ class PayloadOutcome:
     path: str
     size: int
     # loaded | duplicate | parse_failed | resumed (an interrupted capture's payload, loaded
-    # now) | abandoned (an interrupted capture's payload whose raw file was never written)
+    # now) | abandoned (an interrupted capture's payload whose raw file was never written) |
+    # quarantined (its parse never finished, twice: kept raw, not parsed again by a capture)
     status: str
     rows_parsed: int = 0
     rows_inserted: int = 0
@@ -88,6 +89,23 @@ def register_pending(con: duckdb.DuckDBPyConnection, raw: RawPayload,
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'pending')",
         [raw.sha256, raw.vendor, raw.kind, raw.capture_ts_utc, raw.path, len(raw.body), run_id,
          utcnow(), raw.capture_ts_utc]).fetchall()
+
+
+def start_parse(con: duckdb.DuckDBPyConnection, raw: RawPayload) -> None:
+    """Count a parse attempt, committed before the parse starts: a parse that never
+    finishes (the process killed inside it) leaves the count behind as its trace."""
+    con.execute("UPDATE raw_payloads SET parse_attempts = parse_attempts + 1 "
+                "WHERE payload_hash = ? AND vendor = ? AND kind = ?",
+                [raw.sha256, raw.vendor, raw.kind]).fetchall()
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, raw: RawPayload, reason: str) -> None:
+    """Set a pending payload aside: kept raw and registered, never parsed by a capture
+    again; `renormalize` parses it after a parser fix."""
+    con.execute("UPDATE raw_payloads SET load_state = 'quarantined', parse_error = ?, "
+                "quarantined_ts_utc = ? WHERE payload_hash = ? AND vendor = ? AND kind = ? "
+                "AND load_state = 'pending'",
+                [reason, utcnow(), raw.sha256, raw.vendor, raw.kind]).fetchall()
 
 
 def unregister_pending(con: duckdb.DuckDBPyConnection, raw: RawPayload) -> None:

@@ -15,6 +15,7 @@ def summarize(reports: list[VendorReport]) -> pd.DataFrame:
         "vendor": r.vendor, "status": r.status, "requests": r.requests, "retries": r.retries,
         "payloads": len(r.payloads),
         "duplicates": sum(p.status == "duplicate" for p in r.payloads),
+        "quarantined": len(r.quarantined),
         "rows_parsed": r.rows_parsed, "rows_inserted": r.rows_inserted,
         "rejected": r.rejections.total(), "error": r.error, "note": r.note,
     } for r in reports])
@@ -35,8 +36,15 @@ def step_outcome(reports: list[VendorReport]) -> tuple[str, str]:
     if reports and len(failed) == len(reports):
         raise VendorError(f"every vendor failed - {detail}")
     inserted = sum(r.rows_inserted for r in reports)
+    # A payload set aside in this capture is news once: the step reads partial and says so,
+    # although the fresh boards landed.
+    quarantined = "; ".join(f"{r.vendor}: payload {p.path} {p.error}" for r in reports
+                            for p in r.quarantined)
     if failed:
-        return "partial", f"{len(failed)} of {len(reports)} vendors failed - {detail}"
+        summary = f"{len(failed)} of {len(reports)} vendors failed - {detail}"
+        return "partial", summary + (f"; {quarantined}" if quarantined else "")
+    if quarantined:
+        return "partial", f"{inserted} rows inserted from {len(reports)} vendors; {quarantined}"
     return "success", f"{inserted} rows inserted from {len(reports)} vendors"
 
 

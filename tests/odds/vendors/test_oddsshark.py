@@ -365,3 +365,25 @@ def test_truncated_page_raises_schema_drift() -> None:
 def test_drift_message_names_missing_selector() -> None:
     with pytest.raises(SchemaDriftError, match=r"player-props--container"):
         oddsshark.parse(raw_of(page(["GOALS"], [])))
+
+
+def test_a_page_that_would_wedge_the_html_parser_is_refused_before_the_tree_is_built() -> None:
+    """200,000 unclosed <div> keep the tree builder busy in C code for many minutes; the
+    nesting guard refuses the page in one quick pass, naming why."""
+    import time
+
+    from helpers.demo.faults import wedged_page
+    from helpers.odds.vendors.parsing import MAX_HTML_DEPTH, html_nesting_depth
+
+    clean = PAGE.read_bytes()
+    wedged = wedged_page(clean)
+    assert len(wedged) - len(clean) == 1_000_000  # the reported page: 1 MB more than usual
+    started = time.perf_counter()
+    with pytest.raises(SchemaDriftError, match=f"nests more than {MAX_HTML_DEPTH} elements"):
+        oddsshark.parse(raw_of(wedged))
+    assert time.perf_counter() - started < 5  # a bound, not a benchmark: unguarded, minutes
+    assert html_nesting_depth(clean.decode()) < 20  # real pages nest a few levels deep
+    # what is not markup does not count: script text, comments, void and self-closed tags
+    assert html_nesting_depth("<script>" + "<div>" * 999 + "</script><!--" + "<div>" * 999 +
+                              "--><br><img/><p><li>" * 999 + "<div><span></span></div>") == 2
+    assert html_nesting_depth("<div>" * 1000, stop_above=10) == 11  # stops early

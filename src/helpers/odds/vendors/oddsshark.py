@@ -70,6 +70,7 @@ from helpers.odds.prices import parse_american_text
 from helpers.odds.vendors.base import Fetched, RawPayload, classify_book
 from helpers.odds.vendors.parsing import (
     MAX_AMERICAN,
+    MAX_HTML_DEPTH,
     Event,
     EventOrRejection,
     ParseResult,
@@ -79,6 +80,7 @@ from helpers.odds.vendors.parsing import (
     drift,
     fmt_line,
     gc_paused,
+    html_nesting_depth,
     odds_frame,
     require_body,
     split_player_team,
@@ -302,6 +304,11 @@ def _read_html(raw: RawPayload) -> LexborHTMLParser:
     html = require_body(raw, VENDOR).decode("utf-8", errors="replace")
     if "</html>" not in html[-4096:].lower():
         raise drift(VENDOR, "HTML has no closing </html> (truncated page?)")
+    depth = html_nesting_depth(html)
+    if depth > MAX_HTML_DEPTH:
+        raise drift(VENDOR, f"HTML nests more than {MAX_HTML_DEPTH} elements deep (unclosed "
+                            f"tags?): refused before parsing, as a page that would wedge the "
+                            f"HTML parser")
     return LexborHTMLParser(html)
 
 

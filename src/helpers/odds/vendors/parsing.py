@@ -404,6 +404,55 @@ def drift(vendor: str, what: str) -> SchemaDriftError:
     return SchemaDriftError(f"{vendor} payload drift: {what}")
 
 
+# ---- HTML nesting guard --------------------------------------------------------------------
+# An HTML tree builder (lexbor, html5lib, any WHATWG parser) spends time on every tag in
+# proportion to the elements left open: 200,000 unclosed <div> keep one busy in C code for
+# tens of minutes, where no signal or cell timeout reaches it. Real pages nest a few dozen
+# deep, so the nesting is measured first, in one linear pass, and a page past the bound is
+# refused before the tree is built: within it a tree build is measured at well under a second
+# per MB (docs/architecture.md, the bounds table).
+MAX_HTML_DEPTH = 256
+_TAG = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9:-]*)([^>]*)>", re.S)
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed",
+                       "noframes", "noscript", "plaintext"})
+# Elements that have no end tag, or whose end tag may be left out (the parser closes them):
+# counting them as open would make a valid page look deep.
+_NEVER_OPEN = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "param", "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "option",
+    "optgroup", "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp",
+    "html", "head", "body"})
+
+
+def html_nesting_depth(html: str, stop_above: int = MAX_HTML_DEPTH) -> int:
+    """How deep the page's elements nest (open tags not yet closed), counted in one pass
+    and stopping as soon as it passes `stop_above`: the guard run before a tree build."""
+    depth = deepest = 0
+    pos = 0
+    while (match := _TAG.search(html, pos)) is not None:
+        pos = match.end()
+        name = match.group(2)
+        if name is None:  # a comment
+            continue
+        name = name.lower()
+        if name in _NEVER_OPEN:
+            continue
+        if match.group(1):  # an end tag
+            depth = max(depth - 1, 0)
+            continue
+        if match.group(3).rstrip().endswith("/"):  # <x/>: opened and closed
+            continue
+        if name in _RAW_TEXT:  # its content is text up to its end tag, never markup
+            end = re.compile(rf"</{name}\s*>", re.I).search(html, pos)
+            pos = end.end() if end else len(html)
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > stop_above:
+            break
+    return deepest
+
+
 def require_body(raw: RawPayload, vendor: str) -> bytes:
     """The payload's bytes; an empty or blank body -> SchemaDriftError."""
     body = raw.body
