@@ -12,14 +12,13 @@ from pathlib import Path
 
 import duckdb
 import nbformat
-import pandas as pd
 import pytest
 import requests
 
 from helpers.evidence.claims import CHART as CLAIMS_CHART
 from helpers.evidence.pricing import CHART as BLEND_CHART
 from helpers.evidence.rolling import CHARTS
-from tests.runner.report_tables import md_tables, table_with
+from tests.runner.report_tables import table_with
 from tests.runner.secret_markers import SECRET_MARKERS, assert_no_secret_anywhere
 
 # The ten-day demo takes minutes: its file runs on one xdist worker, handed out first.
