@@ -292,3 +292,103 @@ def test_best_bets_list_unflagged_bets_first_in_each_market() -> None:
              line.startswith("| 2 ")]
     assert [line.split("|")[2].strip() for line in table] == ["B", "A"]  # unflagged first
     assert all("EDM @ TOR" in line for line in table)
+
+
+# ---- price sanity: a price no book offers, or far from the other books' ----------------------
+
+GOALS_SNAP = snapshot((10, 100, "GOALS", 0.5, 0.30, 0.70, 0.0, 30))
+
+
+def goals_row(decimal: float, american: int, book: str = "DraftKings", book_id: str = "1",
+              side: str = "OVER", **over) -> dict:
+    return odds_row(market_type="GOALS", line=0.5, side=side, odds_decimal=decimal,
+                    odds_american=american, book_name=book, book_id_vendor=book_id, **over)
+
+
+def fanduel_pair() -> list[dict]:
+    """FanDuel's two sides of the 1+ goal prop: a consensus to price against."""
+    return [goals_row(3.5, 250, "FanDuel", "2"), goals_row(1.3, -333, "FanDuel", "2",
+                                                            side="UNDER")]
+
+
+def test_a_price_beyond_any_book_is_gated_with_the_cap_in_its_reason() -> None:
+    # Unabated's DraftKings 1+ goal at americanPrice 100000: the model alone would call it
+    # +29,900 % EV; no book offers a player prop at that price
+    out = run([goals_row(1001.0, 100000), *fanduel_pair()], snap=GOALS_SNAP)
+    absurd = out.iloc[0]
+    assert not absurd["is_eligible"]
+    reason = absurd["exclusion_reason"]
+    assert reason.startswith("absurd_price: ") and "+100000" in reason and "+5000" in reason
+    # alone on its prop (no other book, no consensus) it is still a price no book offers
+    alone = run([goals_row(1001.0, 100000)], snap=GOALS_SNAP).iloc[0]
+    assert alone["exclusion_reason"].startswith("absurd_price: ")
+    # the cap itself is a price: +5000 passes this gate
+    at_cap = run([goals_row(51.0, 5000), *fanduel_pair()], snap=GOALS_SNAP).iloc[0]
+    assert not str(at_cap["exclusion_reason"]).startswith("absurd_price")
+
+
+def test_a_price_far_longer_than_the_other_books_median_is_gated() -> None:
+    # DraftKings +900 where FanDuel, BetMGM and Caesars sit at +210..+230 (median +220):
+    # it pays 4.1x what the others pay, past the 3x limit
+    others = [*fanduel_pair(),
+              goals_row(3.1, 210, "BetMGM", "3"), goals_row(1.33, -300, "BetMGM", "3",
+                                                             side="UNDER"),
+              goals_row(3.3, 230, "Caesars", "4"), goals_row(1.29, -345, "Caesars", "4",
+                                                              side="UNDER")]
+    others[0] = goals_row(3.2, 220, "FanDuel", "2")
+    out = run([goals_row(10.0, 900), *others], snap=GOALS_SNAP)
+    outlier = out.iloc[0]
+    assert not outlier["is_eligible"]
+    reason = outlier["exclusion_reason"]
+    assert reason.startswith("price_outlier: "), reason
+    assert "+900" in reason and "4.1x" in reason and "+220" in reason, reason
+    # the others stay priced as before: none of them is an outlier
+    assert not out.iloc[1:]["exclusion_reason"].fillna("").str.startswith("price_").any()
+    # +600 pays 2.7x: a long price, not an outlier (the model's EV makes it eligible)
+    within = run([goals_row(7.0, 600), *others], snap=GOALS_SNAP).iloc[0]
+    assert bool(within["is_eligible"]), within["exclusion_reason"]
+
+
+def test_no_relative_gate_without_another_sportsbook_to_compare_with() -> None:
+    # DraftKings' pair alone on the prop, beside pick'em and derived prices (not books'
+    # prices) and DraftKings' own price through a second vendor (the same book)
+    rows = [goals_row(10.0, 900), goals_row(1.05, -2000, side="UNDER"),
+            goals_row(1.82, -122, "Underdog Fantasy", "73", book_type="DFS"),
+            goals_row(3.0, 200, "Unabated", "99", book_type="DERIVED"),
+            goals_row(3.2, 220, book_id="draftkings", source_vendor="ODDSSHARK",
+                      player_key_vendor="Aho|")]
+    out = run(rows, snap=GOALS_SNAP)
+    assert not out["exclusion_reason"].fillna("").str.startswith("price_outlier").any(), \
+        out["exclusion_reason"].tolist()
+    # one other sportsbook: which of the two is wrong cannot be told, so neither is held
+    # (the cap still holds both)
+    one_other = run([goals_row(10.0, 900), goals_row(3.2, 220, "FanDuel", "2")],
+                    snap=GOALS_SNAP)
+    assert not one_other["exclusion_reason"].fillna("").str.startswith("price_").any()
+    # below even money a price pays less than its stake: -1193 against three books at
+    # -6567 is 5.5x in payout but 6 points in probability, and never held
+    short = run([goals_row(1.0838, -1193, side="UNDER"),
+                 *(goals_row(1.0152, -6567, name, str(i), side="UNDER")
+                   for i, name in enumerate(("FanDuel", "BetMGM", "Caesars")))],
+                snap=GOALS_SNAP)
+    assert not short["exclusion_reason"].fillna("").str.startswith("price_").any()
+
+
+def test_a_gated_price_does_not_vote_in_the_consensus() -> None:
+    # Pinnacle's pair with its over at +100000: de-vigged it would say the over has no
+    # chance; only FanDuel's pair may set the consensus
+    rows = [goals_row(1001.0, 100000, "Pinnacle", "10"),
+            goals_row(1.3, -333, "Pinnacle", "10", side="UNDER"), *fanduel_pair()]
+    out = run(rows, snap=GOALS_SNAP)
+    fd_fair = (1 / 3.5) / (1 / 3.5 + 1 / 1.3)
+    fanduel_over = out[(out["book_name"] == "FanDuel") & (out["side"] == "OVER")].iloc[0]
+    assert fanduel_over["n_consensus_books"] == 1
+    assert fanduel_over["p_consensus"] == pytest.approx(fd_fair)
+
+
+def test_the_funnel_counts_a_detailed_reason_under_its_gate() -> None:
+    out = run([goals_row(1001.0, 100000), *fanduel_pair()], snap=GOALS_SNAP)
+    table = funnel(out).set_index("gate")["removed"]
+    passing = dict(GATES)["absurd_price"]
+    assert table[passing] == 1
+    assert int(table.sum()) == len(out) - int(out["is_eligible"].sum())

@@ -14,7 +14,7 @@ from helpers.core import db
 from helpers.core.settings import Settings
 from helpers.demo.referee import true_ev
 from helpers.demo.server import Emulator
-from helpers.ev.candidates import GATES
+from helpers.ev.candidates import GATES, reason_code
 from helpers.ev.step import run_ev
 from helpers.model.production import run_production
 from helpers.odds.capture import capture
@@ -52,7 +52,7 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     # the funnel's last count is the eligible count
     assert int(result.funnel["left"].iloc[-1]) == len(result.eligible)
     # nothing has started or gone stale in the morning
-    reasons = set(result.candidates["exclusion_reason"].dropna())
+    reasons = set(reason_code(result.candidates["exclusion_reason"]).dropna())
     assert reasons <= {r for r, _ in GATES} - {"started", "live", "stale_odds"}
     # a rerun of the run adds nothing
     run_ev(con, settings, SLATE, MORNING, "morning")

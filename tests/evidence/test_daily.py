@@ -202,3 +202,25 @@ def test_an_off_day_is_said_and_other_days_say_nothing() -> None:
     assert daily.off_day_markdown(DAY, 0).startswith(f"**An off day**: no games on {DAY}")
     for games in (None, 7):  # never looked (production did not run), or a slate with games
         assert daily.off_day_markdown(DAY, games) == ""
+
+
+def test_ev_funnel_counts_a_price_gate_by_its_code_whatever_its_numbers(con) -> None:
+    # the price gates write their numbers after the code: one stage per gate all the same
+    reasons = [None, "absurd_price: price +100000 is longer than any book offers on a "
+               "player prop (cap +5000)", "absurd_price: price +25000 is longer than any "
+               "book offers on a player prop (cap +5000)",
+               "price_outlier: price +900 pays 4.1x the median of the other 3 books (+220; "
+               "limit 3x)"]
+    frame = pd.DataFrame({
+        "run_id": "ev1", "snapshot_id": "s", "slate_date": DAY,
+        "as_of_ts_utc": datetime(2025, 12, 10, 15), "source_vendor": "UNABATED",
+        "player_key_vendor": [f"p{i}" for i in range(len(reasons))], "market_type": "GOALS",
+        "line": 0.5, "side": "OVER", "capture_ts_utc": datetime(2025, 12, 10, 14),
+        "odds_decimal": 2.0, "is_eligible": [r is None for r in reasons],
+        "exclusion_reason": reasons, "is_suspicious": False})
+    db.insert_new_rows(con, "fact_ev_candidates", frame, ["run_id", "player_key_vendor"])
+    funnel = daily.ev_funnel(con, DAY)
+    removed = {stage.split(" ")[0]: -rows for stage, rows in
+               zip(funnel["stage"], funnel["rows"], strict=True) if rows < 0}
+    assert removed == {"absurd_price": 2, "price_outlier": 1}
+    assert list(funnel["left"])[-1] == 1 and len(funnel) == 2 + len(daily.GATES)

@@ -20,11 +20,17 @@ Per priced row (the latest capture of a vendor/book/event/player/market/line/sid
   P(win | no push), the push probability the model's);
 - odds_age_minutes: snapshot time - capture time; minutes_to_start: start - as_of.
 
-Gates, in funnel order; a row's reason is the first it fails (GATES). A price that beats
-the blend must also beat the sportsbooks' consensus (`market_disagrees`). The last gate
-makes one row per bet: the same book's price for the same prop and side reached through a
-second vendor (FanDuel via Unabated and via OddsShark) is one bet; the freshest capture
-(then the best price, then the vendor name) stays eligible, the others are
+Gates, in funnel order; a row's reason is the first it fails (GATES). Two gates hold the
+price itself to what books offer (docs/domain.md section 6): `absurd_price`, longer than
+MAX_AMERICAN_PRICE, and `price_outlier`, a plus-money price paying more than MAX_PAYOUT_RATIO
+times the median payout of at least MIN_OTHER_BOOKS other sportsbooks on the same prop, line
+and side. Their reason carries the numbers after the code ("price_outlier: price +900 pays
+4.1x ..."); `reason_code` reads the code back. A gated price does not vote in the consensus
+either. A price that beats the blend must also beat the sportsbooks' consensus
+(`market_disagrees`). The last gate makes one row per bet: the same book's price for the
+same prop and side reached through a second vendor (FanDuel via Unabated and via OddsShark)
+is one bet; the freshest capture (then the best price, then the vendor name) stays
+eligible, the others are
 `duplicate_bet`. Suspicion is not a gate: `is_suspicious` with `suspicious_reasons` says
 why a claimed edge deserves a look.
 """
@@ -39,7 +45,29 @@ import pandas as pd
 
 from helpers.core.settings import EvSettings
 from helpers.ev.blend import Blend, price_probability
-from helpers.odds.prices import devig_pair, ev_per_unit, implied_probability, kelly_fraction
+from helpers.odds.prices import (
+    decimal_to_american,
+    devig_pair,
+    ev_per_unit,
+    implied_probability,
+    kelly_fraction,
+)
+
+# Price sanity (docs/domain.md section 6, "Prices no book offers"). The longest price a book
+# offers on these props: anytime goal for a depth defenceman sits near +1500..+3000, a 2+
+# goals rung for one up to about +5000. Longer is a typo or a feed error (americanPrice 100000
+# is a cents value or a stray zero), and one such win would outweigh a slate of real bets.
+MAX_AMERICAN_PRICE = 5000
+MAX_DECIMAL_PRICE = 1 + MAX_AMERICAN_PRICE / 100
+# Books disagree on plus-money props by up to ~1.5-2x in payout (d - 1): on the demo's five
+# days no sportsbook price paid more than 2.0x the others' median. More than 3x is a wrong
+# line or a broken quote, not an edge. Held on plus-money prices only: below even money a
+# bet pays less than its stake, and near certainty small probability gaps are large payout
+# ratios (-1200 against -6500 is 5.5x in payout, 6 points in probability).
+MAX_PAYOUT_RATIO = 3.0
+# With one other book, which of the two is wrong cannot be told (a broken short quote would
+# hold a sound long one); two give a median to stand on. The cap holds either way.
+MIN_OTHER_BOOKS = 2
 
 # Funnel order: (reason, what a row that passes has).
 GATES: tuple[tuple[str, str], ...] = (
@@ -52,6 +80,10 @@ GATES: tuple[tuple[str, str], ...] = (
     ("bad_price", "decimal odds above 1"),
     ("book_type_excluded", "book type not excluded"),
     ("market_excluded", "market not excluded"),
+    ("absurd_price", f"price at most +{MAX_AMERICAN_PRICE}, the longest a book offers on "
+                     "these props"),
+    ("price_outlier", f"price pays at most {MAX_PAYOUT_RATIO:g}x the other sportsbooks' "
+                      "median on the prop"),
     ("no_consensus", "a sportsbook consensus on the prop to price against"),
     ("below_min_edge", "EV at least the minimum edge"),
     ("market_disagrees", "the price also beats the sportsbooks' consensus"),
@@ -147,6 +179,58 @@ def _consensus(rows: pd.DataFrame, leave_book_out: bool) -> pd.DataFrame:
     return out.reindex(rows.index)
 
 
+def _american(decimal: float) -> str:
+    return f"{int(decimal_to_american(float(decimal))):+d}"
+
+
+def _other_books_payout(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per row: the median payout (decimal - 1) of the other sportsbooks on its prop, line
+    and side, and how many there are; NaN when none (or the row has no NHL ids). One price
+    per book name (its newest capture, whichever vendor showed it); prices beyond the cap
+    never count."""
+    keys = [*_PROP, "side"]
+    mapped = rows["game_id"].notna() & rows["player_id"].notna()
+    books = rows.loc[mapped & (rows["book_type"] == "SPORTSBOOK") & (rows["odds_decimal"] > 1)
+                     & (rows["odds_decimal"] <= MAX_DECIMAL_PRICE)]
+    books = books.sort_values("capture_ts_utc", kind="mergesort").drop_duplicates(
+        [*keys, "_book"], keep="last")
+    others = books[[*keys, "_book", "odds_decimal"]].rename(columns={"_book": "_other"})
+    pairs = rows.loc[mapped, [*keys, "_book"]].reset_index().merge(others, on=keys)
+    pairs = pairs[pairs["_book"] != pairs["_other"]]
+    out = (pairs.assign(payout=pairs["odds_decimal"] - 1.0).groupby("index")
+           .agg(others_payout=("payout", "median"), n_other_books=("payout", "size")))
+    return out.reindex(rows.index)
+
+
+def _price_problems(rows: pd.DataFrame) -> pd.Series:
+    """Per row, why its price is not one a book would offer (the reason of `absurd_price`
+    or `price_outlier` with its numbers), or None. Only a plus-money price longer than the
+    others is held: a shorter one is no bet anyway."""
+    decimal = rows["odds_decimal"].astype(float)
+    others = _other_books_payout(rows)
+    ratio = (decimal - 1.0) / others["others_payout"]
+    absurd = (decimal > MAX_DECIMAL_PRICE).fillna(False)
+    outlier = (~absurd & (decimal >= 2.0) & (others["n_other_books"] >= MIN_OTHER_BOOKS)
+               & (ratio > MAX_PAYOUT_RATIO)).fillna(False)
+    text = pd.Series(None, index=rows.index, dtype=object)
+    for i in rows.index[absurd.to_numpy()]:  # a handful of rows: plain Python is fine
+        text[i] = (f"absurd_price: price {_american(decimal[i])} is longer than any book "
+                   f"offers on a player prop (cap +{MAX_AMERICAN_PRICE})")
+    for i in rows.index[outlier.to_numpy()]:
+        n = int(others.at[i, "n_other_books"])
+        text[i] = (f"price_outlier: price {_american(decimal[i])} pays {ratio[i]:.1f}x the "
+                   f"median of the other {n} books "
+                   f"({_american(1.0 + others.at[i, 'others_payout'])}; limit "
+                   f"{MAX_PAYOUT_RATIO:g}x)")
+    return text
+
+
+def reason_code(reasons: pd.Series) -> pd.Series:
+    """The gate of each exclusion reason: the text before a ':' (the price gates add their
+    numbers after it); None stays None."""
+    return reasons.str.split(":", n=1).str[0]
+
+
 def _duplicates(rows: pd.DataFrame, still_eligible: pd.Series) -> pd.Series:
     """Among rows eligible so far, True for every row of a bet but the one kept: the
     freshest capture, then the best price, then the vendor's name."""
@@ -157,7 +241,8 @@ def _duplicates(rows: pd.DataFrame, still_eligible: pd.Series) -> pd.Series:
     return dup.reindex(rows.index, fill_value=False)
 
 
-def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
+def _reasons(rows: pd.DataFrame, gates: Gates, price_problems: pd.Series) -> pd.Series:
+    problem_code = reason_code(price_problems)
     checks = {
         "unmapped_event": rows["game_id"].isna(),
         "unmapped_player": rows["player_id"].isna(),
@@ -170,6 +255,8 @@ def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
         "bad_price": ~(rows["odds_decimal"] > 1.0),
         "book_type_excluded": rows["book_type"].isin(gates.exclude_book_types),
         "market_excluded": rows["market_type"].isin(gates.exclude_markets),
+        "absurd_price": problem_code.eq("absurd_price"),
+        "price_outlier": problem_code.eq("price_outlier"),
         "below_min_edge": ~(rows["ev"] >= gates.min_edge),
         "market_disagrees": (~(rows["ev_market"] >= gates.min_market_edge)
                              if gates.min_market_edge > -1
@@ -178,6 +265,9 @@ def _reasons(rows: pd.DataFrame, gates: Gates) -> pd.Series:
     reason = pd.Series(None, index=rows.index, dtype=object)
     for name, _ in reversed(GATES[:-1]):  # the first failing gate wins: apply it last
         reason = reason.mask(checks[name].fillna(False).to_numpy(), name)
+    # A price gate's reason says which price and against what.
+    reason = reason.mask(reason.isin(["absurd_price", "price_outlier"]).to_numpy(),
+                         price_problems)
     # One row per bet, among the rows every other gate let through.
     reason = reason.mask(_duplicates(rows, reason.isna()).to_numpy(), GATES[-1][0])
     return reason.where(reason.notna(), None)  # None, not NaN, for an eligible row
@@ -221,8 +311,12 @@ def ev_candidates(odds: pd.DataFrame, snapshot: pd.DataFrame, games: pd.DataFram
     rows["p_push"] = rows["p_push"].where(rows["p_model"].notna())
     decimal = rows["odds_decimal"].to_numpy(dtype=float)
     rows["p_implied"] = implied_probability(decimal)
-    rows["p_fair"] = _fair(rows)
     rows["_book"] = rows["book_name"].str.lower()
+    price_problems = _price_problems(rows)
+    # A price no book would offer says nothing about the prop: its pair is not de-vigged,
+    # so it never votes in the consensus.
+    rows["p_fair"] = _fair(rows.assign(
+        odds_decimal=rows["odds_decimal"].where(price_problems.isna())))
     rows[["p_consensus", "n_consensus_books"]] = _consensus(rows, gates.leave_book_out)
     rows[["p_price", "price_method"]] = price_probability(rows, blends)
     p_price = rows["p_price"].to_numpy(dtype=float)
@@ -246,7 +340,7 @@ def ev_candidates(odds: pd.DataFrame, snapshot: pd.DataFrame, games: pd.DataFram
     anchor = pd.Timestamp(snapshot_ts_utc) if snapshot_ts_utc is not None else pd.NaT
     rows["odds_age_minutes"] = (anchor - capture).dt.total_seconds() / 60.0
 
-    rows["exclusion_reason"] = _reasons(rows, gates)
+    rows["exclusion_reason"] = _reasons(rows, gates, price_problems)
     rows["is_eligible"] = rows["exclusion_reason"].isna()
     rows["suspicious_reasons"] = _suspicion(rows)
     rows["is_suspicious"] = rows["suspicious_reasons"].notna()
@@ -259,7 +353,7 @@ def funnel(candidates: pd.DataFrame) -> pd.DataFrame:
     """Rows left after each gate, in order, and how many each gate removed."""
     left = len(candidates)
     out = [{"gate": "priced rows", "removed": 0, "left": left}]
-    counts = candidates["exclusion_reason"].value_counts()
+    counts = reason_code(candidates["exclusion_reason"]).value_counts()
     for reason, passing in GATES:
         removed = int(counts.get(reason, 0))
         left -= removed

@@ -298,10 +298,12 @@ def _newest_ev_run(con: duckdb.DuckDBPyConnection, slate_date: date) -> str | No
 
 def ev_funnel(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """The gate funnel of the slate's newest EV run: priced rows, then how many each gate
-    took out, in gate order, and the eligible ones left."""
+    took out, in gate order, and the eligible ones left. A reason counts under its code (the
+    price gates write their numbers after a ':', see `ev.candidates.reason_code`)."""
     run_id = _newest_ev_run(con, slate_date)
     counts = dict(con.execute(
-        "SELECT coalesce(exclusion_reason, 'eligible'), count(*) FROM fact_ev_candidates "
+        "SELECT coalesce(split_part(exclusion_reason, ':', 1), 'eligible'), count(*) "
+        "FROM fact_ev_candidates "
         "WHERE run_id = ? AND slate_date = ? GROUP BY ALL", [run_id, slate_date]).fetchall())
     if not counts:
         return pd.DataFrame(columns=["stage", "rows", "left"])
