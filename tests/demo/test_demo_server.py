@@ -335,3 +335,48 @@ def test_postponed_fault_renders_ppd_and_the_truth_says_so(emu):
     emu.set_clock(game.end_utc + timedelta(hours=1))
     box = requests.get(f"{base}/v1/gamecenter/{game.game_id}/boxscore", timeout=TIMEOUT).json()
     assert (box["gameState"], box["gameScheduleState"]) == ("OFF", "OK")
+
+
+def test_absurd_price_fault_rewrites_ten_unabated_goals_overs_and_nothing_else(emu):
+    """Ten GOALS overs, DraftKings' (ms1) main price of the first ten GOALS props, served at
+    americanPrice 100000 (price and sourcePrice alike); every other price, alternate line,
+    prop and key exactly as the clean board."""
+    clean = _get(emu, "unabated").json()
+    _fault(emu, route="unabated", kind="absurd_price", count=1)
+    absurd = _get(emu, "unabated").json()
+    assert _get(emu, "unabated").json() == clean  # count 1: cleared
+
+    def prices(board: dict) -> dict:
+        out = {}
+        for group, props in board["odds"].items():
+            for i, prop in enumerate(props):
+                for side, books in prop["sides"].items():
+                    for ms, price in books.items():
+                        out[(group, i, side, ms)] = price
+        return out
+
+    before, after = prices(clean), prices(absurd)
+    assert before.keys() == after.keys()
+    changed = {key for key in before if before[key] != after[key]}
+    assert len(changed) == 10
+    props = clean["odds"]["lg6:pt1:pregame"]
+    for group, i, side, ms in changed:
+        assert props[i]["betTypeId"] == 129 and side.startswith("si0:") and ms == "ms1"
+        was, now = before[(group, i, side, ms)], after[(group, i, side, ms)]
+        assert now["americanPrice"] == now["price"] == now["sourcePrice"] == 100000
+        assert now["alternateLines"] == was["alternateLines"]
+        assert {k: v for k, v in now.items() if k not in ("americanPrice", "price",
+                                                           "sourcePrice")} == \
+            {k: v for k, v in was.items() if k not in ("americanPrice", "price",
+                                                       "sourcePrice")}
+    # the first ten GOALS props DraftKings prices, one each
+    first_ten = [i for i, p in enumerate(props) if p["betTypeId"] == 129
+                 and p["sides"][f"si0:pid{p['personId']}"].get("ms1", {}).get("americanPrice")
+                 is not None][:10]
+    assert sorted(i for _, i, _, _ in changed) == first_ten
+    for key in ("people", "marketSources", "teams"):
+        assert absurd[key] == clean[key]
+    # only the Unabated board can carry it
+    r = requests.post(emu.base_url + "/_emulator/faults",
+                      json={"route": "oddsshark", "kind": "absurd_price"}, timeout=TIMEOUT)
+    assert r.status_code == 400

@@ -13,11 +13,13 @@ import threading
 import zlib
 from dataclasses import asdict, dataclass, replace
 
+import orjson
+
 ROUTES: tuple[str, ...] = ("unabated", "playnow_event_list", "playnow_events", "oddsshark",
                            "nhl_schedule", "nhl_boxscore", "unabated_archive")
 KINDS: tuple[str, ...] = ("latency", "status", "rate_limit", "drop", "malformed", "truncated",
                           "empty", "schema_drift", "live", "postponed", "drip", "bomb",
-                          "redirect", "wedge")
+                          "redirect", "wedge", "absurd_price")
 # "live": the NHL api-web still says LIVE where the game is over (its boxscore is the one of
 # mid-game, partial stats; the schedule shows LIVE for finished games). Only NHL routes.
 LIVE_ROUTES: tuple[str, ...] = ("nhl_schedule", "nhl_boxscore")
@@ -36,6 +38,13 @@ NHL_ONLY_KINDS: dict[str, tuple[str, ...]] = {"live": LIVE_ROUTES, "postponed": 
 #   HTML tree builder quadratic in C code. Only the HTML route.
 WEDGE_ROUTES: tuple[str, ...] = ("oddsshark",)
 NHL_ONLY_KINDS["wedge"] = WEDGE_ROUTES
+# "absurd_price": the Unabated board with ABSURD_PRICE_COUNT GOALS overs at americanPrice
+# ABSURD_AMERICAN (the issue 24 report): DraftKings' (ms1) main price of the first GOALS
+# props it prices, one per prop; every other price as served (`absurd_prices`).
+NHL_ONLY_KINDS["absurd_price"] = ("unabated",)
+ABSURD_AMERICAN = 100_000
+ABSURD_PRICE_COUNT = 10
+UNABATED_GOALS_BET_TYPE = 129
 DRIP_INTERVAL_S = 0.02
 BOMB_BYTES = 1024 ** 3
 WEDGE_DIVS = 200_000
@@ -176,3 +185,25 @@ def wedged_page(body: bytes) -> bytes:
     start = body.find(b"<body")
     cut = body.find(b">", start) + 1 if start >= 0 else 0
     return body[:cut] + b"<div>" * WEDGE_DIVS + body[cut:]
+
+
+def absurd_prices(body: bytes) -> bytes:
+    """The Unabated board with DraftKings' (ms1) main over price of its first
+    ABSURD_PRICE_COUNT priced GOALS props at ABSURD_AMERICAN (americanPrice, price and
+    sourcePrice alike), in document order; the rest untouched (orjson writes it back as the
+    renderer did)."""
+    board = orjson.loads(body)
+    left = ABSURD_PRICE_COUNT
+    for props in board["odds"].values():
+        for prop in props:
+            if left == 0:
+                break
+            if prop.get("betTypeId") != UNABATED_GOALS_BET_TYPE:
+                continue
+            price = prop["sides"].get(f"si0:pid{prop['personId']}", {}).get("ms1")
+            if price is None or price.get("americanPrice") is None:
+                continue
+            price.update(americanPrice=ABSURD_AMERICAN, price=ABSURD_AMERICAN,
+                         sourcePrice=ABSURD_AMERICAN)
+            left -= 1
+    return orjson.dumps(board)

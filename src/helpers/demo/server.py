@@ -38,6 +38,7 @@ from helpers.demo.faults import (
     DRIP_INTERVAL_S,
     Fault,
     FaultBoard,
+    absurd_prices,
     gzip_bomb,
     malformed_body,
     parse_fault,
@@ -432,6 +433,9 @@ class _Handler(BaseHTTPRequestHandler):
                                                  self.emu.postponed_games(route)))
         elif kind in ("drip", "bomb", "redirect", "wedge"):
             self._hostile(kind, route, args)
+        elif kind == "absurd_price":
+            status, content_type, body = self.emu.vendor_response(route, args, None)
+            self._send(status, content_type, absurd_prices(body))
         else:
             _, content_type, body = self.emu.vendor_response(route, args, None)
             broken = malformed_body(body, content_type) if kind == "malformed" \
