@@ -100,3 +100,18 @@ def test_a_stat_correction_replaces_the_outcome_and_is_logged(tmp_path: Path) ->
     con.close()
 
 
+
+
+def test_bets_on_a_called_off_game_are_void_whatever_its_boxscore_says() -> None:
+    """A game postponed or cancelled for the bet's slate: every bet on it is VOID (stake
+    back), even when a boxscore of that game id has a final stat (a rescheduled game is a
+    new game for the bets of the old date) or none at all (not played: never pending)."""
+    outcomes = pd.DataFrame({"game_id": [1], "player_id": [7], "market_type": ["SOG"],
+                             "actual": pd.array([3], dtype="Int64")})
+    bets = pd.DataFrame({"game_id": [1, 1, 2], "player_id": [7, 7, 8],
+                         "market_type": ["SOG"] * 3, "line": [2.5, 2.5, 1.5],
+                         "side": ["OVER", "OVER", "UNDER"], "odds_decimal": [2.0, 2.0, 1.8]})
+    graded = grade(bets, outcomes, called_off=pd.Series([True, False, True]))
+    assert list(graded["result"]) == ["VOID", "WIN", "VOID"]
+    assert list(graded["profit_units"]) == pytest.approx([0.0, 1.0, 0.0])
+    assert graded["actual"].isna().tolist() == [True, False, True]

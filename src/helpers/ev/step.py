@@ -30,7 +30,8 @@ from helpers.ev.blend import Blend, fit_blends
 from helpers.ev.candidates import Gates, ev_candidates, funnel
 from helpers.ev.read import graded_props
 from helpers.ev.report import best_bets_markdown, best_by_prop, ranked_eligible
-from helpers.model.production import games_scheduled
+from helpers.model.production import called_off_note, games_scheduled
+from helpers.nhl.api import called_off
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ class EvResult:
     markdown_path: Path
     warnings: list[str] = field(default_factory=list)
     off_day: bool = False        # no games on the slate: nothing to price, and no incident
+    # the slate's postponed or cancelled games, and how many vendor prices of them were left
+    # out: not priced, and said so (no incident either)
+    called_off_games: pd.DataFrame = field(default_factory=pd.DataFrame)
+    called_off_prices: int = 0
 
     @property
     def eligible(self) -> pd.DataFrame:
@@ -88,6 +93,9 @@ class EvResult:
         text = (f"{len(self.candidates)} priced rows, {len(self.eligible)} eligible, "
                 f"{int(self.eligible['is_suspicious'].sum())} of them flagged "
                 f"(snapshot {self.snapshot_id or 'none'})")
+        note = called_off_note(self.called_off_games) if len(self.called_off_games) else None
+        if note:
+            text += f"; {note}, {self.called_off_prices} vendor prices left out"
         return text + "".join(f"; {w}" for w in self.warnings)
 
 
@@ -151,9 +159,10 @@ def _games(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """The games around the slate: final ones from the warehouse, the others as the
     production step last saw them scheduled."""
     return con.execute(
-        "SELECT game_id, start_ts_utc, state, home_team, away_team FROM dim_games "
-        "WHERE slate_date BETWEEN $lo AND $hi UNION ALL "
-        "SELECT game_id, start_ts_utc, state, home_team, away_team FROM dim_scheduled_games "
+        "SELECT game_id, slate_date, start_ts_utc, state, schedule_state, home_team, away_team "
+        "FROM dim_games WHERE slate_date BETWEEN $lo AND $hi UNION ALL "
+        "SELECT game_id, slate_date, start_ts_utc, state, schedule_state, home_team, away_team "
+        "FROM dim_scheduled_games "
         "WHERE slate_date BETWEEN $lo AND $hi "
         "AND game_id NOT IN (SELECT game_id FROM dim_games) ORDER BY game_id",
         {"lo": slate_date - timedelta(days=1), "hi": slate_date + timedelta(days=1)}).df()
@@ -175,8 +184,13 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
     tables and the files."""
     version = settings.ev.model_version
     snapshot_id, snapshot_ts = latest_snapshot(con, slate_date, as_of, version)
-    odds = slate_odds(con, slate_date, as_of)
+    all_odds = slate_odds(con, slate_date, as_of)
     games = _games(con, slate_date)
+    # A postponed or cancelled game is not priced: a board captured before the announcement
+    # still lists it, and its bets would only ever be void.
+    off = games[called_off(games["schedule_state"])]
+    on_called_off = all_odds["game_id"].isin(off["game_id"])
+    odds = all_odds[~on_called_off].reset_index(drop=True)
     blends = fit_blends(graded_props(con, slate_date, settings.ev.blend_window_days, version),
                         MARKETS, settings.ev.blend_min_props)
     candidates = ev_candidates(odds, _snapshot_rows(con, snapshot_id), games,
@@ -190,11 +204,13 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
                       _names(con, candidates["player_id"]), games, blends, version,
                       out_dir / f"ev_candidates_{slate_date}.csv",
                       out_dir / f"best_bets_{slate_date}.md")
-    result.off_day = odds.empty and games_scheduled(con, slate_date) == 0
+    result.called_off_games = off[pd.to_datetime(off["slate_date"]).dt.date == slate_date]
+    result.called_off_prices = int(on_called_off.sum())
+    result.off_day = all_odds.empty and games_scheduled(con, slate_date) == 0
     if snapshot_id is None and not result.off_day:
         result.warnings.append(f"no production snapshot of {slate_date} at or before "
                                f"{as_of:%Y-%m-%d %H:%M} UTC: nothing can be priced")
-    if odds.empty and not result.off_day:
+    if all_odds.empty and not result.off_day:
         result.warnings.append(f"no vendor prices for {slate_date} captured by "
                                f"{as_of:%Y-%m-%d %H:%M} UTC")
     fits = result.fits().assign(run_id=run_id, slate_date=slate_date, model_version=version,

@@ -3,7 +3,10 @@
 - An outcome is the player's stat in a *final* game (OFF / FINAL): goals, assists, points,
   SOG, blocked shots. A player priced for a final game without a row in its boxscore did not
   dress: his outcome exists with `actual` NULL and his bets are VOID. A game not final
-  (postponed, live, not played yet) grades nothing: its props stay pending.
+  (live, not played yet) grades nothing: its props stay pending.
+- A game called off for the bet's slate (api-web says postponed or cancelled, or it moved to
+  another date): every bet on it is VOID, whatever a boxscore of that game id says later. A
+  rescheduled game is a new game for betting (docs/domain.md, section 7).
 - A bet on line L: OVER wins if actual > L, UNDER if actual < L, equal is a PUSH. Profit per
   unit staked: d - 1 for a win, -1 for a loss, 0 for a push or a void.
 - Closing line value: against the last price of the same vendor/book/player/market/line/side
@@ -46,9 +49,12 @@ def prop_outcomes(props: pd.DataFrame, skater_rows: pd.DataFrame,
                            kind="mergesort").reset_index(drop=True)
 
 
-def grade(bets: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+def grade(bets: pd.DataFrame, outcomes: pd.DataFrame,
+          called_off: pd.Series | None = None) -> pd.DataFrame:
     """`bets` (game_id, player_id, market_type, line, side, odds_decimal) with `actual`,
-    `result` and `profit_units` added. No outcome row (game not final): PENDING, profit NA."""
+    `result` and `profit_units` added. No outcome row (game not final): PENDING, profit NA.
+    `called_off` (aligned with `bets`): True where the bet's game was called off for its
+    slate: VOID, profit 0, no actual."""
     rows = bets.merge(outcomes.astype({"game_id": "int64", "player_id": "int64"}),
                       on=["game_id", "player_id", "market_type"], how="left",
                       indicator="_graded")
@@ -58,12 +64,16 @@ def grade(bets: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     over = rows["side"].eq("OVER").to_numpy()
     won = np.where(over, actual > line, actual < line)
     push = actual == line
-    result = np.select([~graded, np.isnan(actual), push, won], ["PENDING", "VOID", "PUSH", "WIN"],
-                       "LOSS")
+    void = np.zeros(len(rows), dtype=bool) if called_off is None \
+        else called_off.to_numpy(dtype=bool)
+    actual[void] = np.nan
+    result = np.select([void, ~graded, np.isnan(actual), push, won],
+                       ["VOID", "PENDING", "VOID", "PUSH", "WIN"], "LOSS")
     decimal = rows["odds_decimal"].to_numpy(dtype=float)
     profit = np.select([result == "WIN", result == "LOSS", result == "PENDING"],
                        [decimal - 1.0, -1.0, np.nan], 0.0)
     rows = rows.drop(columns="_graded")
+    rows.loc[void, "actual"] = pd.NA
     rows["result"] = result
     rows["profit_units"] = profit
     return rows

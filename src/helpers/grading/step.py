@@ -4,7 +4,9 @@ boxscores and scores the snapshots' probabilities against what happened.
 For each slate of the window (the `OUTCOMES_LOOKBACK_DAYS` days before the run's slate):
 1. Every game the snapshots or EV priced: its boxscore is fetched again (a stat correction
    shows up there). A final one whose bytes are new is stored raw first and upserted like
-   the stats refresh does; a game not final (live, postponed, not played) stays pending.
+   the stats refresh does; a game not final (live, not played yet) stays pending. A game
+   called off for the slate (api-web: postponed or cancelled, or moved to another date) is
+   settled: its bets are VOID (a rescheduled game is a new game), never pending.
 2. `fact_prop_outcomes`: the stat of every priced (game, player, market) of a final game
    (NULL: the player did not dress). An outcome that changed since it was first graded is
    replaced and logged in `fact_outcome_corrections`.
@@ -55,7 +57,7 @@ _SLATES_NEWEST_EV_RUNS = newest_ev_runs_sql("slate_date IN (SELECT slate_date FR
 @dataclass
 class OutcomesResult:
     slates: list[date]
-    games: pd.DataFrame            # game_id, slate_date, state, graded, error
+    games: pd.DataFrame            # slate_date, game_id, state, graded, called_off, error
     outcomes: pd.DataFrame         # game_id, player_id, market_type, actual
     corrections: pd.DataFrame      # game_id, player_id, market_type, old_actual, new_actual
     results: pd.DataFrame          # RESULT_COLUMNS (graded bets) + PENDING ones apart
@@ -74,6 +76,11 @@ class OutcomesResult:
                 f"{len(self.games)} games final and graded, {len(self.outcomes)} outcomes, "
                 f"{len(self.results)} bets graded, {self.pending_bets} pending, "
                 f"{len(self.corrections)} corrections")
+        off = int(self.games["called_off"].sum()) if len(self.games) else 0
+        if off:
+            voided = int(self.results["called_off"].sum()) if len(self.results) else 0
+            text += (f"; {off} game{'s' if off > 1 else ''} postponed, cancelled or moved: "
+                     f"{voided} bets void")
         return text + "".join(f"; {w}" for w in self.warnings)
 
 
@@ -111,26 +118,43 @@ def _known_hash(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
 def refresh_boxscores(con: duckdb.DuckDBPyConnection, settings: Settings,
                       games: pd.DataFrame, as_of: datetime, run_id: str) -> pd.DataFrame:
     """Fetch each game's boxscore; store the final ones whose bytes are new. Returns games
-    with state, graded (final) and the error if the fetch or parse failed."""
+    with state, graded (final), called_off (postponed or cancelled, or now dated another day
+    than the slate that priced it: that slate's game was not played) and the error if the
+    fetch or parse failed."""
     client = api.open_client(settings, run_id, on_attempt=lambda a: write_fetch_attempt(con, a))
     rows = []
     try:
         for game in games.itertuples(index=False):
-            state, final, error = None, False, None
+            state, final, off, error = None, False, False, None
             try:
                 body = api.fetch_boxscore(client, int(game.game_id))
                 box = api.parse_boxscore(body)
                 state, final = box.game.state, box.is_final
+                off = box.game.is_called_off or box.game.slate_date != _day(game.slate_date)
                 if final and not _known_hash(con, rawstore.sha256_hex(body)):
                     store_boxscore(con, settings, box, body, as_of, run_id)
             except (VendorError, SchemaDriftError, OSError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("boxscore %s: %s", game.game_id, error)
             rows.append({"slate_date": game.slate_date, "game_id": int(game.game_id),
-                         "state": state, "graded": final, "error": error})
+                         "state": state, "graded": final, "called_off": off, "error": error})
     finally:
         client.close()
-    return pd.DataFrame(rows, columns=["slate_date", "game_id", "state", "graded", "error"])
+    return pd.DataFrame(rows, columns=["slate_date", "game_id", "state", "graded", "called_off",
+                                       "error"])
+
+
+def _day(value: object) -> date:
+    """A slate date as read back from DuckDB (date or pandas Timestamp) -> date."""
+    return value.date() if isinstance(value, datetime) else value  # type: ignore[return-value]
+
+
+def _called_off_mask(frame: pd.DataFrame, games: pd.DataFrame) -> pd.Series:
+    """Per row of `frame` (slate_date, game_id): its game was called off for its slate."""
+    off = {(_day(g.slate_date), int(g.game_id))
+           for g in games[games["called_off"].astype(bool)].itertuples()}
+    keys = zip(frame["slate_date"].map(_day), frame["game_id"].astype("int64"), strict=True)
+    return pd.Series([key in off for key in keys], index=frame.index, dtype=bool)
 
 
 def _skater_rows(con: duckdb.DuckDBPyConnection, game_ids: list[int]) -> pd.DataFrame:
@@ -229,9 +253,12 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
             """).df()
 
 
-def _results(candidates: pd.DataFrame, outcomes: pd.DataFrame, now: datetime,
-             run_id: str) -> pd.DataFrame:
-    graded = grade(candidates.astype({"game_id": "int64", "player_id": "int64"}), outcomes)
+def _results(candidates: pd.DataFrame, outcomes: pd.DataFrame, games: pd.DataFrame,
+             now: datetime, run_id: str) -> pd.DataFrame:
+    candidates = candidates.astype({"game_id": "int64", "player_id": "int64"})
+    called_off = _called_off_mask(candidates, games)
+    graded = grade(candidates, outcomes, called_off=called_off)
+    graded["called_off"] = called_off.to_numpy()
     is_over = graded["side"].eq("OVER")
     closing = graded["close_over"].where(is_over, graded["close_under"])
     graded["closing_odds_decimal"] = closing
@@ -247,7 +274,8 @@ def _results(candidates: pd.DataFrame, outcomes: pd.DataFrame, now: datetime,
 
 
 def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
-            outcomes: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+            outcomes: pd.DataFrame, games: pd.DataFrame | None = None
+            ) -> tuple[pd.DataFrame, list[str]]:
     """The graded snapshot props of each slate: the newest snapshot of every model version
     at or before `as_of`, y from the outcome, and the market's consensus P(over) from the
     slate's newest EV run (same props; NaN where the market had none)."""
@@ -281,6 +309,8 @@ def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
     wide = wide.merge(market, on=keys, how="left")
     played = outcomes[outcomes["actual"].notna()]
     wide = wide.merge(played, on=["game_id", "player_id", "market_type"], how="inner")
+    if games is not None and len(wide):  # a slate's forecast of a game it never saw played
+        wide = wide[~_called_off_mask(wide, games)].reset_index(drop=True)
     wide["y"] = over_hit(wide["actual"], wide["line"])
     return wide, [*sources, "market"]
 
@@ -306,7 +336,8 @@ def overdue_games(games: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     now_et = as_of.replace(tzinfo=UTC).astimezone(ET)
     days_back = 1 if now_et.time() >= OVERDUE_AT_ET else 2
     last_overdue_slate = now_et.date() - timedelta(days=days_back)
-    waiting = games[~games["graded"].astype(bool) & games["error"].isna()]
+    waiting = games[~games["graded"].astype(bool) & ~games["called_off"].astype(bool)
+                    & games["error"].isna()]
     return waiting[pd.to_datetime(waiting["slate_date"]).dt.date <= last_overdue_slate]
 
 
@@ -321,7 +352,7 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date:
     outcomes = prop_outcomes(priced, _skater_rows(con, sorted(final_ids)), final_ids)
     candidates = _candidates_with_close(con, slates)
     now = utcnow()
-    results = _results(candidates, outcomes, now, run_id)
+    results = _results(candidates, outcomes, games, now, run_id)
     pending = results[results["result"] == "PENDING"]
     graded = results[results["result"] != "PENDING"]
     with db.transaction(con):
@@ -337,7 +368,7 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date:
                             f"SELECT {columns} FROM _results").fetchall()
             finally:
                 con.unregister("_results")
-    scored, sources = _scored(con, slates, as_of, outcomes)
+    scored, sources = _scored(con, slates, as_of, outcomes, games)
     result = OutcomesResult(slates, games, outcomes, corrections, graded, len(pending),
                             scored, sources)
     overdue = overdue_games(games, as_of)

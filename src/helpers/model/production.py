@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 # Vendor events whose start is within this window of the slate are candidates for it.
 EVENT_WINDOW = timedelta(days=2)
 # dim_scheduled_games: the slate's games as scheduled (EV's teams, start and state).
-SCHEDULED_COLUMNS = ("game_id", "slate_date", "start_ts_utc", "home_team", "away_team", "state")
+SCHEDULED_COLUMNS = ("game_id", "slate_date", "start_ts_utc", "home_team", "away_team", "state",
+                     "schedule_state")
+_CALLED_OFF_WORDS = {"PPD": "postponed", "CNCL": "cancelled"}
 
 
 @dataclass
@@ -56,17 +58,39 @@ class ProductionResult:
     def off_day(self) -> bool:
         return self.slate_games.empty
 
+    @property
+    def called_off_games(self) -> pd.DataFrame:
+        """The slate's games api-web calls postponed or cancelled: mapped, not priced."""
+        return self.slate_games[api.called_off(self.slate_games["schedule_state"])]
+
     def summary(self) -> str:
         if self.off_day:
             text = (f"no games on {self.slate_date}: nothing to map or price; stats: "
                     f"{self.refresh.summary()}")
             return text + "".join(f"; {w}" for w in self.warnings)
-        text = (f"{len(self.slate_games)} games, {self.snapshot.rows['player_id'].nunique()} "
-                f"skaters priced, {len(self.snapshot.rows)} snapshot rows "
-                f"({self.snapshot_id}); stats: {self.refresh.summary()}")
+        text = f"{len(self.slate_games)} games"
+        note = called_off_note(self.slate_games)
+        if note:
+            text += f" ({note})"
+        text += (f", {self.snapshot.rows['player_id'].nunique()} "
+                 f"skaters priced, {len(self.snapshot.rows)} snapshot rows "
+                 f"({self.snapshot_id}); stats: {self.refresh.summary()}")
         for version, (_, snap) in self.challengers.items():
             text += f"; challenger {version}: {len(snap.rows)} rows"
         return text + "".join(f"; {w}" for w in self.warnings)
+
+
+def called_off_note(games: pd.DataFrame) -> str | None:
+    """'1 game postponed: not priced (BOS @ CAR)' for the games api-web calls postponed or
+    cancelled, None when there are none: a step says what it left out, never drops it
+    silently."""
+    off = games[api.called_off(games["schedule_state"])]
+    if off.empty:
+        return None
+    words = " or ".join(sorted({_CALLED_OFF_WORDS[s] for s in off["schedule_state"]},
+                               reverse=True))
+    teams = ", ".join(f"{g.away_team} @ {g.home_team}" for g in off.itertuples())
+    return f"{len(off)} game{'s' if len(off) > 1 else ''} {words}: not priced ({teams})"
 
 
 def slate_schedule(settings: Settings, slate_date: date, run_id: str | None,
@@ -178,9 +202,12 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_dat
     # one row per (vendor, event, player key): a name-only key can recur in two games
     player_map = player_map.assign(event_id_vendor=players["event_id_vendor"].to_numpy())
     priced = _priced_lines(con, event_map, player_map, as_of)
+    # A postponed or cancelled game stays in the slate (its vendor events map to it, so EV
+    # can say why it prices nothing there) but is not priced: it will not be played today.
+    to_be_played = slate[~api.called_off(slate["schedule_state"])].reset_index(drop=True)
     snapshots: dict[str, tuple[pd.DataFrame, Snapshot]] = {}
     for version in (PRODUCTION_MODEL, *settings.model.challengers):
-        mus = ESTIMATORS[version](skaters, goalies, slate, slate_date)
+        mus = ESTIMATORS[version](skaters, goalies, to_be_played, slate_date)
         snapshots[version] = (mus, build_snapshot(
             mus, priced, snapshot_id=snapshot_id_of(run_id, version), snapshot_ts_utc=as_of,
             slate_date=slate_date, run_id=run_id))

@@ -35,6 +35,7 @@ from helpers.core.settings import Settings
 from helpers.core.vendors import NHL_API
 from helpers.nhl.api import (
     Boxscore,
+    called_off,
     fetch_boxscore,
     fetch_schedule,
     open_client,
@@ -48,7 +49,8 @@ DEFAULT_MAX_REQUESTS = 2_000
 PROGRESS_EVERY = 25  # games between progress lines
 WEEK = timedelta(days=7)
 # A game not final this long after its start is overdue: api-web lagging (LIVE for a game
-# long over) or a postponement. The refresh says so rather than leaving the stats to lag.
+# long over) or a postponement it does not announce. The refresh says so rather than leaving
+# the stats to lag. A game api-web calls postponed or cancelled is not waited for.
 OVERDUE_AFTER = timedelta(hours=8)
 
 
@@ -159,7 +161,8 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorC
         is_final = earlier["state"].isin(["OFF", "FINAL"])
         final = earlier[is_final & ~earlier["game_id"].isin(stored)]
         todo += [int(g) for g in final["game_id"] if int(g) not in todo]
-        overdue = earlier[~is_final & (earlier["start_ts_utc"] < as_of - OVERDUE_AFTER)]
+        overdue = earlier[~is_final & ~called_off(earlier["schedule_state"])
+                          & (earlier["start_ts_utc"] < as_of - OVERDUE_AFTER)]
         seen_overdue.update(int(g) for g in overdue["game_id"])
         day += WEEK
     report.games_overdue = len(seen_overdue)
