@@ -448,3 +448,101 @@ def test_faults_through_the_real_driver(faulty: Emulator, warm_world: tuple[Emul
     con.close()
     assert graded == 2  # both earlier slates, once the boxscores were final
     assert_no_secret_anywhere(home, consoles)
+
+
+# ---- a postponed game ----------------------------------------------------------------------
+
+def postpone(emu: Emulator, game_id: int) -> None:
+    """api-web postpones the game: FUT / PPD in the schedule and in its boxscore."""
+    for route in ("nhl_schedule", "nhl_boxscore"):
+        emu.set_fault(route, "postponed", count=None, game_id=game_id)
+
+
+def priced_rows(candidates) -> list[tuple]:  # type: ignore[no-untyped-def]
+    columns = ["game_id", "player_id", "source_vendor", "book_id_vendor", "market_type", "line",
+               "side", "odds_decimal", "p_price", "ev", "is_eligible", "exclusion_reason"]
+    frame = candidates[columns].astype(object).where(candidates[columns].notna(), None)
+    return sorted(map(tuple, frame.itertuples(index=False)), key=repr)
+
+
+def truth_postponed(emu: Emulator, slate: date) -> set[int]:
+    games = requests.get(f"{emu.base_url}/_emulator/truth/games?date={slate}",
+                         timeout=10).json()["games"]
+    return {g["game_id"] for g in games if g["postponed"]}
+
+
+@pytest.mark.timeout(600)
+def test_a_postponed_game_is_not_priced_and_its_bets_are_void(
+        faulty: Emulator, next_day_template: Path, tmp_path: Path) -> None:
+    """Game A of 2025-12-01 was priced that morning (bets made), then postponed; game B of
+    2025-12-02 is postponed before its morning run. api-web says both FUT / PPD; the vendors
+    still list B's props. Production and EV price every other game exactly as they would
+    have, and say what they left out; outcomes grade A's bets VOID, so neither that morning
+    nor the next reads partial or leaves a bet pending."""
+    # the same morning without B's postponement: what the other games are priced at
+    baseline_settings = settings_for(faulty, home_from(next_day_template, tmp_path / "base"))
+    base = db.connect(baseline_settings.paths.db_path)
+    by_game = rows(base, "SELECT game_id, count(*) FILTER (WHERE is_eligible), count(*) "
+                         "FROM fact_ev_candidates WHERE run_id = 'day1' AND game_id IS NOT NULL "
+                         "AND player_id IS NOT NULL GROUP BY ALL ORDER BY 2 DESC, 1")
+    game_a, a_eligible, a_bets = by_game[0]
+    assert a_eligible > 0, "the case needs bets made on the game before its postponement"
+    today = sorted(slate_games(faulty, NEXT_SLATE))
+    game_b = today[0]
+    faulty.set_clock(NEXT_MORNING)
+    postpone(faulty, game_a)
+    run_production(base, baseline_settings, NEXT_SLATE, NEXT_MORNING, "base")
+    baseline = run_ev(base, baseline_settings, NEXT_SLATE, NEXT_MORNING, "base")
+    base.close()
+    assert game_b in set(baseline.candidates["game_id"])
+
+    settings, con, yesterday = nhl_case(faulty, next_day_template, tmp_path)
+    postpone(faulty, game_b)
+    assert truth_postponed(faulty, WARM_SLATE) == {game_a}
+    assert truth_postponed(faulty, NEXT_SLATE) == {game_b}
+
+    # production: B is on the schedule, mapped, and not priced; A is not waited for
+    production = run_production(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    assert production.status == "success", production.summary()
+    assert "1 game postponed: not priced" in production.summary()
+    assert set(production.refresh.loaded_game_ids) == yesterday - {game_a}
+    assert set(production.snapshot.rows["game_id"]) == set(today) - {game_b}
+    assert rows(con, "SELECT state, schedule_state FROM dim_scheduled_games WHERE game_id = ?",
+                [game_b]) == [("FUT", "PPD")]
+
+    # EV: no row on B, every other row as without the postponement
+    ev = run_ev(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    assert ev.status == "success", ev.summary()
+    assert "1 game postponed: not priced" in ev.summary()
+    assert game_b not in set(ev.candidates["game_id"])
+    assert scalar(con, "SELECT count(*) FROM fact_ev_candidates WHERE run_id = 'case' AND "
+                       "game_id = ?", [game_b]) == 0
+    others = baseline.candidates[baseline.candidates["game_id"] != game_b]
+    assert priced_rows(ev.candidates) == priced_rows(others)
+    assert ev.eligible["game_id"].nunique() > 1
+
+    # outcomes: A's bets VOID, the rest of the slate graded, nothing pending
+    outcomes = run_outcomes(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    assert outcomes.status == "success", outcomes.summary()
+    assert outcomes.pending_bets == 0 and "postponed" in outcomes.summary()
+    assert rows(con, "SELECT result, count(*), sum(profit_units) FROM fact_bet_results "
+                     "WHERE game_id = ? GROUP BY ALL", [game_a]) == [("VOID", a_bets, 0.0)]
+    graded = rows(con, "SELECT DISTINCT result FROM fact_bet_results WHERE game_id <> ?",
+                  [game_a])
+    assert {"WIN", "LOSS"} <= {r for (r,) in graded}
+    assert scalar(con, "SELECT count(*) FROM fact_prop_outcomes WHERE game_id = ?",
+                  [game_a]) == 0
+    diagnostics = run_diagnostics(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    assert diagnostics.added["fact_odds_coverage_daily"] > 0
+    assert_no_duplicates(con)
+
+    # the next morning, both games still postponed: nothing pending, no partial
+    later = NEXT_MORNING + timedelta(days=1)
+    faulty.set_clock(later)
+    again = run_outcomes(con, settings, NEXT_SLATE + timedelta(days=1), later, "next")
+    assert again.status == "success", again.summary()
+    assert again.pending_bets == 0
+    assert rows(con, "SELECT DISTINCT result FROM fact_bet_results WHERE game_id = ?",
+                [game_a]) == [("VOID",)]
+    assert_no_duplicates(con)
+    con.close()
