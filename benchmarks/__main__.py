@@ -42,6 +42,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ARGUMENTS: dict[str, tuple[list[str], list[str]]] = {
     "step_overhead": (["5"], ["3"]),
     "parsers": (["--repeat", "5"], ["--repeat", "3"]),
+    "html_guard": (["--repeat", "5"], ["--repeat", "2"]),
     "ingest": (["--sizes", "1,5,10", "--repeat", "5"], ["--sizes", "1", "--repeat", "3"]),
     "demo_season": (["--repeat", "5"], ["--repeat", "2", "--no-peak-memory"]),
     "production": (["--repeat", "3"], ["--repeat", "2"]),
@@ -55,7 +56,7 @@ ARGUMENTS: dict[str, tuple[list[str], list[str]]] = {
     "ev_truth": (["--days", "7"], ["--days", "2"]),
 }
 # Run order: the cheap ones first, then the bars, then the long quality checks.
-ORDER = ("step_overhead", "parsers", "ingest", "demo_season", "production", "slate16", "ev",
+ORDER = ("step_overhead", "parsers", "html_guard", "ingest", "demo_season", "production", "slate16", "ev",
          "render", "demo_day", "accuracy", "ev_truth")
 # A benchmark still running after this long is stopped (its whole process group) and counted
 # as failed, so that one hang does not hold up the rest.

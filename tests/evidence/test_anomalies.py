@@ -147,7 +147,8 @@ def test_row_counts_are_compared_per_scheduled_game(tmp_path: Path) -> None:
                           "start_ts_utc": datetime.combine(TODAY - timedelta(days=k),
                                                            datetime.min.time()),
                           "home_team": "TOR",
-                          "away_team": "MTL", "state": "FUT", "updated_ts_utc": AS_OF})
+                          "away_team": "MTL", "state": "FUT", "schedule_state": "OK",
+                          "updated_ts_utc": AS_OF})
             game_id += 1
     db.upsert_rows(con, "dim_games", pd.DataFrame(games))
     # today's games are not final: the warehouse lacks them, today's snapshot priced two

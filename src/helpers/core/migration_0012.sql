@@ -18,7 +18,9 @@ CREATE TABLE dim_games_v12 (
     away_score     INTEGER,
     updated_ts_utc TIMESTAMP NOT NULL
 );
-INSERT INTO dim_games_v12
+INSERT INTO dim_games_v12 (game_id, season, game_type, slate_date, start_ts_utc, home_team,
+                           away_team, state, schedule_state, home_score, away_score,
+                           updated_ts_utc)
 SELECT game_id, season, game_type, slate_date, start_ts_utc, home_team, away_team, state,
        'OK', home_score, away_score, updated_ts_utc
 FROM dim_games;

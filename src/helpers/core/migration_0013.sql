@@ -27,7 +27,13 @@ CREATE TABLE raw_payloads_v13 (
     PRIMARY KEY (payload_hash, vendor, kind),
     CHECK (load_state IN ('pending', 'loaded', 'parse_failed', 'quarantined'))
 );
-INSERT INTO raw_payloads_v13
-SELECT *, CASE WHEN load_state = 'pending' THEN 0 ELSE 1 END, NULL FROM raw_payloads;
+INSERT INTO raw_payloads_v13 (payload_hash, vendor, kind, capture_ts_utc, path, bytes,
+                              parser_version, rows_parsed, rows_inserted, rows_rejected,
+                              parse_error, run_id, registered_ts_utc, last_seen_ts_utc,
+                              times_seen, load_state, parse_attempts, quarantined_ts_utc)
+SELECT payload_hash, vendor, kind, capture_ts_utc, path, bytes, parser_version, rows_parsed,
+       rows_inserted, rows_rejected, parse_error, run_id, registered_ts_utc, last_seen_ts_utc,
+       times_seen, load_state, CASE WHEN load_state = 'pending' THEN 0 ELSE 1 END, NULL
+FROM raw_payloads;
 DROP TABLE raw_payloads;
 ALTER TABLE raw_payloads_v13 RENAME TO raw_payloads;
