@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fail-vendor", action="append", default=[], metavar="DATE=VENDORS",
                       help="force a vendor failure in that day's morning run, e.g. "
                            "2025-12-04=PLAYNOW or 2025-12-05=ALL (repeatable)")
+    demo.add_argument("--postpone", action="append", default=[], metavar="DATE",
+                      help="postpone that day's first game after its morning run (the NHL "
+                           "api-web says PPD from then on; its bets are void), e.g. "
+                           "2025-12-03 (repeatable)")
     return parser
 
 
@@ -446,12 +450,20 @@ def _demo(args: argparse.Namespace) -> int:
             raise UsageError(f"--fail-vendor {item!r}: {when} is not one of the demo's days "
                              f"({start} to {last})")
         failures[when] = ",".join(names)
+    postponed = set()
+    for item in args.postpone:
+        when = parse_slate_date(item, "--postpone")
+        if not start <= when <= last:
+            raise UsageError(f"--postpone {item!r}: {when} is not one of the demo's days "
+                             f"({start} to {last})")
+        postponed.add(when)
     from helpers.demo.league import DEFAULT_SEED
     from runner.demo import DemoOptions, run_demo
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     return run_demo(DemoOptions(days=args.days, start_date=start, seed=seed,
-                                home=Path(args.home), vendor_failures=failures))
+                                home=Path(args.home), vendor_failures=failures,
+                                postponed_days=frozenset(postponed)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from helpers.core.clock import ET
 from helpers.core.errors import UsageError
@@ -26,6 +26,9 @@ from helpers.core.paths import check_writable_dir
 from helpers.core.steps import STEPS, Step, step_named
 from helpers.core.vendors import NHL_API, VENDOR_SPECS, VENDORS
 from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+
+if TYPE_CHECKING:  # the demo world is only loaded for the demo
+    from helpers.demo.server import Emulator
 
 # Steps whose capability has landed (`in_demo` in the step registry); the demo runs these
 # and nothing that would only fail with "not implemented yet".
@@ -47,6 +50,9 @@ class DemoOptions:
     # slate date -> FORCE_VENDOR_FAILURE value for that day's morning run: to see how a
     # vendor outage looks in the registry and the reports
     vendor_failures: dict[date, str] = field(default_factory=dict)
+    # slate dates whose first game is postponed after the morning run: priced in the morning,
+    # PPD from the pre-game run on, its bets VOID the next morning
+    postponed_days: frozenset[date] = frozenset()
 
 
 def et_to_utc(day: date, at: time) -> datetime:
@@ -79,6 +85,8 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
                                      ("pre-game", PREGAME_ET, [PREGAME_STEP.cli_flag])):
                 as_of = et_to_utc(day, at)
                 emulator.set_clock(as_of)
+                if label == "pre-game" and day in options.postponed_days:
+                    _postpone_first_game(emulator, day, err)
                 run_env = dict(env)
                 failing = options.vendor_failures.get(day) if label == "morning" else None
                 if failing:
@@ -106,6 +114,16 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
     if any(c not in (EXIT_OK, EXIT_PARTIAL) for c in codes):
         return EXIT_FAILED
     return EXIT_PARTIAL if EXIT_PARTIAL in codes else EXIT_OK
+
+
+def _postpone_first_game(emulator: Emulator, day: date, err: TextIO) -> None:
+    """The NHL api-web calls the day's first game postponed (PPD) from now on; the vendors'
+    boards keep it, as boards captured before the announcement would."""
+    game = min(emulator.league.games_on(day), key=lambda g: (g.start_utc, g.game_id))
+    for route in ("nhl_schedule", "nhl_boxscore"):
+        emulator.set_fault(route, "postponed", count=None, game_id=game.game_id)
+    print(f"demo: {day} game {game.game_id} ({game.away} @ {game.home}) postponed "
+          f"after the morning run", file=err)
 
 
 def _demo_env(home: Path, base_url: str) -> dict[str, str]:
