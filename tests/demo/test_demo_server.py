@@ -380,3 +380,42 @@ def test_absurd_price_fault_rewrites_ten_unabated_goals_overs_and_nothing_else(e
     r = requests.post(emu.base_url + "/_emulator/faults",
                       json={"route": "oddsshark", "kind": "absurd_price"}, timeout=TIMEOUT)
     assert r.status_code == 400
+
+
+def test_hostile_kinds_look_as_a_hostile_proxy_would_make_them(emu):
+    """The fault matrix's hostile kinds, seen from a plain client: a redirect to another host
+    name of this server, a gzip body that expands far past its size on the wire, a body that
+    arrives a byte at a time, and the OddsShark page with 200,000 unclosed <div>."""
+    import zlib
+
+    from helpers.demo.faults import BOMB_BYTES, WEDGE_DIVS, parse_fault
+
+    clean = _get(emu, "oddsshark").content
+    try:
+        _fault(emu, route="unabated", kind="redirect", count=1)
+        moved = requests.get(_url(emu, "unabated"), timeout=TIMEOUT, allow_redirects=False)
+        assert moved.status_code == 302
+        assert moved.headers["Location"].startswith(f"http://localhost:{emu.port}/markets/")
+
+        _fault(emu, route="oddsshark", kind="bomb", count=1)
+        bomb = requests.get(_url(emu, "oddsshark"), timeout=TIMEOUT, stream=True)
+        assert bomb.headers["Content-Encoding"] == "gzip"
+        wire = bomb.raw.read(decode_content=False)
+        assert len(wire) < 2 * 1024 ** 2
+        assert len(zlib.decompressobj(31).decompress(wire, 64 * 1024 ** 2)) == 64 * 1024 ** 2
+        assert BOMB_BYTES == 1024 ** 3  # what the whole body expands to
+
+        _fault(emu, route="oddsshark", kind="drip", count=1)
+        drip = requests.get(_url(emu, "oddsshark"), timeout=TIMEOUT, stream=True)
+        assert "Content-Length" not in drip.headers
+        assert drip.raw.read(3) == clean[:3]  # a byte at a time, but the real page
+        drip.close()
+
+        _fault(emu, route="oddsshark", kind="wedge", count=1)
+        wedged = _get(emu, "oddsshark").content
+        assert wedged.count(b"<div>") - clean.count(b"<div>") == WEDGE_DIVS
+        assert wedged.endswith(clean[-200:])
+    finally:
+        emu.clear_faults()
+    with pytest.raises(ValueError, match="applies to"):
+        parse_fault({"route": "unabated", "kind": "wedge"})
