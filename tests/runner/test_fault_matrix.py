@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 import requests
 
@@ -34,7 +35,9 @@ from helpers.core import db
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.settings import Settings, load_settings
 from helpers.demo.server import Emulator
+from helpers.ev.candidates import GATES
 from helpers.ev.step import run_ev
+from helpers.evidence import daily as evidence_daily
 from helpers.evidence.step import run_diagnostics
 from helpers.grading.step import run_outcomes
 from helpers.model.production import run_production
@@ -546,3 +549,91 @@ def test_a_postponed_game_is_not_priced_and_its_bets_are_void(
                 [game_a]) == [("VOID",)]
     assert_no_duplicates(con)
     con.close()
+
+
+# ---- an absurd price (issue 24) -------------------------------------------------------------
+# Ten Unabated GOALS overs served at americanPrice 100000 (DraftKings' main price of the
+# first ten GOALS props). In the issue's report six became bets and the one that won 1,000
+# units turned the next day's ROI from about +16 % into +59.7 %; on this world, without the
+# price gates, seven became bets.
+
+def absurd_price_day(emu: Emulator, template: Path, home: Path, fault: bool
+                     ) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame, pd.DataFrame]:
+    """The 2025-12-01 morning on a copy of the warm home (capture, with the fault when
+    `fault`, then production and EV) and the next morning's production, outcomes and
+    diagnostics: the open database, that slate's EV candidates and the next day's graded-bets
+    summary (daily report) of 2025-12-01."""
+    shutil.copytree(template, home)
+    settings = settings_for(emu, home)
+    con = db.connect(settings.paths.db_path)
+    emu.set_clock(CASE_TIME)
+    if fault:
+        emu.set_fault("unabated", "absurd_price", count=None)
+    reports = capture(con, settings, CASE_TIME, run_id="day1")
+    emu.clear_faults()
+    assert all(r.status == "success" for r in reports), reports
+    run_production(con, settings, WARM_SLATE, CASE_TIME, "day1")
+    candidates = run_ev(con, settings, WARM_SLATE, CASE_TIME, "day1").candidates
+    emu.set_clock(NEXT_MORNING)
+    run_production(con, settings, NEXT_SLATE, NEXT_MORNING, "day2")
+    assert run_outcomes(con, settings, NEXT_SLATE, NEXT_MORNING, "day2").status == "success"
+    run_diagnostics(con, settings, NEXT_SLATE, NEXT_MORNING, "day2")
+    assert evidence_daily.last_graded_slate(con, NEXT_SLATE) == WARM_SLATE
+    return con, candidates, evidence_daily.graded_bets(con, WARM_SLATE).set_index("market")
+
+
+@pytest.mark.timeout(600)
+def test_an_absurd_price_is_gated_and_the_next_days_roi_does_not_move(
+        faulty: Emulator, warm_world: tuple[Emulator, Path], tmp_path: Path) -> None:
+    clean_con, clean, clean_roi = absurd_price_day(faulty, warm_world[1], tmp_path / "clean",
+                                                   fault=False)
+    con, absurd_day, roi = absurd_price_day(faulty, warm_world[1], tmp_path / "absurd",
+                                            fault=True)
+
+    # the ten prices landed as Unabated sent them (a quote, not a parse error)...
+    assert scalar(con, "SELECT count(*) FROM fact_prop_odds WHERE source_vendor = 'UNABATED' "
+                       "AND capture_ts_utc = ? AND odds_american = 100000", [CASE_TIME]) == 10
+    # ... and none is a bet: each is gated, saying which price and why, unless it fails a
+    # gate before the price gates (e.g. a player the snapshot does not price), as the clean
+    # day's price of the same prop and book did
+    key = ["source_vendor", "book_id_vendor", "book_name", "event_id_vendor",
+           "player_key_vendor", "market_type", "line", "side"]
+    absurd = absurd_day[absurd_day["odds_american"] == 100000].merge(
+        clean[[*key, "exclusion_reason", "is_eligible"]], on=key, suffixes=("", "_clean"))
+    assert len(absurd) == 10 and set(absurd["market_type"]) == {"GOALS"}
+    assert not absurd["is_eligible"].any()
+    gates = [code for code, _ in GATES]
+    earlier = set(gates[:gates.index("absurd_price")])
+    before_price_gates = absurd["exclusion_reason_clean"].isin(earlier)
+    assert (absurd.loc[before_price_gates, "exclusion_reason"]
+            == absurd.loc[before_price_gates, "exclusion_reason_clean"]).all()
+    gated = absurd.loc[~before_price_gates, "exclusion_reason"]
+    assert len(gated) >= 5 and all(
+        reason.startswith("absurd_price: price +100000 ") and "cap +5000" in reason
+        for reason in gated), set(absurd["exclusion_reason"])
+    assert scalar(con, "SELECT count(*) FROM fact_bet_results WHERE is_eligible AND "
+                       "odds_decimal > 1000") == 0
+
+    # every other row, of the other vendors and of Unabated, is priced as on the clean day
+    priced = ["odds_decimal", "p_consensus", "p_price", "ev", "is_eligible", "exclusion_reason"]
+    both = absurd_day[absurd_day["odds_american"] != 100000].merge(
+        clean, on=key, how="outer", suffixes=("", "_clean"), indicator=True)
+    touched = both["_merge"] == "right_only"  # the clean day's own prices of those ten
+    assert touched.sum() == 10 and (both["_merge"] != "left_only").all()
+    same = both[~touched]
+    for column in priced:
+        mine, theirs = same[column], same[f"{column}_clean"]
+        differ = ~((mine == theirs) | (mine.isna() & theirs.isna()))
+        assert not differ.any(), (column, same.loc[differ, [*key, column]].head())
+
+    # the next day's summary: the clean day's bets, so its ROI, in total and for GOALS (the
+    # ten clean prices that were replaced were no bets on the clean day either); before the
+    # gates, seven absurd bets joined them
+    assert not absurd["is_eligible_clean"].any()
+    assert len(roi) == len(clean_roi) > 1
+    for market in ("all", "GOALS"):
+        assert roi.at[market, "bets"] == clean_roi.at[market, "bets"] > 0, market
+        assert roi.at[market, "roi"] == pytest.approx(clean_roi.at[market, "roi"],
+                                                      rel=1e-12, abs=1e-12), market
+    con.close()
+    clean_con.close()
