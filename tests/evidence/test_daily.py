@@ -224,3 +224,25 @@ def test_ev_funnel_counts_a_price_gate_by_its_code_whatever_its_numbers(con) -> 
                zip(funnel["stage"], funnel["rows"], strict=True) if rows < 0}
     assert removed == {"absurd_price": 2, "price_outlier": 1}
     assert list(funnel["left"])[-1] == 1 and len(funnel) == 2 + len(daily.GATES)
+
+
+def test_graded_bets_show_roi_without_the_best_bet_beside_the_roi(con) -> None:
+    # 99 SOG bets at evens, 49 won; one legit +5000 GOALS long shot won 50 units. The mean
+    # is the truth (kept), and the figure beside it says how much of it is that one bet.
+    results = ["WIN"] * 49 + ["LOSS"] * 50 + ["WIN", "VOID"]
+    decimals = [2.0] * 99 + [51.0, 2.0]
+    profits = [1.0] * 49 + [-1.0] * 50 + [50.0, 0.0]
+    frame = pd.DataFrame({
+        "slate_date": DAY, "candidate_run_id": "ev1", "game_id": 1,
+        "player_id": range(len(results)), "source_vendor": "UNABATED",
+        "player_key_vendor": [f"p{i}" for i in range(len(results))],
+        "market_type": ["SOG"] * 99 + ["GOALS", "SOG"], "line": 0.5, "side": "OVER",
+        "capture_ts_utc": datetime(2025, 12, 10, 14), "odds_decimal": decimals,
+        "is_eligible": True, "result": results, "profit_units": profits,
+        "graded_ts_utc": datetime(2025, 12, 11, 15), "run_id": "g1"})
+    db.insert_new_rows(con, "fact_bet_results", frame, ["player_id"])
+    table = daily.graded_bets(con, DAY).set_index("market")
+    assert table.at["all", "roi"] == pytest.approx((49 - 50 + 50) / 100)          # +49 %
+    assert table.at["all", "roi_without_best_bet"] == pytest.approx((49 - 50) / 99)
+    assert table.at["SOG", "roi_without_best_bet"] == pytest.approx((48 - 50) / 98)
+    assert np.isnan(table.at["GOALS", "roi_without_best_bet"])  # one bet: nothing left

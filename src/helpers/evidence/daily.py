@@ -419,13 +419,19 @@ def pooled_ece(bins: pd.DataFrame, market: str, source: str, scope: str = "share
 
 def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
     """Eligible bets of the graded slate, per market and in total: results, observational
-    ROI (profit per bet staked, voids not staked) and closing line value."""
+    ROI (profit per bet staked, voids not staked) and closing line value. Beside the ROI, the
+    ROI without the single most profitable bet: one long shot that won (up to 50 units at
+    the +5000 price cap) can carry a slate's mean, and the two together show it without
+    hiding the result (NaN with one bet staked)."""
     return _df(con, """
         SELECT coalesce(market_type, 'all') AS market, count(*) AS bets,
                count(*) FILTER (WHERE result = 'WIN') AS won,
                count(*) FILTER (WHERE result = 'LOSS') AS lost,
                count(*) FILTER (WHERE result IN ('PUSH', 'VOID')) AS push_or_void,
                sum(profit_units) / nullif(count(*) FILTER (WHERE result <> 'VOID'), 0) AS roi,
+               (sum(profit_units) - max(profit_units) FILTER (WHERE result <> 'VOID'))
+                   / nullif(count(*) FILTER (WHERE result <> 'VOID') - 1, 0)
+                   AS roi_without_best_bet,
                avg(clv_prob) AS clv_prob_mean,
                avg(CASE WHEN clv_prob IS NULL THEN NULL WHEN clv_prob > 0 THEN 1.0 ELSE 0.0 END)
                    AS clv_positive_share
