@@ -88,3 +88,40 @@ def test_a_slate_is_graded_against_the_truth_with_clv_and_a_rerun_changes_nothin
     assert con.execute("SELECT count(*) FROM fact_bet_results").fetchall()[0][0] == stored
     assert con.execute("SELECT count(*) FROM fact_outcome_corrections").fetchall()[0][0] == 0
     con.close()
+
+
+def test_an_absurd_closing_quote_is_not_the_close(warm_home) -> None:
+    """The pre-game board carries ten Unabated GOALS overs at +100000 (the emulator's
+    absurd_price fault). EV would gate such a price; the close must skip it too, or one
+    stray zero turns a bet's CLV into -99.9 %. The close of those props is the last sane
+    quote before puck drop: the morning's."""
+    from helpers.ev.candidates import MAX_DECIMAL_PRICE
+
+    emu, home = warm_home
+    settings = emu.settings(home)
+    con = db.connect(settings.paths.db_path)
+    run_production(con, settings, SLATE, MORNING, "morning")
+    run_ev(con, settings, SLATE, MORNING, "morning")
+    emu.set_clock(PRE_GAME)
+    emu.set_fault("unabated", "absurd_price", count=1)
+    try:
+        capture(con, settings, PRE_GAME, run_id="pre-game")
+    finally:
+        emu.clear_faults()
+    absurd = con.execute(
+        "SELECT book_name_raw, event_id_vendor, player_id_vendor, line FROM fact_prop_odds "
+        "WHERE capture_ts_utc = ? AND odds_decimal > ? AND source_vendor = 'UNABATED'",
+        [PRE_GAME, MAX_DECIMAL_PRICE]
+    ).df().rename(columns={"book_name_raw": "book_name",
+                           "player_id_vendor": "player_key_vendor"})
+    assert len(absurd) == 10
+    emu.set_clock(NEXT_MORNING)
+    result = run_outcomes(con, settings, date(2025, 12, 2), NEXT_MORNING, "next")
+    results = result.results
+    assert results["closing_odds_decimal"].dropna().le(MAX_DECIMAL_PRICE).all()
+    hit = results[results["side"].eq("OVER") & results["market_type"].eq("GOALS")].merge(
+        absurd, on=["book_name", "event_id_vendor", "player_key_vendor", "line"])
+    assert len(hit) > 0
+    assert (hit["closing_capture_ts_utc"] == pd.Timestamp(MORNING)).all()
+    assert hit["clv"].abs().lt(0.5).all()
+    con.close()

@@ -33,6 +33,7 @@ from helpers.core.clock import ET, utcnow
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.http import write_fetch_attempt
 from helpers.core.settings import Settings
+from helpers.ev.candidates import MAX_DECIMAL_PRICE
 from helpers.ev.read import newest_ev_runs_sql
 from helpers.grading.outcomes import grade, over_hit, prop_outcomes
 from helpers.nhl import api
@@ -203,7 +204,8 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
     """Every mapped EV candidate of each slate's newest EV run (a slate's bets are counted
     once, however often EV ran) with its closing price: the last capture of the same
     vendor/book/event/player/market/line/side before puck drop, and that book's other side
-    at the same capture (for the no-vig probability)."""
+    at the same capture (for the no-vig probability). A quote longer than any book offers
+    (ev.candidates.MAX_DECIMAL_PRICE) is skipped: the close is then the last sane one."""
     with _slates_view(con, slates):
         return con.execute(
             f"""
@@ -223,6 +225,8 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
                        coalesce(player_id_vendor, player_name_raw || '|' ||
                                 coalesce(player_team, '')) AS player_key_vendor
                 FROM fact_prop_odds
+                -- a price no book offers (EV's absurd_price gate) is no close either
+                WHERE odds_decimal <= {MAX_DECIMAL_PRICE}
             ), closing AS (
                 SELECT c.source_vendor, c.book_id_vendor, c.book_name, c.event_id_vendor,
                        c.player_key_vendor, c.market_type, c.line, c.side,
