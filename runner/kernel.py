@@ -7,6 +7,7 @@ other Python that a user's Jupyter installation calls python3.
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -153,3 +154,14 @@ def log_to_worker() -> None:
     logger = logging.getLogger("helpers")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
+    logging.getLogger("tornado.general").addFilter(_drop_shutdown_race)
+
+
+def _drop_shutdown_race(record: logging.LogRecord) -> bool:
+    """False for ipykernel's shutdown race: a control message handled while the kernel is
+    closing flushes stdout through an IO thread whose socket is already gone (ZMQError
+    ENOTSOCK, "Uncaught exception in ZMQStream callback"). It comes after the step's last
+    cell, changes nothing, and would put a traceback in a successful step's log."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (type(error).__name__ == "ZMQError"
+                and getattr(error, "errno", None) == errno.ENOTSOCK)
