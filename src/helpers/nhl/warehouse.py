@@ -173,26 +173,39 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorC
 def _load_games(con: duckdb.DuckDBPyConnection, settings: Settings, client: VendorClient,
                 todo: list[int], as_of: datetime, report: RefreshReport,
                 at_cap: Callable[[], bool]) -> None:
-    """Fetch, check and store each game's boxscore, one transaction per game, until
-    `at_cap()` says stop."""
-    for n, game_id in enumerate(todo, start=1):
-        if at_cap():
-            report.stopped_at_cap = True
-            report.games_pending = len(todo) - n + 1
-            break
-        body = fetch_boxscore(client, game_id)
-        box = parse_boxscore(body)
-        if not box.is_final:
-            report.games_not_final += 1
-            continue
-        store_boxscore(con, settings, box, body, as_of, client.run_id)
-        report.games_loaded += 1
-        report.skater_rows += len(box.skaters)
-        report.goalie_rows += len(box.goalies)
-        report.loaded_game_ids.append(game_id)
-        if n % PROGRESS_EVERY == 0 or n == len(todo):
-            log.info("stats: %d of %d games loaded (%d requests)", n, len(todo),
-                     len(client.attempts))
+    """Fetch and check each game's boxscore until `at_cap()` says stop, storing them
+    PROGRESS_EVERY games per transaction (and what was fetched before a failure)."""
+    batch: list[tuple[Boxscore, bytes]] = []
+
+    def store_batch() -> None:
+        boxes = list(batch)
+        batch.clear()  # a failed store is not tried twice
+        store_boxscores(con, settings, boxes, as_of, client.run_id)
+        for box, _ in boxes:
+            report.games_loaded += 1
+            report.skater_rows += len(box.skaters)
+            report.goalie_rows += len(box.goalies)
+            report.loaded_game_ids.append(box.game.game_id)
+
+    try:
+        for n, game_id in enumerate(todo, start=1):
+            if at_cap():
+                report.stopped_at_cap = True
+                report.games_pending = len(todo) - n + 1
+                break
+            body = fetch_boxscore(client, game_id)
+            box = parse_boxscore(body)
+            if not box.is_final:
+                report.games_not_final += 1
+            else:
+                batch.append((box, body))
+            if n % PROGRESS_EVERY == 0 or n == len(todo):
+                store_batch()
+                log.info("stats: %d of %d games loaded (%d requests)", n, len(todo),
+                         len(client.attempts))
+    finally:
+        if batch:  # fetched before a failure: stored, so no request is made twice
+            store_batch()
 
 
 def backfill_stats(con: duckdb.DuckDBPyConnection, settings: Settings, start: date,
@@ -233,24 +246,46 @@ def store_boxscore(con: duckdb.DuckDBPyConnection, settings: Settings, box: Boxs
                    body: bytes, as_of: datetime, run_id: str | None) -> None:
     """Save the final boxscore raw first, then upsert its game, players and stat rows and
     register the payload, in one transaction."""
-    if not box.is_final:
-        raise ValueError(f"game {box.game.game_id} is {box.game.state}, not final")
-    digest = rawstore.sha256_hex(body)
-    saved = rawstore.save_payload(settings.paths.ops_home, settings.paths.outputs_dir / "nhl"
-                                  / "raw", NHL_API, f"boxscore_{box.game.game_id}", body,
-                                  as_of, "json", sha256=digest)
-    game = pd.DataFrame([vars(box.game)]).assign(updated_ts_utc=as_of)
-    players = box.players.assign(updated_ts_utc=as_of)
+    store_boxscores(con, settings, [(box, body)], as_of, run_id)
+
+
+def store_boxscores(con: duckdb.DuckDBPyConnection, settings: Settings,
+                    boxes: list[tuple[Boxscore, bytes]], as_of: datetime,
+                    run_id: str | None) -> None:
+    """Save each final boxscore raw first, then upsert their games, players and stat rows
+    and register the payloads, all in one transaction: one statement per table however
+    many games (a season's load was four statements a game)."""
+    if not boxes:
+        return
+    for box, _ in boxes:
+        if not box.is_final:
+            raise ValueError(f"game {box.game.game_id} is {box.game.state}, not final")
+    payloads = []
+    for box, body in boxes:
+        digest = rawstore.sha256_hex(body)
+        saved = rawstore.save_payload(settings.paths.ops_home,
+                                      settings.paths.outputs_dir / "nhl" / "raw", NHL_API,
+                                      f"boxscore_{box.game.game_id}", body, as_of, "json",
+                                      sha256=digest)
+        rows = len(box.skaters) + len(box.goalies)
+        payloads.append({
+            "payload_hash": digest, "vendor": NHL_API, "kind": "boxscore",
+            "capture_ts_utc": as_of, "path": saved.relative_path, "bytes": len(body),
+            "parser_version": "nhl-api-1", "rows_parsed": rows, "rows_inserted": rows,
+            "rows_rejected": 0, "run_id": run_id, "registered_ts_utc": utcnow(),
+            "last_seen_ts_utc": as_of, "times_seen": 1, "load_state": "loaded"})
+    games = pd.DataFrame([vars(box.game) for box, _ in boxes]).assign(updated_ts_utc=as_of)
+    # a player of several games is one row: the last game's, as one upsert per game left it
+    players = (pd.concat([box.players for box, _ in boxes], ignore_index=True)
+               .drop_duplicates("player_id", keep="last").assign(updated_ts_utc=as_of))
     with db.transaction(con):
-        db.upsert_rows(con, "dim_games", game)
+        db.upsert_rows(con, "dim_games", games)
         db.upsert_rows(con, "dim_players", players)
-        db.upsert_rows(con, "fact_skater_games", box.skaters)
-        db.upsert_rows(con, "fact_goalie_games", box.goalies)
-        con.execute(
-            "INSERT OR REPLACE INTO raw_payloads (payload_hash, vendor, kind, capture_ts_utc, "
-            "path, bytes, parser_version, rows_parsed, rows_inserted, rows_rejected, run_id, "
-            "registered_ts_utc, last_seen_ts_utc, times_seen, load_state) "
-            "VALUES (?, ?, 'boxscore', ?, ?, ?, 'nhl-api-1', ?, ?, 0, ?, ?, ?, 1, 'loaded')",
-            [digest, NHL_API, as_of, saved.relative_path, len(body),
-             len(box.skaters) + len(box.goalies), len(box.skaters) + len(box.goalies), run_id,
-             utcnow(), as_of]).fetchall()
+        db.upsert_rows(con, "fact_skater_games", _concat([box.skaters for box, _ in boxes]))
+        db.upsert_rows(con, "fact_goalie_games", _concat([box.goalies for box, _ in boxes]))
+        db.upsert_rows(con, "raw_payloads", pd.DataFrame(payloads))
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
