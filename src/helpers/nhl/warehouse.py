@@ -8,7 +8,8 @@ to the slate, and loads every game that is final and not stored yet:
   raw_payloads, so the warehouse can be rebuilt from the archive;
 - a boxscore that is not final (FUT, PRE, LIVE, CRIT) is never stored as final: the game
   stays pending and is tried again next time;
-- one transaction per game upserts its rows keyed by (game_id, player_id).
+- 25 games per transaction upsert their rows keyed by (game_id, player_id), one statement
+  per table (games fetched before a failure are stored too).
 Every request counts toward `max_requests`; at the cap it stops cleanly and says how many
 games remain. A failing source ends the refresh with an error in the report (the step is
 partial); `stats_through` says how fresh the warehouse is, so nothing continues silently
@@ -213,8 +214,8 @@ def backfill_stats(con: duckdb.DuckDBPyConnection, settings: Settings, start: da
                    max_requests: int | None = None,
                    max_elapsed_seconds: float | None = None) -> RefreshReport:
     """Load the final games of the slates start..end that are not stored yet. Resumable and
-    idempotent because a stored final game is the checkpoint: a rerun skips it, and each
-    game lands in one transaction. Every request (schedule weeks, boxscores, retries)
+    idempotent because a stored final game is the checkpoint: a rerun skips it, and games
+    land PROGRESS_EVERY to a transaction. Every request (schedule weeks, boxscores, retries)
     counts toward `max_requests`; no request starts after `max_elapsed_seconds`."""
     started = time.monotonic()
 
