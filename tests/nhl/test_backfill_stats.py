@@ -50,9 +50,11 @@ def test_backfill_stats_is_capped_resumable_and_complete(tmp_path: Path) -> None
     try:
         stored = {g for (g,) in con.execute(
             "SELECT game_id FROM dim_games WHERE state IN ('OFF', 'FINAL')").fetchall()}
+        # the first run by its start: two runs can share a second, and with it the run id's
+        # time part, so min(run_id) may name the second one
         attempts = con.execute("SELECT count(*) FROM fact_vendor_fetch_log WHERE run_id = "
-                               "(SELECT min(run_id) FROM fact_run_registry "
-                               "WHERE step = 'backfill')").fetchall()[0][0]
+                               "(SELECT run_id FROM fact_run_registry WHERE step = 'backfill' "
+                               "ORDER BY started_ts_utc LIMIT 1)").fetchall()[0][0]
         skaters = con.execute("SELECT count(DISTINCT game_id) FROM fact_skater_games"
                               ).fetchall()[0][0]
         statuses = [s for (s,) in con.execute("SELECT status FROM fact_run_registry ORDER BY "

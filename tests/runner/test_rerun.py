@@ -214,7 +214,8 @@ def newest_ev(home: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             WHERE is_eligible ORDER BY ALL""").df()
         summary = con.execute("""
             SELECT * EXCLUDE (run_id, computed_ts_utc) FROM fact_ev_summary_daily
-            WHERE run_id = (SELECT max(run_id) FROM fact_ev_summary_daily) ORDER BY ALL""").df()
+            WHERE run_id = (SELECT run_id FROM fact_ev_summary_daily
+                            ORDER BY computed_ts_utc DESC LIMIT 1) ORDER BY ALL""").df()
     finally:
         con.close()
     return bets, summary
