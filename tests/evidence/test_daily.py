@@ -168,16 +168,21 @@ def test_graded_accuracy_pools_lines_exactly_and_takes_ece_from_the_bins(con) ->
     assert np.isnan(table.loc["market", "ece"])  # no bins for it: unknown, not zero
 
 
-def test_ev_funnel_subtracts_each_gate_in_order_down_to_the_eligible(con) -> None:
-    reasons = [None] * 3 + ["unmapped_player"] * 4 + ["below_min_edge"] * 10 + ["stale_odds"] * 2
+def store_candidates(con, reasons: list[str | None], market: str, line: float) -> None:  # type: ignore[no-untyped-def]
+    """One EV run's candidates, one per reason (None: eligible), on one market and line."""
     frame = pd.DataFrame({
         "run_id": "ev1", "snapshot_id": "s", "slate_date": DAY,
         "as_of_ts_utc": datetime(2025, 12, 10, 15), "source_vendor": "UNABATED",
-        "player_key_vendor": [f"p{i}" for i in range(len(reasons))], "market_type": "SOG",
-        "line": 2.5, "side": "OVER", "capture_ts_utc": datetime(2025, 12, 10, 14),
+        "player_key_vendor": [f"p{i}" for i in range(len(reasons))], "market_type": market,
+        "line": line, "side": "OVER", "capture_ts_utc": datetime(2025, 12, 10, 14),
         "odds_decimal": 2.0, "is_eligible": [r is None for r in reasons],
         "exclusion_reason": reasons, "is_suspicious": False})
     db.insert_new_rows(con, "fact_ev_candidates", frame, ["run_id", "player_key_vendor"])
+
+
+def test_ev_funnel_subtracts_each_gate_in_order_down_to_the_eligible(con) -> None:
+    reasons = [None] * 3 + ["unmapped_player"] * 4 + ["below_min_edge"] * 10 + ["stale_odds"] * 2
+    store_candidates(con, reasons, "SOG", 2.5)
     funnel = daily.ev_funnel(con, DAY).set_index("stage")["left"]
     assert funnel.iloc[0] == 19 and funnel.iloc[-1] == 3
     stages = list(funnel.index)
@@ -211,14 +216,7 @@ def test_ev_funnel_counts_a_price_gate_by_its_code_whatever_its_numbers(con) -> 
                "book offers on a player prop (cap +5000)",
                "price_outlier: price +900 pays 4.1x the median of the other 3 books (+220; "
                "limit 3x)"]
-    frame = pd.DataFrame({
-        "run_id": "ev1", "snapshot_id": "s", "slate_date": DAY,
-        "as_of_ts_utc": datetime(2025, 12, 10, 15), "source_vendor": "UNABATED",
-        "player_key_vendor": [f"p{i}" for i in range(len(reasons))], "market_type": "GOALS",
-        "line": 0.5, "side": "OVER", "capture_ts_utc": datetime(2025, 12, 10, 14),
-        "odds_decimal": 2.0, "is_eligible": [r is None for r in reasons],
-        "exclusion_reason": reasons, "is_suspicious": False})
-    db.insert_new_rows(con, "fact_ev_candidates", frame, ["run_id", "player_key_vendor"])
+    store_candidates(con, reasons, "GOALS", 0.5)
     funnel = daily.ev_funnel(con, DAY)
     removed = {stage.split(" ")[0]: -rows for stage, rows in
                zip(funnel["stage"], funnel["rows"], strict=True) if rows < 0}
