@@ -241,6 +241,7 @@ def test_a_dripped_body_is_cut_at_the_total_deadline_and_retried() -> None:
     assert time.monotonic() - started < 6  # two attempts of ~1 s, not 2 x 20 s
     assert [a.attempt for a in client.attempts] == [1, 2]
     assert all("total deadline" in (a.error or "") for a in client.attempts)
+    assert all(a.status_code == 200 and 0 < (a.bytes or 0) < 100 for a in client.attempts)
 
 
 def test_a_gzip_bomb_is_refused_before_it_is_expanded(httpserver: HTTPServer) -> None:
@@ -262,6 +263,8 @@ def test_a_gzip_bomb_is_refused_before_it_is_expanded(httpserver: HTTPServer) ->
     assert peak < 32 * MIB, f"peak {peak:,} bytes: the bomb was expanded"
     (attempt,) = client.attempts  # a property of the body: asking again gets the same
     assert "refused" in (attempt.error or "")
+    # the fetch log keeps what came: a 200, and the decoded bytes read before the refusal
+    assert attempt.status_code == 200 and MIB < (attempt.bytes or 0) < 4 * MIB
 
 
 def test_a_body_declared_over_the_cap_is_refused_unread(httpserver: HTTPServer) -> None:

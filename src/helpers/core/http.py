@@ -66,12 +66,21 @@ class FetchAttempt:
 
 class DeadlineExceeded(requests.Timeout):
     """The attempt, body included, outlasted HTTP_TOTAL_DEADLINE_SECONDS: retried like a
-    timeout."""
+    timeout. `status` and `received` (decoded bytes so far) go to the fetch log."""
+
+    def __init__(self, message: str, status: int | None = None, received: int | None = None):
+        super().__init__(message)
+        self.status, self.received = status, received
 
 
 class RefusedResponse(Exception):
     """What the server sent cannot be accepted (a body over the size cap, a redirect to
-    another host): not retried, since asking again gets the same answer."""
+    another host): not retried, since asking again gets the same answer. `status` and
+    `received` (decoded bytes read before the refusal) go to the fetch log."""
+
+    def __init__(self, message: str, status: int | None = None, received: int | None = None):
+        super().__init__(message)
+        self.status, self.received = status, received
 
 
 def origin(url: str) -> str:
@@ -91,7 +100,7 @@ def read_body(response: requests.Response, max_bytes: int, deadline: float,
     if declared.isdigit() and int(declared) > max_bytes:
         response.close()
         raise RefusedResponse(f"body of {int(declared):,} bytes (Content-Length) is over "
-                              f"{cap}: refused unread")
+                              f"{cap}: refused unread", response.status_code)
     chunks, decoded = [], 0
     while chunk := _read_some(response):
         decoded += len(chunk)
@@ -99,11 +108,11 @@ def read_body(response: requests.Response, max_bytes: int, deadline: float,
         if decoded > max_bytes or sent > max_bytes:
             response.close()
             raise RefusedResponse(f"body passed {cap} ({sent:,} bytes sent, {decoded:,} "
-                                  f"decoded so far): refused")
+                                  f"decoded so far): refused", response.status_code, decoded)
         if time.monotonic() > deadline:
             response.close()
             raise DeadlineExceeded(f"body still arriving after the attempt's total deadline "
-                                   f"({decoded:,} bytes so far)")
+                                   f"({decoded:,} bytes so far)", response.status_code, decoded)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -237,11 +246,14 @@ class VendorClient:
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
-                self._log(endpoint, url, params, started, t0, attempt, None, None, last_error)
+                self._log(endpoint, url, params, started, t0, attempt,
+                          getattr(exc, "status", None), getattr(exc, "received", None),
+                          last_error)
                 retry = True
             except RefusedResponse as exc:
                 last_error = str(exc)
-                self._log(endpoint, url, params, started, t0, attempt, None, None, last_error)
+                self._log(endpoint, url, params, started, t0, attempt, exc.status,
+                          exc.received, last_error)
                 raise VendorError(f"{self.vendor} {endpoint}: "
                                   f"{redact(last_error, secrets)}") from None
             else:
@@ -289,7 +301,7 @@ class VendorClient:
                 raise RefusedResponse(
                     f"HTTP {response.status_code} redirect from {origin(response.url)} to "
                     f"another host, {origin(target)}, refused: only {home} (the configured "
-                    f"{self.vendor}_BASE_URL) is followed")
+                    f"{self.vendor}_BASE_URL) is followed", response.status_code)
             log.info("%s: HTTP %d redirect to %s (same host, followed)", self.vendor,
                      response.status_code, urlsplit(target).path)
             url, params = target, None
