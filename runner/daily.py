@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from runner.registry import (
     upsert_records,
     write_records,
 )
-from runner.standby import Standby
+from runner.standby import Standby, Warmer
 from runner.steps import STEPS, Step
 from runner.worker import one_line
 
@@ -45,6 +46,7 @@ from runner.worker import one_line
 REPORT_AFTER = "diagnostics"
 FAILURE_STATUSES = ("failed", "timeout")
 REPORT_STANDBY = "report"
+STEPS_BY_NAME = {step.name: step for step in STEPS}
 
 
 @dataclass(frozen=True)
@@ -134,14 +136,23 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
         statuses: list[str] = []
         stopped_by: str | None = None
         enabled = [step for step in STEPS if options.enabled[step.name]]
-        standbys: dict[str, Standby] = {}
 
         renders = options.enabled[REPORT_AFTER] or bool(options.rerun_of)
 
-        def start_standby(step: Step) -> Standby:
+        # The workers of the steps to run, then the reports', warmed in order (`Warmer`).
+        jobs = [step.name for step in enabled] + ([REPORT_STANDBY] if renders else [])
+
+        def start_worker(job: str) -> Standby:
+            if job == REPORT_STANDBY:
+                from runner.render import report_standby
+
+                return report_standby(settings, options.slate_date, kernel)
+            step = STEPS_BY_NAME[job]
             return Standby(kernel, notebooks_dir / step.notebook, settings.paths.ops_home,
                            run_dir / f"{step.stem}.log")
 
+        warmer = Warmer(jobs, start_worker)
+        finishing: list[Standby] = []  # ran their step; shutting their kernels down
         try:
             for step in STEPS:
                 record = StepRecord(run_id=run_id, slate_date=options.slate_date,
@@ -153,20 +164,13 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                 elif stopped_by is not None:
                     record.error_summary = f"fail-fast: not run after {stopped_by}"
                 else:
-                    worker = standbys.pop(step.name, None) or start_standby(step)
-                    later = enabled[enabled.index(step) + 1:]
-                    if later:  # warms up while this step runs
-                        standbys[later[0].name] = start_standby(later[0])
-                    elif renders:  # the reports' worker warms up during the last step
-                        from runner.render import report_standby
-
-                        standbys[REPORT_STANDBY] = report_standby(settings, options.slate_date,
-                                                                  kernel)
+                    worker = warmer.take(step.name)
                     try:
                         _run_step(step, record, options, settings, notebooks_dir, run_dir,
-                                  worker, err)
+                                  worker, err, warmer.tick)
                     finally:
                         worker.cancel()  # only if the step never reached its worker
+                        finishing.append(worker)
                     statuses.append(record.status)
                     if options.fail_fast and record.status in FAILURE_STATUSES:
                         stopped_by = f"{step.name} {record.status}"
@@ -178,15 +182,19 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             _finish_run_record(run_record, statuses, code)
             write_records(settings.paths.db_path, [run_record], wait_seconds=wait)
             if renders:
-                code = _render(run_record, options, settings, kernel, code, err,
-                               standbys.get(REPORT_STANDBY))
+                report_worker = warmer.take(REPORT_STANDBY)
+                finishing.append(report_worker)
+                code = _render(run_record, options, settings, kernel, code, err, report_worker)
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.
             print(f"run {run_id} stopped: its registry could not be written - {exc}", file=err)
             return EXIT_FAILED
         finally:
-            for standby in standbys.values():  # steps that will not run (fail-fast, a stop)
+            unused = warmer.close()  # workers of steps that will not run (fail-fast, a stop)
+            for standby in unused:
                 standby.cancel()
+            for worker in [*finishing, *unused]:  # none outlives the run
+                worker.reap()
     print(f"run {run_id} finished: {', '.join(statuses) or 'nothing ran'} -> exit {code}",
           file=err)
     return code
@@ -249,8 +257,10 @@ def _finish_run_record(record: StepRecord, statuses: list[str], code: int) -> No
 
 
 def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: Settings,
-              notebooks_dir: Path, run_dir: Path, worker: Standby, err: TextIO) -> None:
-    """Run one step on its (warm) worker; `record` gets its outcome."""
+              notebooks_dir: Path, run_dir: Path, worker: Standby, err: TextIO,
+              while_waiting: Callable[[], None]) -> None:
+    """Run one step on its (warm) worker, calling `while_waiting` meanwhile; `record` gets
+    its outcome."""
     output = run_dir / step.notebook
     parameters = {
         "slate_date": options.slate_date.isoformat(),
@@ -283,7 +293,8 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
     record.status = "running"
     write_records(settings.paths.db_path, [record], wait_seconds=settings.run.lock_wait_seconds)
     t0 = time.monotonic()
-    outcome = worker.go(spec_path, Path(spec["result_path"]), options.wall_clock_seconds)
+    outcome = worker.go(spec_path, Path(spec["result_path"]), options.wall_clock_seconds,
+                        while_waiting)
     record.duration_s = round(time.monotonic() - t0, 3)
     record.finished_ts_utc = utcnow()
     record.status = outcome["status"]

@@ -75,7 +75,7 @@ def run_demo(options: DemoOptions, err: TextIO = sys.stderr) -> int:
     (home / DEMO_MARKER).write_text(json.dumps({
         "seed": options.seed, "season_start": DEFAULT_SEASON_START.isoformat(),
         "season_days": season_days}) + "\n")
-    with Emulator(seed=options.seed, days=season_days) as emulator:
+    with Emulator(seed=options.seed, days=season_days, prefetch=True) as emulator:
         env = _demo_env(home, emulator.base_url)
         print(f"demo: emulator at {emulator.base_url} (seed {options.seed}), home {home}",
               file=err)

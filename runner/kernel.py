@@ -14,9 +14,12 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
@@ -25,6 +28,9 @@ from helpers.core.settings import load_settings, redact
 DEFAULT_KERNEL = "nhl-props-ops"
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 # Run by the kernel at start-up, before any cell and without an execution count.
+# How long a client waits for the first IOPub message after kernel_info (jupyter_client's own
+# figure): the kernel's status message proves the channel is connected.
+IOPUB_CHECK_SECONDS = 0.02
 _LOG_SETUP = ("from runner.kernel import log_to_worker as _ops_log_to_worker; "
               "_ops_log_to_worker(); del _ops_log_to_worker")
 
@@ -43,6 +49,43 @@ def ensure_kernel(name: str) -> str:
 
     install(kernel_name=name, display_name="Python (nhl-props-ops)", prefix=sys.prefix)
     return name
+
+
+class StepKernelClient(AsyncKernelClient):
+    """The client nbclient gets from `StepKernelManager`: ready without a fixed wait.
+
+    jupyter_client's `wait_for_ready` ends by reading IOPub until it has been silent for
+    0.2 s, to drop messages sent before the client connected: 0.2 s of every step, spent
+    waiting for nothing. nbclient matches every IOPub message to its cell's request by
+    msg_id, so a stray one is ignored anyway; this client drains what has arrived and goes
+    on. The rest is jupyter_client's: kernel_info until a reply, then one IOPub message to
+    prove that channel is connected."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=IOPUB_CHECK_SECONDS)
+                except Empty:
+                    pass  # IOPub not connected yet: ask again
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+        while True:  # what is already queued, without waiting for more
+            try:
+                await self.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                break
 
 
 class StepKernelManager(AsyncKernelManager):
@@ -64,6 +107,7 @@ class StepKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.client_factory = StepKernelClient
         self._clients: list[Any] = []
         self._folder: str | None = None
         if os.name == "posix":

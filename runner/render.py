@@ -18,17 +18,17 @@ leaves the previous reports whole.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import nbformat
-from nbconvert import MarkdownExporter
-from nbconvert.preprocessors import Preprocessor
 
 from helpers.core.errors import ReportRenderError
 from helpers.core.files import atomic_write
@@ -56,16 +56,16 @@ def report_name(tag: str, slate_date: date) -> str:
     return f"daily_report_{slate_date}" if tag == "daily" else "rolling_report"
 
 
-class KeepTagged(Preprocessor):
+class KeepTagged:
     """Keep only the cells tagged `tag`, and drop their stream outputs (stdout/stderr
     belong in the executed notebook and the log, not in a report)."""
 
-    def __init__(self, tag: str, **kwargs: object) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, tag: str) -> None:
         self.tag = tag
         self.streams_dropped = 0
 
-    def preprocess(self, nb, resources):  # type: ignore[no-untyped-def]
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict
+                   ) -> tuple[nbformat.NotebookNode, dict]:
         kept = []
         for cell in nb.cells:
             if self.tag not in cell.get("metadata", {}).get("tags", []):
@@ -83,6 +83,8 @@ def export_markdown(nb: nbformat.NotebookNode, tag: str, name: str
                     ) -> tuple[str, dict[str, bytes]]:
     """The report of the cells tagged `tag`: its Markdown and its files, keyed by their
     path relative to the report (`<name>_files/<chart>.png`)."""
+    from nbconvert import MarkdownExporter  # ~0.5 s: imported ahead, `import_in_background`
+
     # Filter first: the exporter's own preprocessors (the image extraction among them) run
     # before any registered one, and would extract the other report's charts too.
     keep = KeepTagged(tag)
@@ -101,9 +103,17 @@ def executed_path(settings: Settings, slate_date: date) -> Path:
     return settings.paths.monitoring_dir / "executed" / f"report_{slate_date}.ipynb"
 
 
+def import_in_background() -> None:
+    """Import nbconvert on a thread while the run's last step works: the driver needs it
+    only to export the reports, and would otherwise wait ~0.5 s for it then."""
+    threading.Thread(target=importlib.import_module, args=("nbconvert",),
+                     name="import-nbconvert", daemon=True).start()
+
+
 def report_standby(settings: Settings, slate_date: date, kernel: str) -> Standby:
     """The report's worker, started ahead (`runner.standby`); it logs where the executed
-    report notebook goes."""
+    report notebook goes. The driver's own export code is imported meanwhile."""
+    import_in_background()
     return Standby(kernel, settings.paths.notebooks_dir / REPORT_NOTEBOOK,
                    settings.paths.ops_home,
                    executed_path(settings, slate_date).with_suffix(".log"))

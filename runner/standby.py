@@ -24,8 +24,10 @@ import contextlib
 import json
 import logging
 import os
+import select
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +35,7 @@ import nbformat
 
 from runner.worker import (
     die_with_parent,
+    reap,
     run_spec,
     setup_worker_process,
     stop_process_group,
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 GO = "go"
 WARM_UP_TIMEOUT_SECONDS = 120
 CANCEL_WAIT_SECONDS = 10
+WARMING_AT_ONCE = 2  # workers warming up together (`Warmer`)
 
 
 def notebook_imports(notebook: Path) -> str:
@@ -105,8 +109,9 @@ def shutdown_kernel(km: Any) -> None:
 
 
 def standby_main(argv: list[str]) -> int:
-    """The worker's side: `--standby KERNEL NOTEBOOK CWD`, then `go SPEC_PATH` on stdin."""
-    kernel_name, notebook, cwd = argv
+    """The worker's side: `--standby KERNEL NOTEBOOK CWD READY_FD`, then `go SPEC_PATH` on
+    stdin. READY_FD is closed once the warm-up is over, done or failed."""
+    kernel_name, notebook, cwd, ready_fd = argv
     die_with_parent(os.getppid())
     secrets = setup_worker_process()
     km = None
@@ -119,6 +124,7 @@ def standby_main(argv: list[str]) -> int:
             # just above in this log.
             log.warning("warm standby failed (%s: %s); the step will start its own kernel",
                         type(exc).__name__, exc)
+        os.close(int(ready_fd))
         command, _, spec_path = sys.stdin.readline().strip().partition(" ")
         if command != GO:
             return 0
@@ -135,14 +141,34 @@ class Standby:
         self.started = False
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runner.worker", "--standby", kernel_name, str(notebook),
-             str(cwd)],
-            stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        # The worker closes its end when its warm-up is over; EOF here says so (also when
+        # the worker died).
+        self._ready_read, ready_write = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "runner.worker", "--standby", kernel_name,
+                 str(notebook), str(cwd), str(ready_write)],
+                stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
+                start_new_session=True, pass_fds=(ready_write,))
+        finally:
+            os.close(ready_write)
 
-    def go(self, spec_path: Path, result_path: Path, wall_clock_seconds: float) -> dict:
-        """Start the step (its spec is written) and wait for its classification."""
+    def wait_warm(self, timeout: float) -> bool:
+        """Wait until the worker's warm-up is over (or it died); False after `timeout`."""
+        if self._ready_read < 0:
+            return True
+        ready, _, _ = select.select([self._ready_read], [], [], timeout)
+        if not ready:
+            return False
+        os.close(self._ready_read)
+        self._ready_read = -1
+        return True
+
+    def go(self, spec_path: Path, result_path: Path, wall_clock_seconds: float,
+           while_waiting: Callable[[], None] | None = None) -> dict:
+        """Start the step (its spec is written) and wait for its classification; the worker
+        may still be shutting its kernel down when this returns (`reap`). `while_waiting` is
+        called every few milliseconds meanwhile."""
         self.started = True
         assert self.proc.stdin is not None
         # a worker that died on warm-up is classified as crashed below
@@ -150,9 +176,19 @@ class Standby:
             self.proc.stdin.write(f"{GO} {spec_path}\n".encode())
             self.proc.stdin.close()
         try:
-            return wait_for_result(self.proc, result_path, self.log_path, wall_clock_seconds)
+            return wait_for_result(self.proc, result_path, self.log_path, wall_clock_seconds,
+                                   while_waiting)
         finally:
             self._log.close()
+
+    def reap(self) -> None:
+        """At the run's end (no `Warmer` watching it any more): wait for a worker that ran
+        its step to finish shutting its kernel down."""
+        if self.started:
+            reap(self.proc)
+        if self._ready_read >= 0:
+            os.close(self._ready_read)
+            self._ready_read = -1
 
     def cancel(self) -> None:
         """The step will not run: let the worker shut its kernel down, or stop it."""
@@ -169,3 +205,47 @@ class Standby:
         self._log.close()
         if self.log_path.stat().st_size == 0:  # nothing to read for a step that never ran
             self.log_path.unlink()
+
+
+class Warmer:
+    """Starts a run's workers in order, each once the one before it is warm.
+
+    On two cores one core runs the step and the other warms the next workers. Warming them
+    all at once would slow the first step's own (cold) start, so the others wait for it;
+    one at a time after that falls behind, as most steps take less time than a kernel's
+    start. Every worker is
+    started from the driver's main thread, in `tick` (called while a step runs) or `take`:
+    PR_SET_PDEATHSIG ends a worker when the *thread* that started it ends."""
+
+    def __init__(self, jobs: list[str], start: Callable[[str], Standby]) -> None:
+        self._jobs, self._start = jobs, start
+        self._started: dict[str, Standby] = {}
+        self._taken: set[str] = set()
+        self.tick()
+
+    def _start_next(self) -> None:
+        job = self._jobs[len(self._started)]
+        self._started[job] = self._start(job)
+
+    def tick(self) -> None:
+        """Start the next job's worker once the first job's is warm, while fewer than
+        WARMING_AT_ONCE are warming."""
+        if len(self._started) == len(self._jobs):
+            return
+        warming = [s for s in self._started.values() if not s.wait_warm(0)]
+        first = self._started.get(self._jobs[0])
+        if first in warming or len(warming) >= WARMING_AT_ONCE:
+            return
+        self._start_next()
+
+    def take(self, job: str) -> Standby:
+        """The job's worker, started now if its turn came before the ones before it were
+        warm."""
+        while job not in self._started:
+            self._start_next()
+        self._taken.add(job)
+        return self._started[job]
+
+    def close(self) -> list[Standby]:
+        """The workers started for jobs nobody took (fail-fast, a stop)."""
+        return [s for job, s in self._started.items() if job not in self._taken]

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PARENT_POLL_SECONDS = 1.0
 EXIT_ORPHANED = 70
 KILL_GRACE_SECONDS = 10
+RESULT_POLL_SECONDS = 0.01
 
 
 class _TimeoutSpotter(logging.Handler):
@@ -200,31 +202,49 @@ def run_spec(spec: dict[str, Any], km: Any = None,
     if result.get("error_summary"):
         result["error_summary"] = redact(result["error_summary"], secrets)
     scrub_notebook(Path(spec["output"]), secrets)
-    Path(spec["result_path"]).write_text(json.dumps(result))
+    # Whole or absent: the parent reads it as soon as it exists, while this process is still
+    # shutting its kernel down.
+    result_path = Path(spec["result_path"])
+    partial = result_path.with_name(result_path.name + ".part")
+    partial.write_text(json.dumps(result))
+    partial.replace(result_path)
     return 0
 
 
 def run_in_worker(spec_path: Path, result_path: Path, log_path: Path,
                   wall_clock_seconds: float) -> dict:
     """Run a worker process on `spec_path` (the parent side: the driver, the renderer);
-    kill it and its process group past the wall-clock limit. Returns its classification."""
+    kill it and its process group past the wall-clock limit. Returns its classification
+    once the worker has exited."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "runner.worker", str(spec_path)],
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        return wait_for_result(proc, result_path, log_path, wall_clock_seconds)
+        outcome = wait_for_result(proc, result_path, log_path, wall_clock_seconds)
+        reap(proc)
+        return outcome
 
 
 def wait_for_result(proc: subprocess.Popen, result_path: Path, log_path: Path,
-                    wall_clock_seconds: float) -> dict:
-    """Wait for a worker that is executing its spec; its classification, or a timeout or
-    crash of the worker itself."""
-    try:
-        proc.wait(timeout=wall_clock_seconds)
-    except subprocess.TimeoutExpired:
-        stop_process_group(proc)
-        return {"status": "timeout", "error_type": "WallClockTimeout",
-                "error_summary": f"step exceeded the hard wall-clock limit of "
-                                 f"{wall_clock_seconds:g}s and was killed"}
+                    wall_clock_seconds: float,
+                    while_waiting: Callable[[], None] | None = None) -> dict:
+    """Wait for a worker that is executing its spec: its classification, or a timeout or
+    crash of the worker itself.
+
+    Returns as soon as the result exists. The worker then still shuts its kernel down
+    (about 0.5 s that no step needs to wait for: the notebook has closed its database
+    connection); whoever started it reaps it later (`reap`)."""
+    deadline = time.monotonic() + wall_clock_seconds
+    while not result_path.exists():
+        if proc.poll() is not None:
+            break
+        if time.monotonic() > deadline:
+            stop_process_group(proc)
+            return {"status": "timeout", "error_type": "WallClockTimeout",
+                    "error_summary": f"step exceeded the hard wall-clock limit of "
+                                     f"{wall_clock_seconds:g}s and was killed"}
+        if while_waiting is not None:
+            while_waiting()
+        time.sleep(RESULT_POLL_SECONDS)
     if result_path.exists():
         outcome = json.loads(result_path.read_text())
         result_path.unlink()  # the registry row carries it from here on
@@ -232,6 +252,15 @@ def wait_for_result(proc: subprocess.Popen, result_path: Path, log_path: Path,
     return {"status": "failed", "error_type": "WorkerCrashed",
             "error_summary": f"step worker exited with code {proc.returncode} without a result; "
                              f"see {log_path.name}"}
+
+
+def reap(proc: subprocess.Popen) -> None:
+    """Wait for a worker that has delivered its result (or been told to stop) to exit;
+    stop its process group if it does not in time."""
+    try:
+        proc.wait(timeout=KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        stop_process_group(proc)
 
 
 def stop_process_group(proc: subprocess.Popen) -> None:

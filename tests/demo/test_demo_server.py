@@ -419,3 +419,64 @@ def test_hostile_kinds_look_as_a_hostile_proxy_would_make_them(emu):
         emu.clear_faults()
     with pytest.raises(ValueError, match="applies to"):
         parse_fault({"route": "unabated", "kind": "wedge"})
+
+
+def test_prefetch_renders_the_boards_of_a_new_clock_with_the_same_bytes(league):
+    """The demo's emulator renders a new clock's boards ahead, as a real vendor has them
+    ready: the bytes served are those of an emulator that renders on request."""
+    now = datetime(2025, 10, 20, 15, tzinfo=UTC)
+    with Emulator(seed=league.seed, days=20, now=now, prefetch=True) as fetching, \
+            Emulator(seed=league.seed, days=20, now=now) as plain:
+        later = now + timedelta(hours=3)
+        fetching.set_clock(later)
+        plain.set_clock(later)
+        deadline = time.monotonic() + 60
+        while len(fetching._cache) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(key[0] for key in fetching._cache) == sorted(
+            ["unabated", "oddsshark", "playnow_event_list"])
+        assert all(key[2] == later for key in fetching._cache)
+        for route in ("unabated", "oddsshark", "playnow_event_list"):
+            assert _get(fetching, route).content == _get(plain, route).content
+
+
+def test_a_response_being_rendered_is_rendered_once_for_every_request_waiting_on_it(emu):
+    import threading
+
+    calls: list[int] = []
+    started = threading.Event()
+
+    def slow_render():
+        calls.append(1)
+        started.set()
+        time.sleep(0.3)
+        return 200, "text/plain", b"x"
+
+    key = ("test-route", (), emu.now, None, frozenset())
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(emu.cached(key, slow_render)))
+               for _ in range(4)]
+    threads[0].start()
+    started.wait(5)
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(calls) == 1
+    assert results == [(200, "text/plain", b"x")] * 4
+
+
+def test_a_failed_render_is_not_cached_and_the_next_request_renders_again(emu):
+    attempts: list[int] = []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("render failed")
+        return 200, "text/plain", b"ok"
+
+    key = ("test-flaky", (), emu.now, None, frozenset())
+    with pytest.raises(RuntimeError):
+        emu.cached(key, flaky)
+    assert emu.cached(key, flaky) == (200, "text/plain", b"ok")
+    assert len(attempts) == 2

@@ -61,6 +61,10 @@ JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 CACHE_ENTRIES = 64
 CACHE_BYTES = 128_000_000  # an Unabated payload is ~10 MB; keep a handful of clocks
+# The boards a capture fetches first, with no arguments (PlayNow's events-by-ids depends on
+# the client's choice of events, the NHL routes on the step).
+PREFETCH_ROUTES = ("unabated", "oddsshark", "playnow_event_list")
+PREFETCH_THREAD = "demo-prefetch"
 DEFAULT_CLOCK_DAY = 30  # default clock: 15:00 UTC on this day of the season (or the last)
 
 # NHL drift: a renamed top-level key, as bytes in the compact JSON.
@@ -102,14 +106,18 @@ class Emulator:
     """The league plus a server. Usable as a context manager; port 0 = ephemeral."""
 
     def __init__(self, seed: int = DEFAULT_SEED, season_start: date = DEFAULT_SEASON_START,
-                 days: int = DEFAULT_DAYS, port: int = 0, now: datetime | None = None):
+                 days: int = DEFAULT_DAYS, port: int = 0, now: datetime | None = None,
+                 prefetch: bool = False):
         self.league = build_league(seed, season_start, days)
+        # Render the vendors' boards for each new clock in the background (`set_clock`).
+        self.prefetch = prefetch
         self.faults = FaultBoard()
         self._now = parse_time(now.isoformat()) if now else default_now(self.league)
         self._port = port
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, tuple[int, str, bytes]] = OrderedDict()
         self._cache_bytes = 0
+        self._rendering: dict[tuple, threading.Event] = {}  # keys being rendered now
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -169,6 +177,18 @@ class Emulator:
         moment = now if now.tzinfo else now.replace(tzinfo=UTC)
         with self._lock:
             self._now = moment.astimezone(UTC)
+        if self.prefetch:
+            threading.Thread(target=self._prefetch, name=PREFETCH_THREAD, daemon=True).start()
+
+    def _prefetch(self) -> None:
+        """Render the boards a capture asks for first, as a real vendor has them ready:
+        the clock's payloads are deterministic, so this changes no byte, only when the work
+        is done (a request for a board still rendering waits for it, `cached`)."""
+        for route in PREFETCH_ROUTES:
+            try:
+                self.vendor_response(route, (), None)
+            except Exception:
+                log.warning("prefetch of %s failed", route, exc_info=True)
 
     def set_fault(self, route: str, kind: str, count: int | None = None, **params: object
                   ) -> Fault:
@@ -215,20 +235,31 @@ class Emulator:
         return 200, JSON, body
 
     def cached(self, key: tuple, render) -> tuple[int, str, bytes]:
+        """The response of `key`, rendered once: a second request for a key being rendered
+        (by another request or the prefetch) waits for it instead of rendering it too."""
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        value = render()
-        with self._lock:
-            if key not in self._cache:
+            rendering = self._rendering.get(key)
+            if rendering is None:
+                self._rendering[key] = threading.Event()
+        if rendering is not None:
+            rendering.wait()
+            return self.cached(key, render)  # stored by now, or its renderer failed
+        try:
+            value = render()
+            with self._lock:
                 self._cache[key] = value
                 self._cache_bytes += len(value[2])
-            while len(self._cache) > 1 and (len(self._cache) > CACHE_ENTRIES
-                                            or self._cache_bytes > CACHE_BYTES):
-                _, (_, _, body) = self._cache.popitem(last=False)
-                self._cache_bytes -= len(body)
+                while len(self._cache) > 1 and (len(self._cache) > CACHE_ENTRIES
+                                                or self._cache_bytes > CACHE_BYTES):
+                    _, (_, _, body) = self._cache.popitem(last=False)
+                    self._cache_bytes -= len(body)
+        finally:
+            with self._lock:
+                self._rendering.pop(key).set()
         return value
 
     def vendor_response(self, route: str, args: tuple, drift: str | None,
