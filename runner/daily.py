@@ -153,6 +153,11 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
 
         warmer = Warmer(jobs, start_worker)
         finishing: list[Standby] = []  # ran their step; shutting their kernels down
+        # Rows final since the last registry write; they go with the next one, which comes
+        # before anything else runs (a step's 'running' row, the run's end), so a kill never
+        # finds a step final in the process and still 'running' in the registry. One
+        # connection per step instead of two: each costs ~30 ms.
+        pending: list[StepRecord] = []
         try:
             for step in STEPS:
                 record = StepRecord(run_id=run_id, slate_date=options.slate_date,
@@ -167,7 +172,7 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                     worker = warmer.take(step.name)
                     try:
                         _run_step(step, record, options, settings, notebooks_dir, run_dir,
-                                  worker, err, warmer.tick)
+                                  worker, err, warmer.tick, pending)
                     finally:
                         worker.cancel()  # only if the step never reached its worker
                         finishing.append(worker)
@@ -177,14 +182,17 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                 if record.status == "skipped":
                     print(f"[{step.order}/{len(STEPS)}] {step.name}: skipped - "
                           f"{record.error_summary}", file=err)
-                write_records(settings.paths.db_path, [record], wait_seconds=wait)
+                pending.append(record)
             code = exit_code(statuses)
             _finish_run_record(run_record, statuses, code)
-            write_records(settings.paths.db_path, [run_record], wait_seconds=wait)
+            pending.append(run_record)
             if renders:
                 report_worker = warmer.take(REPORT_STANDBY)
                 finishing.append(report_worker)
-                code = _render(run_record, options, settings, kernel, code, err, report_worker)
+                code = _render(run_record, options, settings, kernel, code, err, report_worker,
+                               pending)
+            else:
+                write_records(settings.paths.db_path, pending, wait_seconds=wait)
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.
             print(f"run {run_id} stopped: its registry could not be written - {exc}", file=err)
@@ -201,9 +209,11 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
 
 
 def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, kernel: str,
-            code: int, err: TextIO, standby: Standby | None) -> int:
-    """Render the reports once the run's registry rows are final, so that they show them.
-    A failed render leaves the previous reports in place and fails the run."""
+            code: int, err: TextIO, standby: Standby | None,
+            pending: list[StepRecord]) -> int:
+    """Render the reports once the run's registry rows are final (`pending` written with
+    the render's 'running' row), so that they show them. A failed render leaves the
+    previous reports in place and fails the run."""
     from runner.render import executed_path, render_reports
 
     wait = settings.run.lock_wait_seconds
@@ -214,7 +224,8 @@ def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, k
         rerun_of=options.rerun_of,
         notebook_path=_relative(executed_path(settings, options.slate_date),
                                 settings.paths.ops_home))
-    write_records(settings.paths.db_path, [record], wait_seconds=wait)
+    write_records(settings.paths.db_path, [*pending, record], wait_seconds=wait)
+    pending.clear()
     print(f"run {run_record.run_id}: rendering the reports", file=err)
     t0 = time.monotonic()
     try:
@@ -258,9 +269,9 @@ def _finish_run_record(record: StepRecord, statuses: list[str], code: int) -> No
 
 def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: Settings,
               notebooks_dir: Path, run_dir: Path, worker: Standby, err: TextIO,
-              while_waiting: Callable[[], None]) -> None:
+              while_waiting: Callable[[], None], pending: list[StepRecord]) -> None:
     """Run one step on its (warm) worker, calling `while_waiting` meanwhile; `record` gets
-    its outcome."""
+    its outcome. Its 'running' row is written with the `pending` ones."""
     output = run_dir / step.notebook
     parameters = {
         "slate_date": options.slate_date.isoformat(),
@@ -288,10 +299,12 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
     record.parameters_json = parameters_json(parameters)
     record.notebook_path = _relative(output, settings.paths.ops_home)
 
-    print(f"[{step.order}/{len(STEPS)}] {step.name}: running {step.notebook}", file=err)
     record.started_ts_utc = utcnow()
     record.status = "running"
-    write_records(settings.paths.db_path, [record], wait_seconds=settings.run.lock_wait_seconds)
+    write_records(settings.paths.db_path, [*pending, record],
+                  wait_seconds=settings.run.lock_wait_seconds)
+    pending.clear()
+    print(f"[{step.order}/{len(STEPS)}] {step.name}: running {step.notebook}", file=err)
     t0 = time.monotonic()
     outcome = worker.go(spec_path, Path(spec["result_path"]), options.wall_clock_seconds,
                         while_waiting)
