@@ -280,8 +280,8 @@ def _save_parse_store(con: duckdb.DuckDBPyConnection, module: ModuleType, raw: R
     outcome = store_parsed(con, raw, module.PARSER_VERSION, result, error, run_id)
     if report is not None and result is not None:
         report.rejections.merge(result.rejections)
-        if len(result.rows) and (report.sample is None or report.sample.empty):
-            report.sample = result.rows.head(5)
+        if result.n_rows and (report.sample is None or report.sample.empty):
+            report.sample = result.head(5)
     return outcome
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from helpers.core.clock import iso_z, parse_iso_utc, to_naive_utc
@@ -24,11 +25,17 @@ from helpers.odds.vendors.parsing import (
     Tally,
     as_line,
     build_odds_frame,
+    build_odds_table,
     datetime_to_us,
+    dictionary_array,
     empty_odds_frame,
+    first_occurrences,
+    frame_from_table,
     gc_paused,
     odds_frame,
+    odds_table,
     split_player_team,
+    str_take,
 )
 
 
@@ -241,3 +248,74 @@ def test_registry_modules_expose_parser_version_and_parse() -> None:
         assert version == module.PARSER_VERSION
         assert vendor == module.VENDOR
         assert callable(module.parse)
+
+
+# ---- the Arrow rows: the same values as the frame, column for column
+
+
+def _table_spec(n: int) -> dict:
+    spec = _spec(n)
+    spec.update({
+        "event_name_raw": Indexed(["A at B", None, "A at B"], np.array([2, 1, 0][:n])),
+        "line": np.array([1.5, np.nan, 0.5][:n]),
+        "odds_american": [-110, None, 120][:n],
+        "vendor_outcome_key": ["k1", None, "k3"][:n],
+    })
+    return spec
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_build_odds_table_holds_what_the_frame_holds(n: int) -> None:
+    spec = _table_spec(n)
+    frame = build_odds_frame(n, spec)
+    table = build_odds_table(n, spec)
+    assert table.column_names == list(ODDS_COLUMNS) and table.num_rows == n
+    # what DuckDB is given for the frame (Arrow from pandas) == the table, dictionaries decoded
+    decoded = pa.table([c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
+                        for c in table.columns], names=table.column_names)
+    assert decoded.equals(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata())
+    # and the frame a ParseResult builds from the table is the frame
+    pd.testing.assert_frame_equal(frame_from_table(table), frame, check_exact=True)
+
+
+def test_odds_table_is_odds_frame_as_arrow() -> None:
+    args = (RAW, "UNABATED", "unabated-1", 2, _vendor_spec(2))
+    prices = np.array([-120, 150], dtype=np.int64)
+    table = odds_table(*args, quoted_format="AMERICAN", prices=prices)
+    frame = odds_frame(*args, quoted_format="AMERICAN", prices=prices)
+    pd.testing.assert_frame_equal(frame_from_table(table), frame, check_exact=True)
+
+
+def test_dictionary_array_gives_each_value_once_and_none_as_null() -> None:
+    arr = dictionary_array(["b", "a", None, "b"], np.array([0, 3, 2, 1, 0]))
+    assert arr.to_pylist() == ["b", "b", None, "a", "b"]
+    assert arr.dictionary.to_pylist() == ["b", "a"]
+    assert arr.type.index_type == pa.int32()
+    assert arr.cast(pa.large_string()).equals(str_take(["b", "a", None, "b"], [0, 3, 2, 1, 0]))
+    with pytest.raises(IndexError):
+        dictionary_array(["a"], np.array([1]))
+    assert dictionary_array([], np.array([], dtype=np.int64)).to_pylist() == []
+
+
+def test_first_occurrences_matches_np_unique() -> None:
+    values = np.array([-110, 120, -110, 5, 120, 7, 5], dtype=np.int64)
+    first, codes = first_occurrences(values)
+    assert first.tolist() == [0, 1, 3, 5]
+    assert codes.tolist() == [0, 1, 0, 2, 1, 3, 2]
+    assert (values[first][codes] == values).all()
+    _, np_first = np.unique(values, return_index=True)
+    assert sorted(first.tolist()) == sorted(np_first.tolist())
+    empty_first, empty_codes = first_occurrences(np.array([], dtype=np.int64))
+    assert len(empty_first) == 0 and len(empty_codes) == 0
+
+
+def test_parse_result_from_a_table_builds_its_frame_on_demand() -> None:
+    table = build_odds_table(2, _table_spec(2))
+    result = ParseResult(table, Rejections(), items=2)
+    assert result.table is table and result.n_rows == 2 and result.accounted
+    pd.testing.assert_frame_equal(result.head(1), frame_from_table(table).head(1))
+    assert len(result.rows) == 2 and result.rows is result.rows  # built once
+    frame = build_odds_frame(2, _table_spec(2))
+    from_frame = ParseResult(frame, Rejections(), items=2)
+    assert from_frame.rows is frame and from_frame.n_rows == 2
+    assert from_frame.table.num_rows == 2

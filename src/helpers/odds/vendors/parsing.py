@@ -17,7 +17,7 @@ import functools
 import gc
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,11 +41,13 @@ MAX_DECIMAL = 1.0 + MAX_AMERICAN / 100.0
 # --------------------------------------------------------------------------- result
 
 
-@dataclass
 class ParseResult:
     """Output of ``<vendor>.parse(raw)``.
 
     rows        canonical odds, exactly ``base.ODDS_COLUMNS`` in order, dtypes ``ODDS_DTYPES``.
+                A parser may give them as an Arrow table (``build_odds_table``) instead of a
+                frame: ``table`` is then that table, and ``rows`` the frame built from it on
+                first use (storing the rows needs only the table).
     rejections  reason -> count (+ first example) of priced items not emitted.
     items       priced items seen (see the module docstring); == len(rows) + rejections.total().
     stats       informational counts (events, props, markets, ...) that are not priced items.
@@ -54,16 +56,56 @@ class ParseResult:
                 OddsShark tab). PlayNow gives it: its market ids are per event.
     """
 
-    rows: pd.DataFrame
-    rejections: Rejections
-    items: int = 0
-    parser_version: str = ""
-    stats: dict[str, int] = field(default_factory=dict)
-    markets: dict[str, str] | None = None
+    __slots__ = ("_frame", "_table", "items", "markets", "parser_version", "rejections",
+                 "stats")
+
+    def __init__(self, rows: pd.DataFrame | pa.Table, rejections: Rejections, items: int = 0,
+                 parser_version: str = "", stats: dict[str, int] | None = None,
+                 markets: dict[str, str] | None = None) -> None:
+        self.rows = rows
+        self.rejections = rejections
+        self.items = items
+        self.parser_version = parser_version
+        self.stats = {} if stats is None else stats
+        self.markets = markets
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = frame_from_table(self._table)
+        return self._frame
+
+    @rows.setter
+    def rows(self, rows: pd.DataFrame | pa.Table) -> None:
+        if isinstance(rows, pa.Table):
+            self._frame, self._table = None, rows
+        else:
+            self._frame, self._table = rows, None
+
+    @property
+    def table(self) -> pa.Table:
+        """The rows as Arrow (from the frame when the parser gave a frame)."""
+        if self._table is None:
+            return pa.Table.from_pandas(self._frame, preserve_index=False)
+        return self._table
+
+    @property
+    def n_rows(self) -> int:
+        return self._table.num_rows if self._frame is None else len(self._frame)
+
+    def head(self, n: int) -> pd.DataFrame:
+        """The first n rows as a frame, without building the whole frame."""
+        if self._frame is None:
+            return frame_from_table(self._table.slice(0, n))
+        return self._frame.head(n)
 
     @property
     def accounted(self) -> bool:
-        return self.items == len(self.rows) + self.rejections.total()
+        return self.items == self.n_rows + self.rejections.total()
+
+    def __repr__(self) -> str:
+        return (f"ParseResult(rows={self.n_rows}, rejections={self.rejections!r}, "
+                f"items={self.items}, parser_version={self.parser_version!r})")
 
 
 # --------------------------------------------------------------------------- events
@@ -216,6 +258,21 @@ def _expand(values: Any, n: int, dtype: str) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 
+def first_occurrences(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, codes) of a 1-d array: codes[i] numbers the distinct value of values[i] in the
+    order values first appear, first[k] is the position of the first row with code k. What
+    ``np.unique(..., return_index=True, return_inverse=True)`` tells about which row is
+    first, by hashing (O(n)) instead of sorting; the codes are in order of appearance, not
+    of value."""
+    codes, _ = pd.factorize(values)
+    codes = codes.astype(np.int64, copy=False)
+    if not len(codes):
+        return np.empty(0, dtype=np.int64), codes
+    running = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
+    return first, codes
+
+
 def datetime_to_us(ts: datetime | None) -> int | None:
     """Microseconds since the epoch for a naive-UTC (or aware) datetime; None stays None."""
     if ts is None:
@@ -247,10 +304,7 @@ def build_odds_frame(n: int, columns: dict[str, Any]) -> pd.DataFrame:
     takes a sequence of ints / None (or an Indexed) and becomes nullable Int64. Every column of
     ``ODDS_COLUMNS`` must be given, and nothing else.
     """
-    missing = [c for c in ODDS_COLUMNS if c not in columns]
-    extra = [c for c in columns if c not in ODDS_DTYPES]
-    if missing or extra:
-        raise ValueError(f"build_odds_frame: missing columns {missing}, unknown columns {extra}")
+    _check_spec(columns)
     data: dict[str, Any] = {}
     for name in ODDS_COLUMNS:
         spec = columns[name]
@@ -267,6 +321,13 @@ def build_odds_frame(n: int, columns: dict[str, Any]) -> pd.DataFrame:
     if len(frame) != n:  # pragma: no cover - a builder bug, never vendor data
         raise AssertionError(f"odds frame has {len(frame)} rows, expected {n}")
     return frame
+
+
+def _check_spec(columns: dict[str, Any]) -> None:
+    missing = [c for c in ODDS_COLUMNS if c not in columns]
+    extra = [c for c in columns if c not in ODDS_DTYPES]
+    if missing or extra:
+        raise ValueError(f"build_odds_frame: missing columns {missing}, unknown columns {extra}")
 
 
 def _int64_array(values: Any, n: int) -> Any:
@@ -307,6 +368,23 @@ def odds_frame(raw: RawPayload, vendor: str, parser_version: str, n: int,
     float64 array of decimal odds, per ``quoted_format``); the other format is derived with
     helpers.odds and flagged as derived.
     """
+    return build_odds_frame(n, payload_columns(raw, vendor, parser_version, n, columns,
+                                               quoted_format=quoted_format, prices=prices))
+
+
+def odds_table(raw: RawPayload, vendor: str, parser_version: str, n: int,
+               columns: dict[str, Any], *, quoted_format: str, prices: Any) -> pa.Table:
+    """``odds_frame`` as an Arrow table (``build_odds_table``): the same columns and values
+    from the same specs, without the per-row work of a pandas frame; ``ParseResult`` takes
+    it as its rows and builds the frame only when someone asks for it."""
+    return build_odds_table(n, payload_columns(raw, vendor, parser_version, n, columns,
+                                               quoted_format=quoted_format, prices=prices))
+
+
+def payload_columns(raw: RawPayload, vendor: str, parser_version: str, n: int,
+                    columns: dict[str, Any], *, quoted_format: str, prices: Any
+                    ) -> dict[str, Any]:
+    """The vendor's column specs plus the shared ones (see ``odds_frame``)."""
     clash = _SHARED_COLUMNS.intersection(columns)
     if clash:
         raise ValueError(f"odds_frame fills {sorted(clash)} itself; a vendor must not pass them")
@@ -319,22 +397,109 @@ def odds_frame(raw: RawPayload, vendor: str, parser_version: str, n: int,
                     else np.empty(0, dtype=np.int64))
     else:
         raise ValueError(f"quoted_format {quoted_format!r} is not one of {QUOTED_FORMATS}")
-    return build_odds_frame(
-        n,
-        {
-            **columns,
-            "source_vendor": vendor,
-            "capture_ts_utc": to_naive_utc(raw.capture_ts_utc),
-            "odds_american": american,
-            "odds_decimal": decimal,
-            "odds_quoted_format": quoted_format,
-            "odds_american_derived": quoted_format != "AMERICAN",
-            "odds_decimal_derived": quoted_format != "DECIMAL",
-            "raw_payload_path": raw.path,
-            "raw_payload_hash": raw.sha256,
-            "parser_version": parser_version,
-        },
-    )
+    return {
+        **columns,
+        "source_vendor": vendor,
+        "capture_ts_utc": to_naive_utc(raw.capture_ts_utc),
+        "odds_american": american,
+        "odds_decimal": decimal,
+        "odds_quoted_format": quoted_format,
+        "odds_american_derived": quoted_format != "AMERICAN",
+        "odds_decimal_derived": quoted_format != "DECIMAL",
+        "raw_payload_path": raw.path,
+        "raw_payload_hash": raw.sha256,
+        "parser_version": parser_version,
+    }
+
+
+# --------------------------------------------------------------------------- arrow rows
+# The rows as Arrow, column for column what ``pa.Table.from_pandas(build_odds_frame(...))``
+# gives (strings as large_string, timestamp[us], int64, double and bool; a NaN float or a NaT
+# timestamp is null), except that a string column given as an ``Indexed`` or a scalar is
+# dictionary-encoded: its distinct values once plus an int32 index per row, where the frame
+# materialises one string per row. DuckDB reads a dictionary column as the VARCHAR it stands
+# for (and inserts it no slower), so the table goes to the database as is.
+
+TS_ARROW = pa.timestamp("us")
+
+
+def build_odds_table(n: int, columns: dict[str, Any]) -> pa.Table:
+    """The canonical odds rows as an Arrow table, from ``build_odds_frame``'s column specs."""
+    _check_spec(columns)
+    arrays = []
+    for name in ODDS_COLUMNS:
+        spec = columns[name]
+        dtype = ODDS_DTYPES[name]
+        if dtype is STR:
+            arr = _str_column(spec, n)
+        elif name in _TS_COLUMNS:
+            arr = pa.array(_ts_array(spec, n), type=TS_ARROW, from_pandas=True,
+                           memory_pool=ARROW_POOL)
+        elif dtype == "Int64":
+            arr = pa.array(_int64_array(spec, n), type=pa.int64(), memory_pool=ARROW_POOL)
+        else:
+            arr = pa.array(_expand(spec, n, dtype), from_pandas=True, memory_pool=ARROW_POOL)
+        if len(arr) != n:  # pragma: no cover - a builder bug, never vendor data
+            raise AssertionError(f"odds column {name} has {len(arr)} rows, expected {n}")
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, names=list(ODDS_COLUMNS))
+
+
+def _str_column(spec: Any, n: int) -> Any:
+    """A string column: dictionary-encoded for an Indexed or a scalar, else large_string."""
+    if isinstance(spec, Indexed):
+        return dictionary_array(spec.values, spec.index)
+    if spec is None:
+        return pa.nulls(n, type=LARGE_STR, memory_pool=ARROW_POOL)
+    if isinstance(spec, str):
+        return dictionary_array([spec], np.zeros(n, dtype=np.int32))
+    if isinstance(spec, (pa.Array, pa.ChunkedArray)):
+        return spec.cast(LARGE_STR, memory_pool=ARROW_POOL)
+    return pa.array(spec, type=LARGE_STR, memory_pool=ARROW_POOL)
+
+
+def dictionary_array(values: Sequence[str | None], index: Any) -> pa.DictionaryArray:
+    """``values[index]`` as a dictionary array of large strings: each distinct value once in
+    the dictionary (a value repeated in ``values`` maps to one entry), a None value as a
+    null index. The same strings as ``str_take(values, index)``."""
+    positions: dict[str, int] = {}
+    remap = np.empty(len(values), dtype=np.int32)
+    for i, value in enumerate(values):
+        if value is None:
+            remap[i] = -1
+            continue
+        remap[i] = positions.setdefault(value, len(positions))
+    idx = np.asarray(index, dtype=np.int64)
+    if len(idx) and (idx.min() < 0 or idx.max() >= len(values)):
+        raise IndexError(f"dictionary_array: index out of range for {len(values)} values")
+    codes = remap[idx]
+    nulls = codes < 0
+    indices = pa.array(codes, type=pa.int32(), mask=nulls if nulls.any() else None,
+                       memory_pool=ARROW_POOL)
+    dictionary = pa.array(list(positions), type=LARGE_STR, memory_pool=ARROW_POOL)
+    return pa.DictionaryArray.from_arrays(indices, dictionary, memory_pool=ARROW_POOL)
+
+
+def frame_from_table(table: pa.Table) -> pd.DataFrame:
+    """The pandas odds frame (``ODDS_DTYPES``) of an odds table: what ``build_odds_frame``
+    gives for the specs ``build_odds_table`` was given."""
+    data: dict[str, Any] = {}
+    for name in ODDS_COLUMNS:
+        col = table.column(name).combine_chunks(memory_pool=ARROW_POOL)
+        dtype = ODDS_DTYPES[name]
+        if dtype is STR:
+            if pa.types.is_dictionary(col.type):
+                col = col.dictionary_decode()
+            data[name] = pd.array(col.cast(LARGE_STR, memory_pool=ARROW_POOL), dtype=STR)
+        elif name in _TS_COLUMNS:
+            data[name] = col.to_numpy(zero_copy_only=False).astype(TS, copy=False)
+        elif dtype == "Int64":
+            values = col.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+            data[name] = pd.arrays.IntegerArray(values, col.is_null().to_numpy(
+                zero_copy_only=False))
+        else:
+            data[name] = col.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+    return pd.DataFrame(data, copy=False)
 
 
 # --------------------------------------------------------------------------- rejections

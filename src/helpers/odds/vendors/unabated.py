@@ -67,8 +67,9 @@ from helpers.odds.vendors.parsing import (
     Tally,
     datetime_to_us,
     drift,
+    first_occurrences,
     gc_paused,
-    odds_frame,
+    odds_table,
     require_body,
     str_take,
 )
@@ -95,24 +96,26 @@ _KEY_TYPES = (int, str)  # JSON scalars usable as ids / dict keys (bool is not: 
 # every other JSON type, so ANY valid JSON decodes: a price that is a string, a prop that is
 # a list, ... arrive as what they are and the loop counts them (`malformed`), exactly as
 # before. A field the payload lacks reads as None (like dict.get); the required top-level
-# keys default to UNSET so that a missing key is told apart from a null one.
+# keys default to UNSET so that a missing key is told apart from a null one. The structs are
+# not tracked by the cyclic GC (gc=False: cheaper to allocate and free): decoded JSON holds
+# no reference cycles.
 _Scalar = str | int | float | bool | None
 
 
-class _Alt(msgspec.Struct):
+class _Alt(msgspec.Struct, gc=False):
     points: Any = None
     americanPrice: Any = None
     isBlurred: Any = None
 
 
-class _Price(msgspec.Struct):
+class _Price(msgspec.Struct, gc=False):
     points: Any = None
     americanPrice: Any = None
     isBlurred: Any = None
     alternateLines: list[_Alt | list[Any] | _Scalar] | dict[str, Any] | _Scalar = None
 
 
-class _Prop(msgspec.Struct):
+class _Prop(msgspec.Struct, gc=False):
     eventId: Any = None
     personId: Any = None
     betTypeId: Any = None
@@ -127,7 +130,7 @@ class _Prop(msgspec.Struct):
             | list[Any] | _Scalar) = None
 
 
-class _Doc(msgspec.Struct):
+class _Doc(msgspec.Struct, gc=False):
     people: Any = msgspec.UNSET
     marketSources: Any = msgspec.UNSET
     odds: dict[str, list[_Prop | list[Any] | _Scalar] | dict[str, Any] | _Scalar] | list[Any] | \
@@ -604,10 +607,10 @@ class _Parser:
     def result(self, raw: RawPayload) -> ParseResult:
         n = len(self.rows.line)
         american = np.asarray(self.rows.american, dtype=np.float64).astype(np.int64)
-        frame = odds_frame(raw, VENDOR, PARSER_VERSION, n, self._columns(american),
+        table = odds_table(raw, VENDOR, PARSER_VERSION, n, self._columns(american),
                            quoted_format="AMERICAN", prices=american)
         self.stats["rows"] = n
-        return ParseResult(rows=frame, rejections=self.tally.to_rejections(), items=self.items,
+        return ParseResult(rows=table, rejections=self.tally.to_rejections(), items=self.items,
                            parser_version=PARSER_VERSION, stats=self.stats)
 
     def _columns(self, american: np.ndarray) -> dict[str, Any]:
@@ -620,7 +623,7 @@ class _Parser:
         # odds_quoted_raw is the price's text as decoded. A payload has a few hundred distinct
         # prices: text each once and expand in C rather than per row in Python. Each distinct
         # price gets the text of its first occurrence (-110 and -110.0 are one price).
-        _, first, price_idx = np.unique(american, return_index=True, return_inverse=True)
+        first, price_idx = first_occurrences(american)
         quoted_text = [str(rows.american[i]) for i in first]
         return {
             "event_id_vendor": Indexed(props.event, prop_idx),
