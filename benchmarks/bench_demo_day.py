@@ -236,35 +236,33 @@ papermill.execute_notebook(sys.argv[1], sys.argv[2], kernel_name=sys.argv[3],
 """
 
 
-def stock_empty_step_seconds(repeat: int) -> list[float]:
-    """A yardstick the house's code does not move: stock papermill (its own kernel manager:
-    TCP ports, jupyter_client's ready wait) on the same empty notebook in a fresh process,
-    as the driver's worker ran a step before issue 25."""
+def _empty_step_seconds(repeat: int, stock: bool) -> list[float]:
+    """Seconds of a fresh process running an empty notebook, `repeat` times: the house's
+    worker (`python -m runner.worker SPEC`), or stock papermill."""
     kernel = ensure_kernel(DEFAULT_KERNEL)
     times = []
-    with tempfile.TemporaryDirectory(prefix="bench-demo-day-stock-") as tmp:
-        notebook, _ = empty_step_spec(Path(tmp), kernel)
+    with tempfile.TemporaryDirectory(prefix="bench-demo-day-empty-") as tmp:
+        notebook, spec_path = empty_step_spec(Path(tmp), kernel)
+        command = ([sys.executable, "-c", STOCK_EMPTY_STEP, str(notebook),
+                    str(Path(tmp) / "out.ipynb"), kernel] if stock
+                   else [sys.executable, "-m", "runner.worker", str(spec_path)])
         for _ in range(repeat):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", STOCK_EMPTY_STEP, str(notebook),
-                            str(Path(tmp) / "out.ipynb"), kernel], check=True,
-                           capture_output=True)
+            subprocess.run(command, check=True, capture_output=True)
             times.append(time.perf_counter() - t0)
     return times
 
 
 def empty_step_seconds(repeat: int) -> list[float]:
     """The baseline: `python -m runner.worker` on an empty notebook, as a step is run."""
-    kernel = ensure_kernel(DEFAULT_KERNEL)
-    times = []
-    with tempfile.TemporaryDirectory(prefix="bench-demo-day-empty-") as tmp:
-        _, spec_path = empty_step_spec(Path(tmp), kernel)
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "runner.worker", str(spec_path)], check=True,
-                           capture_output=True)
-            times.append(time.perf_counter() - t0)
-    return times
+    return _empty_step_seconds(repeat, stock=False)
+
+
+def stock_empty_step_seconds(repeat: int) -> list[float]:
+    """A yardstick the house's code does not move: stock papermill (its own kernel manager:
+    TCP ports, jupyter_client's ready wait) on the same empty notebook in a fresh process,
+    as the driver's worker ran a step before issue 25."""
+    return _empty_step_seconds(repeat, stock=True)
 
 
 def med(values: list[float]) -> float:
