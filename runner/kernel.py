@@ -28,8 +28,9 @@ from helpers.core.settings import load_settings, redact
 DEFAULT_KERNEL = "nhl-props-ops"
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 # Run by the kernel at start-up, before any cell and without an execution count.
-# How long a client waits for the first IOPub message after kernel_info (jupyter_client's own
-# figure): the kernel's status message proves the channel is connected.
+# How long a client waits for the first IOPub message after a kernel_info reply before it asks
+# again (jupyter_client waits 0.2 s): the kernel's status message proves the channel is
+# connected, and a fresh subscription often misses the first one.
 IOPUB_CHECK_SECONDS = 0.02
 _LOG_SETUP = ("from runner.kernel import log_to_worker as _ops_log_to_worker; "
               "_ops_log_to_worker(); del _ops_log_to_worker")
