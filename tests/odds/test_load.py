@@ -10,7 +10,8 @@ import pandas as pd
 import pyarrow as pa
 
 from helpers.core import db
-from helpers.odds.load import _distinct_non_null, insert_odds
+from helpers.core.db import distinct_non_null
+from helpers.odds.load import insert_odds
 from helpers.odds.vendors.base import ODDS_COLUMNS, ODDS_KEY
 from helpers.odds.vendors.parsing import Indexed, build_odds_table, frame_from_table
 
@@ -68,9 +69,9 @@ def test_insert_odds_keeps_the_first_of_duplicates_and_ignores_an_empty_table(
     pd.testing.assert_frame_equal(new_rows, old_rows, check_exact=True)
 
 
-def test_distinct_non_null() -> None:
-    assert _distinct_non_null(pa.chunked_array([["a", "b"], ["c"]]))
-    assert not _distinct_non_null(pa.chunked_array([["a", "b"], ["a"]]))
-    assert not _distinct_non_null(pa.chunked_array([["a", None]]))
-    assert _distinct_non_null(pa.chunked_array([pa.array(["a", "b"]).dictionary_encode()]))
-    assert not _distinct_non_null(pa.chunked_array([pa.array(["a", "a"]).dictionary_encode()]))
+def testdistinct_non_null() -> None:
+    assert distinct_non_null(pa.chunked_array([["a", "b"], ["c"]]))
+    assert not distinct_non_null(pa.chunked_array([["a", "b"], ["a"]]))
+    assert not distinct_non_null(pa.chunked_array([["a", None]]))
+    assert distinct_non_null(pa.chunked_array([pa.array(["a", "b"]).dictionary_encode()]))
+    assert not distinct_non_null(pa.chunked_array([pa.array(["a", "a"]).dictionary_encode()]))

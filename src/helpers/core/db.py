@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from helpers.core.errors import DatabaseBusyError, PathError, SchemaError
 
@@ -234,39 +235,53 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("COMMIT")
 
 
-def _arrow_source(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pa.Table:
-    """`frame` plus its row order `_ord`, as Arrow (DuckDB's zero-copy path for the
-    pyarrow-backed strings of the odds frames), cut into one record batch per DuckDB thread:
-    DuckDB scans an Arrow table batch by batch, so a single batch is scanned - and its rows
+def _arrow_source(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
+    """`rows` plus their order `_ord`, cut into one record batch per DuckDB thread: DuckDB
+    scans an Arrow table batch by batch, so a single batch is scanned - and its rows
     written - by one thread (see ROW_GROUP_ROWS)."""
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    arrow = arrow.append_column("_ord", pa.array(np.arange(len(frame)))).combine_chunks()
+    arrow = rows.append_column("_ord", pa.array(np.arange(rows.num_rows))).combine_chunks()
     threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    per_thread = -(-len(frame) // max(threads, 1))
+    per_thread = -(-rows.num_rows // max(threads, 1))
     return pa.Table.from_batches(arrow.to_batches(max_chunksize=per_thread), arrow.schema)
 
 
-def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
-                    key: Sequence[str], *, prune_column: str | None = None) -> int:
-    """Insert the rows of `frame` whose `key` is not yet in `table`; return how many.
+def distinct_non_null(column: pa.ChunkedArray) -> bool:
+    """Whether every value of the column is non-null and differs from every other."""
+    if column.null_count:
+        return False
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return pc.count_distinct(column).as_py() == len(column)
+
+
+def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str,
+                    frame: pd.DataFrame | pa.Table, key: Sequence[str], *,
+                    prune_column: str | None = None, unique_column: str | None = None) -> int:
+    """Insert the rows of `frame` (a DataFrame, or an Arrow table: DuckDB's zero-copy path)
+    whose `key` is not yet in `table`; return how many.
 
     The key comparison is NULL-safe (IS NOT DISTINCT FROM), duplicates inside the batch keep
     their first occurrence, and the whole insert is one transaction: it lands completely or
     not at all. `prune_column` (e.g. capture_ts_utc, which grows with time) restricts the
     anti-join to existing rows within the batch's min/max of that column, so the cost follows
     the batch, not the size of the table (DuckDB skips row groups by their min/max).
+    `unique_column` names a key column that is usually distinct within a batch (the odds'
+    vendor_outcome_key): when it is, no two rows can share a key, and the in-batch duplicate
+    check is skipped.
     """
-    if frame.empty:
+    rows = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+        frame, preserve_index=False)
+    if rows.num_rows == 0:
         return 0
-    missing = [k for k in key if k not in frame.columns]
+    missing = [k for k in key if k not in rows.column_names]
     if missing:
         raise ValueError(f"insert_new_rows({table}): key columns missing from frame: {missing}")
-    columns = list(frame.columns)
+    columns = list(rows.column_names)
     column_list = ", ".join(f'"{c}"' for c in columns)
     key_list = ", ".join(f's."{k}"' for k in key)
     match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in key)
     view = f"_incoming_{table}"
-    con.register(view, _arrow_source(con, frame))
+    con.register(view, _arrow_source(con, rows))
     try:
         prune_sql, params = "", []
         if prune_column is not None:
@@ -283,8 +298,9 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFr
         # Rows with equal keys (NULLs included) hash equally, so fewer distinct hashes than
         # rows is necessary for an in-batch duplicate; a hash collision only costs the exact
         # dedup below, never a lost row. Half the cost of a DISTINCT over the key tuple.
-        duplicates = con.execute(
-            f"SELECT count(*) - count(DISTINCT hash({key_list})) FROM {view} s").fetchall()[0][0]
+        duplicates = 0 if unique_column and distinct_non_null(rows.column(unique_column)) \
+            else con.execute(f"SELECT count(*) - count(DISTINCT hash({key_list})) "
+                             f"FROM {view} s").fetchall()[0][0]
         source = view
         if duplicates:
             # Keep the first occurrence of each key, in the frame's order.

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -85,70 +84,13 @@ def store_parsed(con: duckdb.DuckDBPyConnection, raw: RawPayload, parser_version
 
 
 def insert_odds(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> int:
-    """Insert the odds rows whose ODDS_KEY is not yet in fact_prop_odds; return how many.
-
-    ``db.insert_new_rows(con, "fact_prop_odds", frame, ODDS_KEY, prune_column=
-    "capture_ts_utc")`` for the Arrow rows of a parse (``ParseResult.table``), with the same
-    result - NULL-safe key, first occurrence kept inside the batch, anti-join pruned on the
-    batch's capture times, one transaction - and less work on the way: no pandas round
-    trip, the prune bounds read from the Arrow column, and the in-batch duplicate check
-    done in Arrow when it can be decided there: distinct non-null vendor_outcome_keys (a
-    key column) mean no two rows share a key; otherwise DuckDB's hash check decides, as in
-    insert_new_rows. The table goes to DuckDB in one record batch per thread (see
-    db.ROW_GROUP_ROWS)."""
-    n = rows.num_rows
-    if n == 0:
-        return 0
+    """Insert the odds rows (`ParseResult.table`) whose ODDS_KEY is not yet in
+    fact_prop_odds; return how many. A parse's vendor_outcome_keys are distinct as a rule,
+    which spares the in-batch duplicate check (`db.insert_new_rows`)."""
     if tuple(rows.column_names) != ODDS_COLUMNS:
         raise ValueError(f"insert_odds: columns {rows.column_names} are not ODDS_COLUMNS")
-    column_list = ", ".join(f'"{c}"' for c in ODDS_COLUMNS)
-    key_list = ", ".join(f's."{k}"' for k in ODDS_KEY)
-    match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in ODDS_KEY)
-    captured = rows.column("capture_ts_utc")
-    clauses, params = [], []
-    if captured.null_count < n:
-        bounds = pc.min_max(captured)
-        clauses.append('t."capture_ts_utc" BETWEEN ? AND ?')
-        params = [bounds["min"].as_py(), bounds["max"].as_py()]
-    if captured.null_count:
-        clauses.append('t."capture_ts_utc" IS NULL')
-    prune_sql = " AND (" + " OR ".join(clauses) + ")"
-    view = "_incoming_fact_prop_odds"
-    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    per_thread = -(-n // max(threads, 1))
-    unique = _distinct_non_null(rows.column("vendor_outcome_key"))
-    if not unique:
-        rows = rows.append_column("_ord", pa.array(np.arange(n)))
-    source = pa.Table.from_batches(rows.combine_chunks().to_batches(max_chunksize=per_thread),
-                                   rows.schema)
-    con.register(view, source)
-    try:
-        duplicates = 0 if unique else con.execute(
-            f"SELECT count(*) - count(DISTINCT hash({key_list})) FROM {view} s").fetchall()[0][0]
-        scan = view
-        if duplicates:
-            # Keep the first occurrence of each key, in the rows' order.
-            scan = (f"(SELECT * FROM (SELECT *, row_number() OVER "
-                    f"(PARTITION BY {key_list.replace('s.', '')} ORDER BY _ord) AS _rn "
-                    f"FROM {view}) WHERE _rn = 1)")
-        with db.transaction(con):
-            inserted = con.execute(f"""
-                INSERT INTO fact_prop_odds ({column_list})
-                SELECT {column_list} FROM {scan} s
-                WHERE NOT EXISTS (SELECT 1 FROM fact_prop_odds t WHERE {match}{prune_sql})
-            """, params).fetchall()[0][0]
-    finally:
-        con.unregister(view)
-    return int(inserted)
-
-
-def _distinct_non_null(column: pa.ChunkedArray) -> bool:
-    """Whether every value of the column is non-null and differs from every other."""
-    if column.null_count:
-        return False
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    return pc.count_distinct(column).as_py() == len(column)
+    return db.insert_new_rows(con, "fact_prop_odds", rows, ODDS_KEY,
+                              prune_column="capture_ts_utc", unique_column="vendor_outcome_key")
 
 
 def register_pending(con: duckdb.DuckDBPyConnection, raw: RawPayload,
