@@ -458,6 +458,7 @@ def test_charts_are_declared_once() -> None:
     assert names == ["rows_per_vendor", "run_status", "mapping_rate", "ev_counts", "log_loss",
                      "calibration", "clv", "vendor_health"]
     assert all(caption and "\n" not in caption for _, caption in rolling.CHARTS)
+    assert list(rolling.CHART_HEADINGS) == names  # every chart has its heading, in order
     with pytest.raises(KeyError):
         rolling.chart_data(None, D, "nope")
 

@@ -34,7 +34,7 @@ API
   `daily_registry`, `daily_step_durations`, `daily_odds_rows`, `daily_mapping`, `daily_ev`,
   `daily_accuracy`, `calibration_bins` (per slate or pooled), `daily_clv`, `clv_histogram`,
   `daily_vendor_health`; and the pure `ece_from_bins(bins)`, `reliability(bins)`.
-- Charts: `CHARTS` (ordered (name, caption)); `chart_data(con, D, name, days=30)` -> the
+- Charts: `CHARTS` (ordered (name, caption)), `CHART_HEADINGS` (name -> heading); `chart_data(con, D, name, days=30)` -> the
   frames the chart draws; one `plot_<name>(*frames, lo=, hi=) -> Figure` per chart;
   `chart(con, D, name, days=30) -> Figure`; `charts(con, D, days=30) -> {name: Figure}`.
   Every chart draws a readable "no data" figure on an empty database.
@@ -93,6 +93,11 @@ CHARTS: list[tuple[str, str]] = [
                       "(fetch log): look for error spikes and latency creeping up."),
 ]
 CHART_NAMES = tuple(name for name, _ in CHARTS)
+# the report's heading above each chart
+CHART_HEADINGS = {"rows_per_vendor": "Odds rows per vendor", "run_status": "Runs and step durations",
+                  "mapping_rate": "Player mapping rate", "ev_counts": "Eligible bets and mean EV",
+                  "log_loss": "Log loss per market", "calibration": "Calibration",
+                  "clv": "Closing line value (CLV)", "vendor_health": "Vendor errors and latency"}
 
 # --------------------------------------------------------------------------- dates, SQL
 
