@@ -179,7 +179,8 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                     statuses.append(record.status)
                     if options.fail_fast and record.status in FAILURE_STATUSES:
                         stopped_by = f"{step.name} {record.status}"
-                if record.status == "skipped":
+                if record.status == "skipped" and options.enabled[step.name]:
+                    # a step the plan said 'off' is not news; one fail-fast stopped is
                     print(f"[{step.order}/{len(STEPS)}] {step.name}: skipped - "
                           f"{record.error_summary}", file=err)
                 pending.append(record)

@@ -158,6 +158,10 @@ def test_fail_fast_skips_the_rest_and_env_beats_flags(tmp_path: Path) -> None:
         assert rows[name]["status"] == "skipped"
         assert "fail-fast" in rows[name]["error_summary"]
         assert rows[name]["started_ts_utc"] is None
+    # the console says what happened: the steps fail-fast stopped, not the one the plan
+    # already showed as off
+    assert "outcomes: skipped - fail-fast" in proc.stderr
+    assert "ev: skipped" not in proc.stderr
     # the outcomes step's worker had warmed up during production: it was stopped, and no
     # worker or kernel of this run outlives it
     assert not processes_mentioning(str(nbs))
