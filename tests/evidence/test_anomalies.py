@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers.core import db
+from helpers.evidence import daily
 from helpers.evidence.anomalies import check_anomalies, freshness_checks, write_anomalies
 
 TODAY = date(2025, 12, 15)
@@ -168,6 +169,14 @@ def test_row_counts_are_compared_per_scheduled_game(tmp_path: Path) -> None:
     # on raw counts the same zero would have passed: 0 against ~296 +- ~150
     raw = [40 * n + (k % 2) for k, n in enumerate(sizes, start=1)]
     assert abs((0 - np.mean(raw)) / np.std(raw, ddof=1)) < 3
+    # the daily report's coverage compares the same way: per game, against the trailing median
+    table = daily.coverage_table(con, TODAY).set_index("source_vendor")
+    per_game = [(100 * n + 3 * (k % 3)) / n for k, n in enumerate(sizes, start=1)]
+    assert table.loc["UNABATED", "games"] == 2
+    assert table.loc["UNABATED", "rows_per_game"] == pytest.approx(100.5)
+    assert table.loc["UNABATED", "trailing_median_per_game"] == pytest.approx(np.median(per_game))
+    assert table.loc["UNABATED", "change"] == pytest.approx(100.5 / np.median(per_game) - 1)
+    assert abs(table.loc["UNABATED", "change"]) < 0.01  # raw rows would read -73 %: 201 against ~750
     con.close()
 
 

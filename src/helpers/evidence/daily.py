@@ -25,7 +25,7 @@ from helpers.core.repairs import step_repairs
 from helpers.ev.candidates import GATES
 from helpers.ev.read import newest_ev_runs_sql
 from helpers.ev.report import best_by_prop
-from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS
+from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS, games_per_slate
 from helpers.evidence.markdown import MAX_ROWS
 from helpers.evidence.tables import newest_per_slate
 
@@ -228,32 +228,46 @@ def attention_markdown(steps: pd.DataFrame, checks: pd.DataFrame, health: pd.Dat
 
 def coverage_table(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """Vendor x market on the slate: books, events and players (the most in one book),
-    rows, and the rows against the median of the trailing days (a trailing slate with no
-    rows from the vendor counts as 0)."""
+    rows, and the change against the median of the trailing days (a trailing slate with no
+    rows from the vendor counts as 0). Rows are compared per game, as the row-count check
+    does, when the games of the slate and of every trailing slate are known: a 5-game slate
+    after 8-game ones is not a drop. Otherwise raw rows are compared; the column names say
+    which (`rows_per_game`, `trailing_median_per_game` or `trailing_median_rows`)."""
     lo = slate_date - timedelta(days=TRAILING_DAYS)
     today = newest_per_slate(con, "fact_odds_coverage_daily", slate_date, slate_date)
     past = newest_per_slate(con, "fact_odds_coverage_daily", lo, slate_date - timedelta(days=1))
-    columns = ["source_vendor", "market_type", "books", "events", "players", "rows",
-               "trailing_median_rows", "change"]
+    days = sorted(pd.Timestamp(d).date() for d in past["slate_date"].unique())
+    games = games_per_slate(con, lo, slate_date)
+    per_game = bool(days) and all(games.get(d, 0) > 0 for d in [*days, slate_date])
+    base = ["source_vendor", "market_type", "books", "events", "players", "rows"]
+    compared = (["games", "rows_per_game", "trailing_median_per_game"] if per_game
+                else ["trailing_median_rows"])
+    columns = [*base, *compared, "change"]
     if today.empty:
         return pd.DataFrame(columns=columns)
     table = (today.groupby(["source_vendor", "market_type"])
              .agg(books=("book_name", "nunique"), events=("n_events", "max"),
                   players=("n_players", "max"), rows=("n_rows", "sum")).reset_index())
-    if past.empty:
-        table["trailing_median_rows"] = np.nan
+    now = table["rows"].astype(float)
+    median = np.full(len(table), np.nan)
+    if days:
+        per_day = past.groupby([past["slate_date"].dt.date, "source_vendor",
+                                "market_type"])["n_rows"].sum()
+        divisor = np.array([games[d] if per_game else 1 for d in days], dtype=float)
+        median = np.array([np.median(np.array([per_day.get((d, vendor, market), 0)
+                                               for d in days], dtype=float) / divisor)
+                           for vendor, market in zip(table["source_vendor"],
+                                                     table["market_type"], strict=True)])
+    if per_game:
+        table["games"] = games[slate_date]
+        now = now / games[slate_date]
+        table["rows_per_game"] = now
+        table["trailing_median_per_game"] = median
     else:
-        per_day = past.groupby(["slate_date", "source_vendor", "market_type"])["n_rows"].sum()
-        days = sorted(past["slate_date"].unique())
-        medians = {}
-        for vendor, market in zip(table["source_vendor"], table["market_type"], strict=True):
-            series = [per_day.get((d, vendor, market), 0) for d in days]
-            medians[(vendor, market)] = float(np.median(series))
-        table["trailing_median_rows"] = [medians[k] for k in zip(
-            table["source_vendor"], table["market_type"], strict=True)]
+        table["trailing_median_rows"] = median
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["change"] = table["rows"] / table["trailing_median_rows"] - 1.0
-    table.loc[~np.isfinite(table["change"]), "change"] = np.nan
+        change = now.to_numpy() / median - 1.0
+    table["change"] = np.where(np.isfinite(change), change, np.nan)
     return table[columns]
 
 
