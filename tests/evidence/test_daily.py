@@ -244,3 +244,32 @@ def test_graded_bets_show_roi_without_the_best_bet_beside_the_roi(con) -> None:
     assert table.at["all", "roi_without_best_bet"] == pytest.approx((49 - 50) / 99)
     assert table.at["SOG", "roi_without_best_bet"] == pytest.approx((48 - 50) / 98)
     assert np.isnan(table.at["GOALS", "roi_without_best_bet"])  # one bet: nothing left
+
+
+def test_a_blank_or_zero_clv_is_explained_from_the_bets(con) -> None:
+    # GOALS bets close one-sided (a price CLV, no no-vig one); BetRivers never moved on its
+    # 20 SOG bets; DraftKings moved on one of its 20: only the first two are explained.
+    rows = []
+    for i in range(20):
+        rows.append({"market_type": "GOALS", "book_name": "DraftKings", "odds_decimal": 3.0,
+                     "closing_odds_decimal": 2.8, "clv": 3.0 / 2.8 - 1, "clv_prob": None})
+        rows.append({"market_type": "SOG", "book_name": "BetRivers", "odds_decimal": 1.9,
+                     "closing_odds_decimal": 1.9, "clv": 0.0, "clv_prob": 0.0})
+        moved = 1.8 if i == 0 else 1.9
+        rows.append({"market_type": "SOG", "book_name": "DraftKings", "odds_decimal": 1.9,
+                     "closing_odds_decimal": moved, "clv": 1.9 / moved - 1, "clv_prob": 0.01})
+    frame = pd.DataFrame(rows).assign(
+        slate_date=DAY, candidate_run_id="ev1", game_id=1, player_id=range(len(rows)),
+        source_vendor="UNABATED", player_key_vendor="p", line=0.5, side="OVER",
+        capture_ts_utc=datetime(2025, 12, 10, 14), is_eligible=True, result="LOSS",
+        profit_units=-1.0, graded_ts_utc=datetime(2025, 12, 11, 15), run_id="g1")
+    db.insert_new_rows(con, "fact_bet_results", frame, ["player_id"])
+    notes = daily.clv_notes_markdown(con, DAY).splitlines()
+    assert len(notes) == 2
+    assert notes[0].startswith("- **GOALS**: none of its 20 bets has a no-vig closing")
+    assert notes[1].startswith("- **BetRivers**: its price did not move from any of its 20")
+    table = daily.graded_bets(con, DAY).set_index("market")
+    assert table.at["GOALS", "clv_mean"] == pytest.approx(3.0 / 2.8 - 1)  # a CLV all the same
+    assert np.isnan(table.at["GOALS", "clv_prob_mean"])
+    # a slate with nothing to explain says nothing
+    assert daily.clv_notes_markdown(con, DAY - timedelta(days=1)) == ""

@@ -391,7 +391,7 @@ def graded_accuracy(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFram
     accuracy = newest_per_slate(con, "fact_forecast_accuracy_daily", graded, graded)
     bins = newest_per_slate(con, "fact_calibration_daily", graded, graded)
     columns = ["market_type", "source", "n", "log_loss", "log_loss_baseline",
-               "log_loss_improvement", "brier", "ece", "auc_line_mean", "top10_line_mean"]
+               "log_loss_improvement", "brier", "ece", "auc", "top10_hit_rate"]
     accuracy = accuracy[accuracy["scope"] == "shared"]
     if accuracy.empty:
         return pd.DataFrame(columns=columns)
@@ -405,10 +405,9 @@ def graded_accuracy(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFram
         return pd.Series({
             "n": int(w.sum()), **mean,
             "log_loss_improvement": mean["log_loss_baseline"] - mean["log_loss"],
-            "auc_line_mean": (np.average(auc["auc"], weights=auc["n"]) if len(auc)
-                              else np.nan),
-            "top10_line_mean": (np.average(top["top10_hit_rate"], weights=top["n"])
-                                if len(top) else np.nan)})
+            "auc": (np.average(auc["auc"], weights=auc["n"]) if len(auc) else np.nan),
+            "top10_hit_rate": (np.average(top["top10_hit_rate"], weights=top["n"])
+                               if len(top) else np.nan)})
 
     table = (accuracy.groupby(["market_type", "source"])[
         ["n", "log_loss", "log_loss_baseline", "brier", "auc", "top10_hit_rate"]]
@@ -446,12 +445,45 @@ def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
                (sum(profit_units) - max(profit_units) FILTER (WHERE result <> 'VOID'))
                    / nullif(count(*) FILTER (WHERE result <> 'VOID') - 1, 0)
                    AS roi_without_best_bet,
+               avg(clv) AS clv_mean,
                avg(clv_prob) AS clv_prob_mean,
                avg(CASE WHEN clv_prob IS NULL THEN NULL WHEN clv_prob > 0 THEN 1.0 ELSE 0.0 END)
                    AS clv_positive_share
         FROM fact_bet_results WHERE slate_date = ? AND is_eligible
         GROUP BY ROLLUP (market_type) ORDER BY market_type NULLS LAST LIMIT 50
         """, [graded])
+
+
+MIN_UNMOVED_BETS = 20  # a book is called unmoved only on enough bets to mean it
+
+
+def clv_notes_markdown(con: duckdb.DuckDBPyConnection, graded: date) -> str:
+    """Why a CLV figure of the graded slate is blank or exactly zero, from the bets
+    themselves: a market none of whose bets has a no-vig closing probability (its books
+    quote one side only, so there is no pair to remove the vig from: `clv_mean`, on the
+    same book's closing price, is its CLV), and a book whose price did not move from any
+    of its bets to the close (its CLV is 0 by construction, not a skill of the bets).
+    Empty when there is nothing to explain."""
+    markets = con.execute("""
+        SELECT market_type, count(*) FROM fact_bet_results
+        WHERE slate_date = ? AND is_eligible AND clv IS NOT NULL
+        GROUP BY market_type HAVING count(clv_prob) = 0 ORDER BY market_type LIMIT 50
+        """, [graded]).fetchall()
+    books = con.execute("""
+        SELECT book_name, count(*) FROM fact_bet_results
+        WHERE slate_date = ? AND is_eligible AND closing_odds_decimal IS NOT NULL
+        GROUP BY book_name
+        HAVING count(*) >= ? AND bool_and(closing_odds_decimal = odds_decimal)
+        ORDER BY book_name LIMIT 50
+        """, [graded, MIN_UNMOVED_BETS]).fetchall()
+    notes = [f"- **{market}**: none of its {n:,} bets has a no-vig closing probability: its "
+             "books quote one side only (e.g. an anytime scorer), so the vig cannot be "
+             "removed and `clv_prob_mean` is blank; `clv_mean` compares the price taken with "
+             "the same book's closing price." for market, n in markets]
+    notes += [f"- **{book}**: its price did not move from any of its {n:,} bets to the close, "
+              "so their CLV is exactly 0: the book reprices rarely, which says nothing about "
+              "the bets." for book, n in books]
+    return "\n".join(notes)
 
 
 def reproduce_markdown(runs: pd.DataFrame, slate_date: date) -> str:
