@@ -218,8 +218,8 @@ def test_ev_funnel_counts_a_price_gate_by_its_code_whatever_its_numbers(con) -> 
                "limit 3x)"]
     store_candidates(con, reasons, "GOALS", 0.5)
     funnel = daily.ev_funnel(con, DAY)
-    removed = {stage.split(" ")[0]: -rows for stage, rows in
-               zip(funnel["stage"], funnel["rows"], strict=True) if rows < 0}
+    removed = {stage.split(" ")[0]: int(n) for stage, n in
+               zip(funnel["stage"], funnel["removed"], strict=True) if pd.notna(n) and n > 0}
     assert removed == {"absurd_price": 2, "price_outlier": 1}
     assert list(funnel["left"])[-1] == 1 and len(funnel) == 2 + len(daily.GATES)
 

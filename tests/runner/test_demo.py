@@ -15,10 +15,11 @@ import nbformat
 import pytest
 import requests
 
+from helpers.evidence import glossary
 from helpers.evidence.claims import CHART as CLAIMS_CHART
 from helpers.evidence.pricing import CHART as BLEND_CHART
 from helpers.evidence.rolling import CHARTS
-from tests.runner.report_tables import table_with
+from tests.runner.report_tables import md_tables, table_with
 from tests.runner.secret_markers import SECRET_MARKERS, assert_no_secret_anywhere
 
 # The ten-day demo takes minutes: its file runs on one xdist worker, handed out first.
@@ -174,6 +175,26 @@ def test_ten_daily_reports_and_a_rolling_report_in_clean_markdown(demo) -> None:
         assert (monitoring / target).exists()
 
 
+def test_every_column_of_every_rendered_report_table_is_defined_in_that_report(demo) -> None:
+    home, _ = demo
+    monitoring = home / "outputs" / "monitoring"
+    reports = [*sorted(monitoring.glob("daily_report_*.md")), monitoring / "rolling_report.md"]
+    assert len(reports) == DAYS + 1
+    seen: set[str] = set()
+    for report in reports:
+        text = report.read_text()
+        body, columns = text.split("\n## Columns\n")
+        defined = dict(re.findall(r"^- \*\*([^*]+)\*\*: (.+)$", columns, flags=re.M))
+        shown = {str(c) for table in md_tables(body) for c in table.columns}
+        assert shown, report.name
+        assert shown <= set(defined), f"{report.name}: {sorted(shown - set(defined))} undefined"
+        assert glossary.UNDEFINED not in columns
+        assert all(defined[c] == glossary.COLUMNS[c] for c in shown)
+        seen |= shown
+    # and no definition that no report shows (a renamed column leaves none behind)
+    assert set(glossary.COLUMNS) == seen
+
+
 def test_report_numbers_are_sql_over_the_evidence_tables(demo) -> None:
     home, _ = demo
     monitoring = home / "outputs" / "monitoring"
@@ -200,9 +221,10 @@ def test_report_numbers_are_sql_over_the_evidence_tables(demo) -> None:
         priced, eligible = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE is_eligible) FROM fact_ev_candidates "
             "WHERE run_id = ?", [ev_run]).fetchall()[0]
-        funnel = table_with(text, "stage", "rows", "left")
-        assert funnel.iloc[0].tolist() == ["priced rows", str(priced), str(priced)]
-        assert funnel.iloc[-1].tolist() == ["eligible", str(eligible), str(eligible)]
+        funnel = table_with(text, "stage", "removed", "left")
+        assert funnel.iloc[0].tolist() == ["priced rows", "", str(priced)]
+        assert funnel.iloc[-1].tolist() == ["eligible", "", str(eligible)]
+        assert priced - funnel["removed"].iloc[1:-1].astype(int).sum() == eligible
         checks = con.execute("SELECT count(*) FROM fact_anomaly_checks WHERE run_id = ?",
                              [run_id]).fetchall()[0][0]
         assert len(table_with(text, "check_name", "subject", "passed")) == min(checks, 50)

@@ -311,28 +311,30 @@ def _newest_ev_run(con: duckdb.DuckDBPyConnection, slate_date: date) -> str | No
 
 
 def ev_funnel(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
-    """The gate funnel of the slate's newest EV run: priced rows, then how many each gate
-    took out, in gate order, and the eligible ones left. A reason counts under its code (the
-    price gates write their numbers after a ':', see `ev.candidates.reason_code`)."""
+    """The gate funnel of the slate's newest EV run: priced rows, then how many rows each
+    gate removed (`removed`), in gate order, and the rows `left` after it, down to the
+    eligible ones. A reason counts under its code (the price gates write their numbers
+    after a ':', see `ev.candidates.reason_code`)."""
     run_id = _newest_ev_run(con, slate_date)
     counts = dict(con.execute(
         "SELECT coalesce(split_part(exclusion_reason, ':', 1), 'eligible'), count(*) "
         "FROM fact_ev_candidates "
         "WHERE run_id = ? AND slate_date = ? GROUP BY ALL", [run_id, slate_date]).fetchall())
     if not counts:
-        return pd.DataFrame(columns=["stage", "rows", "left"])
+        return pd.DataFrame(columns=["stage", "removed", "left"])
     total = sum(counts.values())
-    rows, left = [("priced rows", total, total)], total
+    rows, left = [("priced rows", None, total)], total
     for gate, meaning in GATES:
         out = counts.pop(gate, 0)
         left -= out
-        rows.append((f"{gate} ({meaning})", -out, left))
+        rows.append((f"{gate} ({meaning})", out, left))
     for other, n in sorted(counts.items()):  # a reason this code does not know: shown
         if other != "eligible":
             left -= n
-            rows.append((other, -n, left))
-    rows.append(("eligible", counts.get("eligible", 0), left))
-    return pd.DataFrame(rows, columns=["stage", "rows", "left"])
+            rows.append((other, n, left))
+    rows.append(("eligible", None, left))
+    return pd.DataFrame(rows, columns=["stage", "removed", "left"]).astype(
+        {"removed": "Int64"})
 
 
 def ev_by_book(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:

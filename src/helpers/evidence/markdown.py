@@ -81,9 +81,24 @@ def show_markdown(text: str) -> None:
     display({"text/markdown": text, "text/plain": text}, raw=True)
 
 
+# The columns of the tables shown since the last take, in order: a report ends with their
+# definitions (glossary.columns_markdown). Module state, as a kernel runs one report.
+_shown_columns: dict[str, None] = {}
+
+
 def show_table(frame: pd.DataFrame, formats: Mapping[str, Formatter] | None = None,
                max_rows: int = MAX_ROWS) -> None:
+    if not frame.empty:
+        _shown_columns.update(dict.fromkeys(str(c) for c in frame.columns))
     show_markdown(md_table(frame, formats, max_rows))
+
+
+def take_shown_columns() -> list[str]:
+    """The columns of every non-empty table shown since the last call, in order of first
+    appearance; the record starts again empty."""
+    names = list(_shown_columns)
+    _shown_columns.clear()
+    return names
 
 
 def figure_png(fig: Any, dpi: int = 100) -> bytes:
