@@ -378,7 +378,7 @@ def test_report_renders_again_and_a_failed_render_keeps_the_reports(demo) -> Non
     env["OPS_HOME"] = str(home)
     monitoring = home / "outputs" / "monitoring"
     report = monitoring / f"daily_report_{NORMAL}.md"
-    funnel = table_with(report.read_text(), "stage", "rows", "left")
+    funnel = table_with(report.read_text(), "stage", "removed", "left")
 
     def runner(*args: str, **extra: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "runner", *args], cwd=home,
@@ -386,7 +386,7 @@ def test_report_renders_again_and_a_failed_render_keeps_the_reports(demo) -> Non
 
     again = runner("report", "--date", NORMAL.isoformat())
     assert again.returncode == 0, again.stderr[-2000:]
-    assert table_with(report.read_text(), "stage", "rows", "left").equals(funnel)
+    assert table_with(report.read_text(), "stage", "removed", "left").equals(funnel)
 
     broken = home / "broken-notebooks"
     broken.mkdir()

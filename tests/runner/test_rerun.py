@@ -274,8 +274,8 @@ def test_an_outage_alerts_until_the_documented_repair_makes_the_slate_a_clean_da
     attention = text.split("## Needs attention")[1].split("## Runs")[0]
     assert f"**odds_ingestion partial** in run `{morning}`" in attention
     assert f"Repaired by run `{rerun_id}`" in attention
-    funnel = table_with(text, "stage", "rows", "left")
-    assert funnel.iloc[-1].tolist()[:2] == ["eligible", str(len(bets))]
+    funnel = table_with(text, "stage", "removed", "left")
+    assert funnel.iloc[-1].tolist() == ["eligible", "", str(len(bets))]
     assert (homes["outage"] / "outputs" / "ev" / f"best_bets_{WARM_SLATE}.csv").read_bytes() \
         == (homes["clean"] / "outputs" / "ev" / f"best_bets_{WARM_SLATE}.csv").read_bytes()
 
@@ -319,8 +319,8 @@ def test_a_rerun_of_ev_supersedes_the_run_it_repeats_in_the_files_and_the_report
     assert len(per_run) == 2 and min(per_run.values()) < len(bets) == max(per_run.values())
     assert per_run[newest] == len(bets)
     text = (home / "outputs" / "monitoring" / f"daily_report_{WARM_SLATE}.md").read_text()
-    funnel = table_with(text, "stage", "rows", "left")
-    assert funnel.iloc[-1].tolist()[:2] == ["eligible", str(len(bets))]
+    funnel = table_with(text, "stage", "removed", "left")
+    assert funnel.iloc[-1].tolist() == ["eligible", "", str(len(bets))]
 
 
 def test_a_run_killed_while_rendering_reads_interrupted_and_its_rerun_renders(warm_home) -> None:
