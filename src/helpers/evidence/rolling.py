@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter, PercentFormatter
+from matplotlib.ticker import Formatter, MaxNLocator, NullFormatter
 
 from helpers.core.markets import MARKETS
 from helpers.core.models import PRODUCTION_MODEL
@@ -475,10 +475,50 @@ def _date_axis(ax: Axes, lo: date | None, hi: date | None) -> None:
     if lo is not None and hi is not None:
         ax.set_xlim(pd.Timestamp(lo) - pd.Timedelta(hours=18),
                     pd.Timestamp(hi) + pd.Timedelta(hours=18))
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        # one tick a day on a short window, never more than ~8 ticks
+        locator = mdates.DayLocator(interval=max(1, math.ceil(((hi - lo).days + 1) / 8)))
+    else:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(alpha=0.3)
+
+
+class StepPercent(Formatter):
+    """A share (0.0125) as a percentage ("1.25%") with as many decimals as the spacing of
+    the axis' ticks needs, so neighbouring ticks never read the same."""
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        ticks = self.axis.get_majorticklocs() if self.axis is not None else []
+        step = 100 * float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
+        # the fewest decimals that write the step exactly: 2.5 -> 1, 0.25 -> 2, 5 -> 0
+        decimals = next((d for d in range(5) if abs(round(step, d) - step) < 1e-9 * max(
+            1.0, step)), 4)
+        return f"{100 * value:.{decimals}f}%"
+
+
+def _percent_axis(axis: object) -> None:
+    axis.set_major_formatter(StepPercent())  # type: ignore[attr-defined]
+
+
+def _count_axis(axis: object) -> None:
+    """Whole ticks only: runs, rows and bets are counted."""
+    axis.set_major_locator(MaxNLocator(nbins=5, integer=True, min_n_ticks=2))  # type: ignore[attr-defined]
+    axis.set_major_formatter(lambda v, _: f"{v:,.0f}")  # type: ignore[attr-defined]
+
+
+# one look per series, so series that coincide stay visible (a line under another)
+_SERIES_STYLES = [{"marker": "o", "ls": "-"}, {"marker": "s", "ls": "--"},
+                  {"marker": "^", "ls": ":"}, {"marker": "D", "ls": "-."},
+                  {"marker": "v", "ls": "-"}, {"marker": "P", "ls": "--"}]
+
+
+def _data_window(lo: date, hi: date, frames: tuple[pd.DataFrame, ...]) -> tuple[date, date]:
+    """[lo, hi] cut to start at the first slate with data: five days of data are not
+    squeezed against the right edge of a 30-day axis."""
+    firsts = [pd.Timestamp(f["slate_date"].min()).date() for f in frames
+              if "slate_date" in f.columns and len(f) and f["slate_date"].notna().any()]
+    return (max(lo, min(firsts)) if firsts else lo), hi
 
 
 def _wide(frame: pd.DataFrame, column: str, values: str, lo: date | None,
@@ -498,9 +538,29 @@ def _title(lo: date | None, hi: date | None) -> str:
 
 
 def _lines(ax: Axes, wide: pd.DataFrame, **kwargs: object) -> None:
-    for name in wide.columns:
-        ax.plot(wide.index, wide[name].to_numpy(dtype=float), marker="o", markersize=3,
-                label=str(name), **kwargs)
+    for i, name in enumerate(wide.columns):
+        style = _SERIES_STYLES[i % len(_SERIES_STYLES)]
+        ax.plot(wide.index, wide[name].to_numpy(dtype=float), markersize=4,
+                label=str(name), **{**style, **kwargs})
+
+
+def _vendor_panels(frame: pd.DataFrame, column: str, values: str, lo: date | None,
+                   hi: date | None, title: str, fill: float | None = None,
+                   height: float = 1.5) -> tuple[Figure, list[Axes]]:
+    """One panel per vendor, sharing the date axis, each with its own y from 0: a vendor
+    at zero is obvious whatever the others' scale."""
+    wide = _wide(frame, column, values, lo, hi, fill=fill)
+    fig = Figure(figsize=(9.0, 0.6 + height * len(wide.columns)), layout="constrained")
+    axes = list(fig.subplots(len(wide.columns), 1, sharex=True, squeeze=False)[:, 0])
+    fig.suptitle(title)
+    for i, (ax, vendor) in enumerate(zip(axes, wide.columns, strict=True)):
+        ax.plot(wide.index, wide[vendor].to_numpy(dtype=float), color=f"C{i}",
+                marker="o", markersize=4, label=str(vendor))
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(str(vendor), fontsize=8)
+        _date_axis(ax, lo, hi)
+        ax.tick_params(labelbottom=ax is axes[-1])
+    return fig, axes
 
 
 # --------------------------------------------------------------------------- charts
@@ -508,18 +568,15 @@ def _lines(ax: Axes, wide: pd.DataFrame, **kwargs: object) -> None:
 
 def plot_rows_per_vendor(odds: pd.DataFrame, lo: date | None = None,
                          hi: date | None = None) -> Figure:
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    ax.set_title("Odds rows per vendor per slate" + _title(lo, hi))
+    title = "Odds rows per vendor per slate" + _title(lo, hi)
     if odds.empty:
-        _no_data(ax, "odds coverage")
+        fig, axes = _figure()
+        axes[0, 0].set_title(title)
+        _no_data(axes[0, 0], "odds coverage")
         return fig
-    _lines(ax, _wide(odds, "source_vendor", "n_rows", lo, hi, fill=0.0))
-    ax.set_ylabel("rows")
-    ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
-    ax.legend(fontsize=8, loc="best")
-    _date_axis(ax, lo, hi)
+    fig, axes = _vendor_panels(odds, "source_vendor", "n_rows", lo, hi, title, fill=0.0)
+    for ax in axes:
+        _count_axis(ax.yaxis)
     return fig
 
 
@@ -540,6 +597,7 @@ def plot_run_status(registry: pd.DataFrame, durations: pd.DataFrame, lo: date | 
                         color=_STATUS_COLOURS[status])
                 base += counts
         top.set_ylabel("runs")
+        _count_axis(top.yaxis)
         top.legend(fontsize=8, loc="upper left", ncols=len(RUN_STATUSES))
         _date_axis(top, lo, hi)
     bottom.set_title("Slowest run of each step (seconds)")
@@ -565,7 +623,7 @@ def plot_mapping_rate(mapping: pd.DataFrame, lo: date | None = None,
         _no_data(ax, "player mapping evidence")
         return fig
     _lines(ax, _wide(players, "source_vendor", "mapped_rate", lo, hi))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    _percent_axis(ax.yaxis)
     ax.set_ylabel("players mapped")
     ax.legend(fontsize=8, loc="best")
     _date_axis(ax, lo, hi)
@@ -582,11 +640,12 @@ def plot_ev_counts(ev: pd.DataFrame, lo: date | None = None, hi: date | None = N
     ax.bar(ev["slate_date"], ev["n_eligible"].to_numpy(dtype=float), width=0.8,
            color="tab:blue", alpha=0.7, label="eligible bets")
     ax.set_ylabel("eligible bets", color="tab:blue")
+    _count_axis(ax.yaxis)
     right = ax.twinx()
     right.plot(ev["slate_date"], ev["ev_mean"].to_numpy(dtype=float), color="tab:red",
                marker="o", markersize=3, label="mean EV (all candidates)")
     right.axhline(0, color="tab:red", lw=0.6, ls=":")
-    right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    _percent_axis(right.yaxis)
     right.set_ylabel("mean EV", color="tab:red")
     handles = ax.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
@@ -674,7 +733,8 @@ def plot_clv(histogram: pd.DataFrame, daily: pd.DataFrame, lo: date | None = Non
             mean = daily["clv_prob_sum"].sum() / total
             left.axvline(mean, color="tab:red", ls="--", lw=1, label=f"mean {100 * mean:+.2f} pp")
             left.legend(fontsize=8)
-        left.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        _percent_axis(left.xaxis)
+        _count_axis(left.yaxis)
         left.set_xlabel("closing - taken no-vig probability (ends include the tails)")
         left.set_ylabel("bets")
     right.set_title("Daily mean CLV", fontsize=10)
@@ -684,34 +744,50 @@ def plot_clv(histogram: pd.DataFrame, daily: pd.DataFrame, lo: date | None = Non
         right.plot(daily["slate_date"], daily["clv_prob_mean"].to_numpy(dtype=float),
                    marker="o", markersize=3, color="tab:blue")
         right.axhline(0, color="k", lw=0.8)
-        right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        _percent_axis(right.yaxis)
         _date_axis(right, lo, hi)
     return fig
 
 
 def plot_vendor_health(health: pd.DataFrame, lo: date | None = None,
                        hi: date | None = None) -> Figure:
-    fig, axes = _figure(2, 1, height=2.8)
-    top, bottom = axes[0, 0], axes[1, 0]
-    top.set_title("Failed HTTP attempts per vendor" + _title(lo, hi))
-    bottom.set_title("p95 latency per vendor (ms)")
+    title = "Failed HTTP attempts per vendor" + _title(lo, hi)
     if health.empty:
-        _no_data(top, "fetch log of the window's runs")
-        _no_data(bottom, "fetch log of the window's runs")
+        fig, axes = _figure(2, 1, height=2.8)
+        axes[0, 0].set_title(title)
+        axes[1, 0].set_title("p95 latency per vendor (ms)")
+        _no_data(axes[0, 0], "fetch log of the window's runs")
+        _no_data(axes[1, 0], "fetch log of the window's runs")
         return fig
-    _lines(top, _wide(health, "vendor", "error_rate", lo, hi))
-    top.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    top.set_ylim(bottom=0)
-    top.legend(fontsize=8, loc="upper left", ncols=4)
-    _date_axis(top, lo, hi)
-    latency = _wide(health, "vendor", "p95_ms", lo, hi)
-    _lines(bottom, latency)
-    if (latency.to_numpy(dtype=float)[~np.isnan(latency.to_numpy(dtype=float))] > 0).all():
+    vendors = sorted(health["vendor"].unique())
+    fig = Figure(figsize=(9.0, 1.0 + 1.2 * len(vendors) + 2.8), layout="constrained")
+    axes = fig.subplots(len(vendors) + 1, 1, squeeze=False, sharex=True,
+                        height_ratios=[1.0] * len(vendors) + [2.2])[:, 0]
+    failed = _wide(health, "vendor", "error_rate", lo, hi)
+    axes[0].set_title(title)
+    for i, (ax, vendor) in enumerate(zip(axes[:-1], vendors, strict=True)):
+        ax.plot(failed.index, failed[vendor].to_numpy(dtype=float), color=f"C{i}",
+                marker="o", markersize=4)
+        ax.set_ylim(0, 1.05)
+        ax.set_yticks([0, 0.5, 1])
+        _percent_axis(ax.yaxis)
+        ax.set_ylabel(vendor, fontsize=8)
+        _date_axis(ax, lo, hi)
+        ax.tick_params(labelbottom=False)
+    bottom = axes[-1]
+    bottom.set_title("p95 latency per vendor (ms)")
+    latency = _wide(health, "vendor", "p95_ms", lo, hi)[vendors]
+    for i, vendor in enumerate(vendors):
+        bottom.plot(latency.index, latency[vendor].to_numpy(dtype=float), color=f"C{i}",
+                    markersize=4, label=vendor, **{**_SERIES_STYLES[i % len(_SERIES_STYLES)]})
+    values = latency.to_numpy(dtype=float)
+    if (values[~np.isnan(values)] > 0).all():
         bottom.set_yscale("log")
         # plain labels: the default 10^n ones go through mathtext, a third of the render time
         bottom.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
         bottom.yaxis.set_minor_formatter(NullFormatter())
     bottom.set_ylabel("ms")
+    bottom.legend(fontsize=8, loc="upper left", ncols=4)
     _date_axis(bottom, lo, hi)
     return fig
 
@@ -747,8 +823,11 @@ def chart_data(con: duckdb.DuckDBPyConnection, report_date: date | str, name: st
 
 def chart(con: duckdb.DuckDBPyConnection, report_date: date | str, name: str,
           days: int = CHART_DAYS) -> Figure:
-    lo, hi = window(report_date, days)
-    return _CHART_PLOT[name](*chart_data(con, report_date, name, days), lo=lo, hi=hi)
+    """Chart `name` over the `days` slates ending at D, its axis starting at the first
+    slate with data."""
+    frames = chart_data(con, report_date, name, days)
+    lo, hi = _data_window(*window(report_date, days), frames)
+    return _CHART_PLOT[name](*frames, lo=lo, hi=hi)
 
 
 def charts(con: duckdb.DuckDBPyConnection, report_date: date | str,
