@@ -280,7 +280,6 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
         "run_id": record.run_id,
         "db_path": str(settings.paths.db_path),
         "ops_home": str(settings.paths.ops_home),
-        "run_flags": dict(options.enabled),
         "offline_demo": False,
     }
     spec = {

@@ -94,6 +94,9 @@ EXEMPT: dict[tuple[str, str], tuple[str, str]] = {
     ("helpers.evidence.daily", "coverage_table"): (
         NOT_SHOWN, "newest_per_slate rows pooled per vendor and market in pandas; the table "
                    "shown has one row per vendor and market"),
+    ("helpers.evidence.daily", "clv_notes_markdown"): (
+        NOT_SHOWN, "the slate's eligible bets feed grading.report.clv_notes, which shows a "
+                   "line per market or book at most"),
     ("helpers.evidence.daily", "mapping_table"): (
         BOUNDED, "newest_per_slate of one slate: one row per vendor and entity "
                  "(event, player)"),

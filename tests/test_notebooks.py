@@ -15,8 +15,7 @@ from runner.render import REPORT_NOTEBOOK, REPORT_TAGS
 from runner.steps import STEPS
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-DRIVER_PARAMETERS = {"slate_date", "as_of", "run_id", "db_path", "ops_home", "run_flags",
-                     "offline_demo"}
+DRIVER_PARAMETERS = {"slate_date", "as_of", "run_id", "db_path", "ops_home", "offline_demo"}
 
 
 @pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
@@ -26,6 +25,13 @@ def test_committed_without_outputs_and_with_the_driver_parameters(step) -> None:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None
     assert set(papermill.inspect_notebook(str(NOTEBOOKS / step.notebook))) == DRIVER_PARAMETERS
+
+
+def test_the_step_notebooks_share_one_parameters_cell() -> None:
+    cells = {step.name: next(c.source for c in nbformat.read(
+        str(NOTEBOOKS / step.notebook), as_version=4).cells if "parameters" in c.metadata.get(
+        "tags", [])) for step in STEPS}
+    assert len(set(cells.values())) == 1, "the parameters cells differ"
 
 
 def test_report_notebook_is_committed_clean_and_every_content_cell_names_its_report() -> None:

@@ -14,7 +14,6 @@ as_of: str = "2025-12-01T15:00:00"
 run_id: str = "interactive"
 db_path: str = "data/ops.duckdb"
 ops_home: str = "."
-run_flags: dict = {}
 offline_demo: bool = True'''
 
 BODIES = {

@@ -178,6 +178,20 @@ def ev_distribution(candidates: pd.DataFrame) -> pd.DataFrame:
     return out.round(4)
 
 
+def recommended(ranked: pd.DataFrame, best: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The top `n` bets the step recommends, as the Top bets table lists them: the unflagged
+    props and sides of `best` (`best_by_prop`) in its order, each as the ranked row at its
+    best price (one row per prop and side, numbered by its place in `best`)."""
+    top = best[best["flags"].isna()].head(n)[["rank", *_PROP_SIDE, "odds_decimal"]]
+    if top.empty:
+        return ranked.iloc[0:0]
+    keys = [*_PROP_SIDE, "odds_decimal"]
+    rows = top.astype({"game_id": "Int64", "player_id": "Int64"}).merge(
+        ranked.drop(columns="rank").astype({"game_id": "Int64", "player_id": "Int64"}),
+        on=keys, how="inner")
+    return rows.drop_duplicates(_PROP_SIDE, keep="first").reset_index(drop=True)
+
+
 def walkthrough(ranked: pd.DataFrame, snapshot: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     """The top `n` recommended bets with every step of their number: mu and the
     distribution, the model's p of the side, the consensus, the pricing p the blend made of

@@ -28,6 +28,7 @@ from helpers.ev.report import best_by_prop
 from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS, games_per_slate
 from helpers.evidence.markdown import MAX_ROWS
 from helpers.evidence.tables import newest_per_slate
+from helpers.grading.report import clv_notes
 
 STATUS_MARK = {"success": "✓", "partial": "◐", "failed": "✗", "timeout": "✗",
                "interrupted": "✗", "running": "…", "skipped": "·"}
@@ -456,36 +457,14 @@ def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
         """, [graded])
 
 
-MIN_UNMOVED_BETS = 20  # a book is called unmoved only on enough bets to mean it
-
-
 def clv_notes_markdown(con: duckdb.DuckDBPyConnection, graded: date) -> str:
-    """Why a CLV figure of the graded slate is blank or exactly zero, from the bets
-    themselves: a market none of whose bets has a no-vig closing probability (its books
-    quote one side only, so there is no pair to remove the vig from: `clv_mean`, on the
-    same book's closing price, is its CLV), and a book whose price did not move from any
-    of its bets to the close (its CLV is 0 by construction, not a skill of the bets).
-    Empty when there is nothing to explain."""
-    markets = con.execute("""
-        SELECT market_type, count(*) FROM fact_bet_results
-        WHERE slate_date = ? AND is_eligible AND clv IS NOT NULL
-        GROUP BY market_type HAVING count(clv_prob) = 0 ORDER BY market_type LIMIT 50
-        """, [graded]).fetchall()
-    books = con.execute("""
-        SELECT book_name, count(*) FROM fact_bet_results
-        WHERE slate_date = ? AND is_eligible AND closing_odds_decimal IS NOT NULL
-        GROUP BY book_name
-        HAVING count(*) >= ? AND bool_and(closing_odds_decimal = odds_decimal)
-        ORDER BY book_name LIMIT 50
-        """, [graded, MIN_UNMOVED_BETS]).fetchall()
-    notes = [f"- **{market}**: none of its {n:,} bets has a no-vig closing probability: its "
-             "books quote one side only (e.g. an anytime scorer), so the vig cannot be "
-             "removed and `clv_prob_mean` is blank; `clv_mean` compares the price taken with "
-             "the same book's closing price." for market, n in markets]
-    notes += [f"- **{book}**: its price did not move from any of its {n:,} bets to the close, "
-              "so their CLV is exactly 0: the book reprices rarely, which says nothing about "
-              "the bets." for book, n in books]
-    return "\n".join(notes)
+    """Why a CLV figure of the graded slate is blank or exactly zero
+    (`grading.report.clv_notes` on the slate's eligible bets); empty when nothing is."""
+    return clv_notes(_df(con, """
+        SELECT market_type, book_name, is_eligible, odds_decimal, closing_odds_decimal, clv,
+               clv_prob
+        FROM fact_bet_results WHERE slate_date = ? AND is_eligible
+        """, [graded]))
 
 
 def reproduce_markdown(runs: pd.DataFrame, slate_date: date) -> str:

@@ -90,6 +90,34 @@ def roi_and_clv(results: pd.DataFrame) -> pd.DataFrame:
     return out.round(4)
 
 
+MIN_UNMOVED_BETS = 20  # a book is called unmoved only on enough bets to mean it
+
+
+def clv_notes(results: pd.DataFrame) -> str:
+    """Why a CLV figure of the eligible bets is blank or exactly zero, from the bets
+    themselves (Markdown lines, empty when nothing needs saying): a market none of whose
+    bets with a close has a no-vig closing probability (its books quote one side only, so
+    no pair removes the vig; its CLV on the price still stands), and a book whose price did
+    not move from any of its bets to the close (CLV 0 by construction, not the bets' skill)."""
+    eligible = results[results["is_eligible"].astype(bool)
+                       & results["closing_odds_decimal"].notna()]
+    notes = []
+    for market, part in eligible.groupby("market_type", sort=True):
+        if part["clv_prob"].isna().all():
+            notes.append(f"- **{market}**: none of its {len(part):,} bets has a no-vig closing "
+                         "probability: its books quote one side only (e.g. an anytime "
+                         "scorer), so the vig cannot be removed and the no-vig CLV is blank; "
+                         "the CLV on the price compares the price taken with the same book's "
+                         "closing price.")
+    for book, part in eligible.groupby("book_name", sort=True):
+        if len(part) >= MIN_UNMOVED_BETS and (part["closing_odds_decimal"]
+                                               == part["odds_decimal"]).all():
+            notes.append(f"- **{book}**: its price did not move from any of its {len(part):,} "
+                         "bets to the close, so their CLV is exactly 0: the book reprices "
+                         "rarely, which says nothing about the bets.")
+    return "\n".join(notes)
+
+
 def plot_clv(ax, results: pd.DataFrame) -> None:
     eligible = results[results["is_eligible"] & results["clv"].notna()]
     ax.hist(eligible["clv"].clip(-0.3, 0.3), bins=30)
