@@ -1,4 +1,5 @@
-"""What a step notebook needs before it does its work: `step_context()`; and what the
+"""What a step notebook needs: `step_context()` before it does its work, `show()` and
+`show_markdown()` to display what it did, `report_step_status()` at the end; and what the
 report notebook needs: `report_context()`.
 
 Run by the driver, a notebook gets the run's paths and `offline_demo=False`. Opened by hand
@@ -12,17 +13,24 @@ demo data can never land in a real database.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from helpers.core import db
 from helpers.core.clock import parse_as_of, parse_slate_date
 from helpers.core.errors import UsageError
 from helpers.core.settings import Settings, load_settings
+from helpers.core.step_status import report_step_status
 from helpers.core.steps import step_named
+from helpers.evidence.markdown import MAX_ROWS, Formatter, md_table, pct, show_markdown, signed_pct
+
+__all__ = ["COLUMN_FORMATS", "ReportContext", "StepContext", "report_context",
+           "report_step_status", "show", "show_markdown", "step_context"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,8 @@ class StepContext:
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """The ops database, waiting up to RUN_LOCK_WAIT_SECONDS for another process to let
-        go of it, as the driver does."""
+        go of it, as the driver does. `with ctx.connect() as con:` closes it at the end of
+        the block, so the database is held only while the step works."""
         return db.connect(self.db_path, read_only=read_only,
                           wait_seconds=self.settings.run.lock_wait_seconds)
 
@@ -103,3 +112,45 @@ def report_context(*, slate_date: str, as_of: str, db_path: str,
             settings, paths=dataclasses.replace(settings.paths, db_path=database))
     return ReportContext(settings=settings, slate_date=parse_slate_date(slate_date),
                          offline_demo=offline_demo)
+
+
+def _decimals(places: int) -> Formatter:
+    return lambda value: f"{value:.{places}f}"
+
+
+def _day(value: date) -> str:
+    return f"{value:%Y-%m-%d}"
+
+
+# How the step notebooks show a column, by its name, as the reports do: probabilities, rates,
+# shares and stakes in percent (`55.3 %`); EV, ROI and CLV signed (`+9.3 %`); log losses and
+# scores with the four decimals their differences need; slate dates as days. Any other
+# column shows as `markdown.md_table` shows a value (floats to three decimals, times to the
+# minute).
+COLUMN_FORMATS: dict[str, Formatter] = {
+    **dict.fromkeys(("slate_date", "first_slate", "last_slate"), _day),
+    **dict.fromkeys(("p_model", "p_consensus", "p_price", "p_push", "p_implied", "p_fair",
+                     "p_over", "rate", "mapped_rate", "hit_rate", "top5", "top10", "top20",
+                     "stake", "stake_fraction", "kelly_fraction", "mean_abs_rel_diff",
+                     "max_abs_rel_diff"), pct),
+    **dict.fromkeys(("ev", "ev_model", "ev_market", "ev_mean", "ev_p50", "ev_p90", "ev_max",
+                     "roi", "clv", "clv_prob"), signed_pct),
+    **dict.fromkeys(("log_loss", "baseline_log_loss", "improvement", "brier", "ece", "auc",
+                     "log_loss_in_sample", "log_loss_model_in_sample",
+                     "log_loss_consensus_in_sample", "log_loss_prev_slate",
+                     "log_loss_consensus_prev_slate"), _decimals(4)),
+}
+
+
+def show(frame: pd.DataFrame, formats: Mapping[str, Formatter] | None = None, *,
+         by: str | None = None, max_rows: int = MAX_ROWS) -> None:
+    """Display `frame` as the reports show a table: Markdown, each column formatted by its
+    name (`COLUMN_FORMATS`, then `formats`), at most `max_rows` rows and a line saying how
+    many more there are. With `by`, one table per value of that column under its name
+    (e.g. one per market): a table of every book and market is then shown whole, not cut."""
+    formats = {**COLUMN_FORMATS, **(formats or {})}
+    if by is None or frame.empty:
+        show_markdown(md_table(frame, formats, max_rows))
+        return
+    for value, part in frame.groupby(by, sort=True):
+        show_markdown(f"**{value}**\n\n{md_table(part.drop(columns=by), formats, max_rows)}")

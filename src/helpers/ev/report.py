@@ -1,6 +1,6 @@
 """What the EV step shows and writes: the ranked eligible bets (one row per book, prop and
 side), the best bets (one row per prop and side: the best price and every book at it) in
-Markdown, the EV distribution per book and market, and a walkthrough of the top bets.
+Markdown, the EV distribution per market and book, and a walkthrough of the top bets.
 Pure functions of the step's frames (the Markdown is text; `ev.step` writes it)."""
 
 from __future__ import annotations
@@ -103,12 +103,15 @@ def best_by_prop(candidates: pd.DataFrame, games: pd.DataFrame,
     return _ranked(out, BEST_COLUMNS)
 
 
+# Percentages as the reports write them (`evidence.markdown.pct` and `signed_pct`, which a
+# stage before the evidence layer may not import): a probability or a stake `22.4 %`, an
+# EV `+9.3 %`; blank when missing.
 def _pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{100 * x:.1f}%"
+    return "" if pd.isna(x) else f"{100 * x:.1f} %"
 
 
-def _prob(x: float) -> str:
-    return "" if pd.isna(x) else f"{x:.3f}"
+def _signed_pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{100 * x:+.1f} %"
 
 
 def _blend_sentence(result: EvResult) -> str:
@@ -124,7 +127,9 @@ def _blend_sentence(result: EvResult) -> str:
 def best_bets_markdown(result: EvResult, best: pd.DataFrame, why_empty: str,
                        per_market: int = TOP_PER_MARKET) -> str:
     """`best_bets_<date>.md`: the top `per_market` props of each market by EV, one row per
-    prop and side, unflagged ones first (# is the rank among all of them, as in the CSV)."""
+    prop and side, unflagged ones first (# is the rank among all of them, as in the CSV),
+    and how many more the market has. Probabilities and stakes in percent, EVs signed, as
+    the reports show them."""
     n_bets = int(result.candidates["is_eligible"].sum())
     lines = [f"# Best bets {result.slate_date}", "",
              f"Snapshot `{result.snapshot_id or 'none'}` ({result.model_version}); "
@@ -153,29 +158,34 @@ def best_bets_markdown(result: EvResult, best: pd.DataFrame, why_empty: str,
                                                if pd.notna(r.odds_american) else "")
             lines.append(
                 f"| {r.rank} | {r.player_name} | {r.game} | {r.start_et} | {r.line:g} | "
-                f"{r.side} | {odds} | {r.books} ({r.vendors}) | {_prob(r.p_price)} | "
-                f"{_prob(r.p_model)} | {_prob(r.p_consensus)} | {_pct(r.ev)} | "
-                f"{_pct(r.ev_model)} | {_pct(r.ev_market)} | {_pct(r.stake_fraction)} | "
+                f"{r.side} | {odds} | {r.books} ({r.vendors}) | {_pct(r.p_price)} | "
+                f"{_pct(r.p_model)} | {_pct(r.p_consensus)} | {_signed_pct(r.ev)} | "
+                f"{_signed_pct(r.ev_model)} | {_signed_pct(r.ev_market)} | "
+                f"{_pct(r.stake_fraction)} | "
                 f"{r.flags if isinstance(r.flags, str) else ''} |")
+        if len(part) > per_market:
+            lines += ["", f"_{len(part) - per_market} more {market} props and sides not "
+                          f"shown: `best_bets_{result.slate_date}.csv` lists every one._"]
         lines.append("")
     return "\n".join(lines)
 
 
+EV_DISTRIBUTION_COLUMNS = ["market_type", "book_name", "rows", "positive", "eligible",
+                           "ev_mean", "ev_p50", "ev_p90", "ev_max"]
+
+
 def ev_distribution(candidates: pd.DataFrame) -> pd.DataFrame:
-    """Per book and market, over rows with an EV: count, positive, eligible, and the mean,
+    """Per market and book, over rows with an EV: count, positive, eligible, and the mean,
     median, p90 and max EV."""
     priced = candidates[candidates["ev"].notna()]
     if priced.empty:
-        return pd.DataFrame(columns=["book_name", "market_type", "rows", "positive",
-                                     "eligible", "mean", "median", "p90", "max"])
-    grouped = priced.groupby(["book_name", "market_type"])
-    out = grouped["ev"].agg(rows="size", mean="mean", median="median",
-                            p90=lambda s: s.quantile(0.9), max="max")
+        return pd.DataFrame(columns=EV_DISTRIBUTION_COLUMNS)
+    grouped = priced.groupby(["market_type", "book_name"])
+    out = grouped["ev"].agg(rows="size", ev_mean="mean", ev_p50="median",
+                            ev_p90=lambda s: s.quantile(0.9), ev_max="max")
     out["positive"] = grouped["ev"].apply(lambda s: int((s > 0).sum()))
     out["eligible"] = grouped["is_eligible"].sum().astype(int)
-    out = out.reset_index()[["book_name", "market_type", "rows", "positive", "eligible", "mean",
-                             "median", "p90", "max"]]
-    return out.round(4)
+    return out.reset_index()[EV_DISTRIBUTION_COLUMNS].round(4)
 
 
 def recommended(ranked: pd.DataFrame, best: pd.DataFrame, n: int = 5) -> pd.DataFrame:
@@ -193,9 +203,9 @@ def recommended(ranked: pd.DataFrame, best: pd.DataFrame, n: int = 5) -> pd.Data
 
 
 def walkthrough(ranked: pd.DataFrame, snapshot: pd.DataFrame, n: int = 5) -> pd.DataFrame:
-    """The top `n` recommended bets with every step of their number: mu and the
-    distribution, the model's p of the side, the consensus, the pricing p the blend made of
-    them, and the EV and stake arithmetic spelled out."""
+    """The first `n` bets of `ranked` (the notebook passes `recommended()`) with every step
+    of their number: mu and the distribution, the model's p of the side, the consensus, the
+    pricing p the blend made of them, and the EV and stake arithmetic spelled out."""
     top = ranked.head(n)
     if top.empty:
         return pd.DataFrame()
@@ -214,5 +224,5 @@ def walkthrough(ranked: pd.DataFrame, snapshot: pd.DataFrame, n: int = 5) -> pd.
         "distribution": rows["distribution"], "p_model": rows["p_model"].round(4),
         "p_consensus": rows["p_consensus"].round(4), "p_price": rows["p_price"].round(4),
         "p_push": rows["p_push"].round(4), "decimal": rows["odds_decimal"],
-        "ev = p_price (d - 1) - p_loss": arithmetic, "model EV": rows["ev_model"].round(4),
+        "ev = p_price (d - 1) - p_loss": arithmetic, "ev_model": rows["ev_model"].round(4),
         "stake": rows["stake_fraction"].round(4)})

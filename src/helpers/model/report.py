@@ -1,11 +1,12 @@
-"""What the production notebook shows: mapping rates, the mu distribution, a walkthrough of
-the highest mus, and the players left unpriced. Pure functions of the step's frames."""
+"""What the production notebook shows: mapping rates and the players left unmapped, the mu
+distribution, a walkthrough of the highest mus, and challengers beside production. Pure
+functions of the step's frames."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-TOP_UNMAPPED = 5
+UNMAPPED_EXAMPLES = 5  # names listed per vendor and reason
 
 
 def mapping_rates(event_map: pd.DataFrame, player_map: pd.DataFrame) -> pd.DataFrame:
@@ -25,18 +26,32 @@ def mapping_rates(event_map: pd.DataFrame, player_map: pd.DataFrame) -> pd.DataF
     return out[["source_vendor", "entity", "total", "mapped", "rate"]]
 
 
-def top_unmapped(player_map: pd.DataFrame, vendor_players: pd.DataFrame,
-                 n: int = TOP_UNMAPPED) -> pd.DataFrame:
-    """The first `n` unmapped players per vendor, with their reason."""
+def unmapped_players(player_map: pd.DataFrame, vendor_players: pd.DataFrame,
+                     examples: int = UNMAPPED_EXAMPLES) -> pd.DataFrame:
+    """Per vendor and reason, the players left unmapped: how many, and the first `examples`
+    names (with the team when the vendor gives one) and how many more there are, so that
+    every unmapped player is counted though not every name is listed."""
+    columns = ["source_vendor", "reason", "players", "names"]
     unmapped = player_map[player_map["player_id"].isna()]
+    if unmapped.empty:
+        return pd.DataFrame(columns=columns)
     named = unmapped.merge(vendor_players[["source_vendor", "player_key_vendor",
                                            "player_name_raw", "player_team"]]
                            .drop_duplicates(["source_vendor", "player_key_vendor"]),
                            on=["source_vendor", "player_key_vendor"], how="left")
-    return (named.sort_values(["source_vendor", "reason", "player_name_raw"])
-            .groupby("source_vendor").head(n)
-            [["source_vendor", "player_name_raw", "player_team", "reason"]]
-            .reset_index(drop=True))
+    named = named.assign(name=named["player_name_raw"].fillna(named["player_key_vendor"]),
+                         reason=named["reason"].fillna("unknown"))
+    rows = []
+    for (vendor, reason), part in named.sort_values("name").groupby(
+            ["source_vendor", "reason"], sort=True):
+        names = [f"{name} ({team})" if isinstance(team, str) and team else str(name)
+                 for name, team in zip(part["name"], part["player_team"], strict=True)]
+        listed = ", ".join(names[:examples])
+        if len(names) > examples:
+            listed += f" and {len(names) - examples} more"
+        rows.append({"source_vendor": vendor, "reason": reason, "players": len(names),
+                     "names": listed})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def mu_summary(mus: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ def summarize(reports: list[VendorReport]) -> pd.DataFrame:
     } for r in reports])
 
 
-# What a person reads in a parsed row (hashes, paths and vendor keys stay in the table)
+# What a person reads in a parsed row (vendor keys, hashes and paths stay in the table)
 SAMPLE_COLUMNS = ["player_name_raw", "player_team", "event_name_raw", "event_start_ts_utc",
                   "market_type", "line", "side", "book_name_raw", "odds_american",
                   "odds_decimal", "odds_quoted_format", "capture_ts_utc"]
@@ -31,7 +31,7 @@ def sample_rows(report: VendorReport) -> pd.DataFrame | None:
     """The first rows parsed from the vendor's capture, in the columns a person reads."""
     if report.sample is None:
         return None
-    return report.sample[[c for c in SAMPLE_COLUMNS if c in report.sample.columns]]
+    return report.sample[SAMPLE_COLUMNS]
 
 
 def rejections_table(reports: list[VendorReport]) -> pd.DataFrame:
