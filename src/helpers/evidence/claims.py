@@ -28,8 +28,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from helpers.core.markets import MARKETS
+from helpers.evidence import chartstyle as cs
 from helpers.evidence.markdown import pct, signed_pct
-from helpers.evidence.rolling import _figure, _no_data, window
+from helpers.evidence.rolling import window
 
 CLUSTER = ["game_id", "player_id", "market_type"]
 REJECT_Z = 2.0
@@ -137,17 +138,20 @@ def claims_markdown(table: pd.DataFrame) -> str:
 
 def plot_claims(bets: pd.DataFrame, lo: date | None = None, hi: date | None = None) -> Figure:
     """Cumulative claimed EV, market EV (0 for a bet without one) and realized profit, in
-    units, against the bets in slate order; the slates' first bets mark the x axis."""
-    fig, axes = _figure(height=3.6)
+    units, against the bets in slate order; the slates' first bets mark the x axis, and the
+    title's dates are the slates with bets (from the first, to hi)."""
+    lo, hi = cs.fit_window(lo, hi, bets)
+    fig, axes = cs.figure(height=3.6)
     ax = axes[0, 0]
-    span = f" ({lo} to {hi})" if lo is not None and hi is not None else ""
-    ax.set_title("Claimed against realized, recommended bets" + span)
+    ax.set_title("Claimed against realized, recommended bets" + cs.span(lo, hi))
     if bets.empty:
-        _no_data(ax, "settled recommended bets")
+        cs.no_data(ax, "settled recommended bets")
         return fig
     x = np.arange(1, len(bets) + 1)
-    ax.plot(x, bets["ev"].cumsum().to_numpy(dtype=float), color="tab:red",
-            label="cumulative claimed EV")
+    # the claim wide and the market's EV dashed on it: where they coincide (a market priced
+    # at the consensus alone), both stay visible
+    ax.plot(x, bets["ev"].cumsum().to_numpy(dtype=float), color="tab:red", lw=2.5,
+            alpha=0.8, label="cumulative claimed EV")
     ax.plot(x, bets["ev_market"].fillna(0.0).cumsum().to_numpy(dtype=float),
             color="tab:gray", ls="--", label="cumulative market EV")
     ax.plot(x, bets["profit_units"].cumsum().to_numpy(dtype=float), color="tab:blue",
@@ -158,6 +162,7 @@ def plot_claims(bets: pd.DataFrame, lo: date | None = None, hi: date | None = No
     step = max(1, math.ceil(len(starts) / 8))
     ticks = starts.iloc[::step]
     ax.set_xticks(ticks.index.to_numpy() + 1, [f"{d:%m-%d}" for d in ticks])
+    ax.set_xlim(0.5, len(bets) + 0.5)  # the first bet to the last, no margin of no bets
     ax.set_xlabel("bets in slate order (ticks: a slate's first bet)")
     ax.set_ylabel("units")
     ax.grid(alpha=0.3)

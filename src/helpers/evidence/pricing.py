@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from helpers.core.markets import MARKETS
 from helpers.ev.read import newest_ev_runs_sql
-from helpers.evidence.rolling import _date_axis, _figure, _no_data, _title
+from helpers.evidence import chartstyle as cs
 
 CHART = ("blend_weights", "The weight of the model's logit in each market's pricing blend, "
                           "per slate (0: priced at the consensus alone; the prior while "
@@ -65,22 +67,42 @@ def blend_sentence(fits: pd.DataFrame, slate: date) -> str:
 
 def plot_blend_weights(fits: pd.DataFrame, lo: date | None = None,
                        hi: date | None = None) -> Figure:
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    if fits.empty:
-        ax.set_title("Model weight in the pricing blend, per market" + _title(lo, hi))
-        _no_data(ax, "EV runs")
+    """A panel per market on one shared scale (the weights of several markets are often the
+    same, 0 while each is at the prior): filled points fitted, open points the prior. The
+    axis starts at the first slate with an EV run."""
+    frame = fits.assign(slate_date=pd.to_datetime(fits["slate_date"])) if len(fits) else fits
+    lo, hi = cs.fit_window(lo, hi, frame)
+    title = "Model weight in the pricing blend, per market" + cs.span(lo, hi)
+    seen = set(frame["market_type"]) if len(frame) else set()
+    markets = [m for m in MARKETS if m in seen] + sorted(seen - set(MARKETS))
+    if not markets:
+        fig, axes = cs.figure()
+        axes[0, 0].set_title(title)
+        cs.no_data(axes[0, 0], "EV runs")
         return fig
-    frame = fits.assign(slate_date=pd.to_datetime(fits["slate_date"]))
-    if lo is not None:  # the axis fits the data: no empty weeks before the first EV run
-        lo = max(lo, frame["slate_date"].min().date())
-    for market in [m for m in MARKETS if m in set(frame["market_type"])]:
-        part = frame[frame["market_type"] == market]
-        ax.plot(part["slate_date"], part["coef_model"], marker="o", markersize=3,
-                label=market)
-    ax.set_title("Model weight in the pricing blend, per market" + _title(lo, hi))
-    ax.axhline(0, color="0.5", linewidth=0.8)
-    ax.set_ylabel("coefficient on logit(model p)")
-    _date_axis(ax, lo, hi)
-    ax.legend(fontsize=8, ncols=len(MARKETS))
+    fig, axes = cs.grid(len(markets), height=2.1, sharey=True)
+    fig.suptitle(title)
+    for i, ax in enumerate(axes):
+        part = frame[frame["market_type"] == markets[i]].sort_values("slate_date")
+        ax.plot(part["slate_date"], part["coef_model"].to_numpy(dtype=float), color=f"C{i}",
+                marker="o", markersize=4)
+        prior = (part["method"] == "prior").to_numpy()
+        if prior.any():
+            ax.plot(part["slate_date"][prior], part["coef_model"][prior].to_numpy(dtype=float),
+                    ls="none", marker="o", markersize=6, color=f"C{i}",
+                    markerfacecolor="white", zorder=3)
+        ax.axhline(0, color="0.5", linewidth=0.8)
+        ax.set_title(markets[i], fontsize=10)
+        cs.date_axis(ax, lo, hi, max_ticks=5)
+        ax.tick_params(labelleft=True)
+    weights = frame["coef_model"].to_numpy(dtype=float)
+    low, high = np.nanmin(weights, initial=0.0), np.nanmax(weights, initial=0.0)
+    axes[0].set_ylim(min(-0.05, 1.1 * low), max(0.5, 1.15 * high))  # shared: every panel
+    # one legend: what a filled and an open point mean, whatever the market's colour
+    keys = [Line2D([], [], color="0.3", marker="o", markersize=4, label="fitted")]
+    if (frame["method"] == "prior").any():
+        keys.append(Line2D([], [], ls="none", color="0.3", marker="o", markersize=6,
+                           markerfacecolor="white", label="prior (consensus alone)"))
+    fig.legend(handles=keys, fontsize=8, loc="outside lower center", ncols=len(keys))
+    fig.supylabel("coefficient on logit(model p)", fontsize=9)
     return fig

@@ -37,7 +37,10 @@ API
 - Charts: `CHARTS` (ordered (name, caption)), `CHART_HEADINGS` (name -> heading); `chart_data(con, D, name, days=30)` -> the
   frames the chart draws; one `plot_<name>(*frames, lo=, hi=) -> Figure` per chart;
   `chart(con, D, name, days=30) -> Figure`; `charts(con, D, days=30) -> {name: Figure}`.
-  Every chart draws a readable "no data" figure on an empty database.
+  Every chart's date axis starts at its first slate with data and ends at D; series that
+  would hide each other get a panel each (or a marker and line style each), counts whole
+  ticks and shares percentage ticks (`helpers.evidence.chartstyle`). Every chart draws a
+  readable "no data" figure on an empty database.
 - `worst_days(con, D, days=30) -> DataFrame`: the slates of the window with a failed,
   timed-out or interrupted step or a failed anomaly check, worst first, at most 10.
 """
@@ -50,16 +53,16 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 import duckdb
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import Formatter, MaxNLocator, NullFormatter
+from matplotlib.ticker import NullFormatter
 
 from helpers.core.markets import MARKETS
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.vendors import VENDORS
+from helpers.evidence import chartstyle as cs
 from helpers.evidence.markdown import pct
 from helpers.evidence.tables import newest_sql
 
@@ -73,24 +76,32 @@ WINDOWS = {"last_7": (6, 0), "prev_7": (13, 7), "last_30": (29, 0), "prev_30": (
 CHART_DAYS = 30
 WORST_DAYS_MAX = 10
 CLV_HIST_BINS, CLV_HIST_LIMIT = 40, 0.10
+LOG_LOSS_MIN_SPAN = 0.05  # the least y range of a log loss panel
 
 CHARTS: list[tuple[str, str]] = [
-    ("rows_per_vendor", "Odds rows per vendor per slate (newest run of each slate): look for "
-                        "a vendor falling to zero or a step change in its level."),
+    ("rows_per_vendor", "Odds rows per vendor per slate (newest run of each slate), one panel "
+                        "per vendor on its own scale from zero: look for a vendor falling to "
+                        "zero (a red cross, dated in the panel's title) or a step change in "
+                        "its level."),
     ("run_status", "Runs per slate by final status (top) and the slowest run of each step "
                    "(bottom): look for non-green bars and durations creeping up."),
-    ("mapping_rate", "Share of each vendor's slate players mapped to an NHL player: look for "
-                     "a vendor dipping below its usual level."),
-    ("ev_counts", "Eligible bets per slate (bars) and the mean EV of all candidates (line): "
+    ("mapping_rate", "Share of each vendor's slate players mapped to an NHL player, one panel "
+                     "per vendor (dotted: its rate over the window): look for a vendor "
+                     "dipping below its usual level."),
+    ("ev_counts", "Eligible bets per slate (top) and the mean EV of all candidates (bottom): "
                   "a jump in edges is usually a data problem, not an opportunity."),
     ("log_loss", "Daily log loss per market on the props every source priced, production "
-                 "model against market (lower is better): look for the model above the market."),
-    ("calibration", "Reliability over the window on shared props, markets pooled: observed "
-                    "over-rate against mean P(over) per bin; off the diagonal = miscalibrated."),
+                 "model (solid) against market (dashed), lower is better: look for red, the "
+                 "model above the market."),
+    ("calibration", "Reliability over the window's graded slates on shared props, markets "
+                    "pooled: observed over-rate against mean P(over) per bin; off the "
+                    "diagonal = miscalibrated."),
     ("clv", "CLV of eligible settled bets (closing minus taken no-vig probability): the "
-            "window's distribution and the daily mean; look for a mean below zero."),
-    ("vendor_health", "Share of failed HTTP attempts and p95 latency per vendor per slate "
-                      "(fetch log): look for error spikes and latency creeping up."),
+            "window's distribution and the daily mean; look for a mean below zero (red)."),
+    ("vendor_health", "Share of failed HTTP attempts, one panel per vendor on a 0-100 % "
+                      "scale (slates with failures in red, the worst in the panel's title), "
+                      "and p95 latency per vendor per slate (fetch log): look for error "
+                      "spikes and latency creeping up."),
 ]
 CHART_NAMES = tuple(name for name, _ in CHARTS)
 # the report's heading above each chart
@@ -456,69 +467,8 @@ def windows_display(table: pd.DataFrame) -> pd.DataFrame:
 
 _STATUS_COLOURS = {"success": "tab:green", "partial": "tab:orange", "failed": "tab:red",
                    "interrupted": "tab:purple", "running": "tab:gray"}
-
-
-def _figure(nrows: int = 1, ncols: int = 1, height: float = 3.0,
-            width: float = 9.0) -> tuple[Figure, np.ndarray]:
-    fig = Figure(figsize=(width, height * nrows), layout="constrained")
-    return fig, fig.subplots(nrows, ncols, squeeze=False)
-
-
-def _no_data(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.5, f"no data: {what} in the window", ha="center", va="center", transform=ax.transAxes,
-            color="0.35", fontsize=11)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def _date_axis(ax: Axes, lo: date | None, hi: date | None) -> None:
-    if lo is not None and hi is not None:
-        ax.set_xlim(pd.Timestamp(lo) - pd.Timedelta(hours=18),
-                    pd.Timestamp(hi) + pd.Timedelta(hours=18))
-        # one tick a day on a short window, never more than ~8 ticks
-        locator = mdates.DayLocator(interval=max(1, math.ceil(((hi - lo).days + 1) / 8)))
-    else:
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.grid(alpha=0.3)
-
-
-class StepPercent(Formatter):
-    """A share (0.0125) as a percentage ("1.25%") with as many decimals as the spacing of
-    the axis' ticks needs, so neighbouring ticks never read the same."""
-
-    def __call__(self, value: float, pos: int | None = None) -> str:
-        ticks = self.axis.get_majorticklocs() if self.axis is not None else []
-        step = 100 * float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
-        # the fewest decimals that write the step exactly: 2.5 -> 1, 0.25 -> 2, 5 -> 0
-        decimals = next((d for d in range(5) if abs(round(step, d) - step) < 1e-9 * max(
-            1.0, step)), 4)
-        return f"{100 * value:.{decimals}f}%"
-
-
-def _percent_axis(axis: object) -> None:
-    axis.set_major_formatter(StepPercent())  # type: ignore[attr-defined]
-
-
-def _count_axis(axis: object) -> None:
-    """Whole ticks only: runs, rows and bets are counted."""
-    axis.set_major_locator(MaxNLocator(nbins=5, integer=True, min_n_ticks=2))  # type: ignore[attr-defined]
-    axis.set_major_formatter(lambda v, _: f"{v:,.0f}")  # type: ignore[attr-defined]
-
-
-# one look per series, so series that coincide stay visible (a line under another)
-_SERIES_STYLES = [{"marker": "o", "ls": "-"}, {"marker": "s", "ls": "--"},
-                  {"marker": "^", "ls": ":"}, {"marker": "D", "ls": "-."},
-                  {"marker": "v", "ls": "-"}, {"marker": "P", "ls": "--"}]
-
-
-def _data_window(lo: date, hi: date, frames: tuple[pd.DataFrame, ...]) -> tuple[date, date]:
-    """[lo, hi] cut to start at the first slate with data: five days of data are not
-    squeezed against the right edge of a 30-day axis."""
-    firsts = [pd.Timestamp(f["slate_date"].min()).date() for f in frames
-              if "slate_date" in f.columns and len(f) and f["slate_date"].notna().any()]
-    return (max(lo, min(firsts)) if firsts else lo), hi
+MODEL_STYLE = {"color": "tab:blue", "ls": "-", "marker": "o"}
+MARKET_STYLE = {"color": "tab:gray", "ls": "--", "marker": "s", "markerfacecolor": "none"}
 
 
 def _wide(frame: pd.DataFrame, column: str, values: str, lo: date | None,
@@ -528,39 +478,34 @@ def _wide(frame: pd.DataFrame, column: str, values: str, lo: date | None,
     wide = frame.pivot(index="slate_date", columns=column, values=values)
     if fill is not None:
         wide = wide.fillna(fill)
-    if lo is not None and hi is not None:
-        wide = wide.reindex(pd.date_range(pd.Timestamp(lo), pd.Timestamp(hi), freq="D"))
-    return wide
-
-
-def _title(lo: date | None, hi: date | None) -> str:
-    return f" ({lo} to {hi})" if lo is not None and hi is not None else ""
+    every = cs.slates(lo, hi)
+    return wide if every is None else wide.reindex(every)
 
 
 def _lines(ax: Axes, wide: pd.DataFrame, **kwargs: object) -> None:
+    """One line per column, each with its own colour, marker and line style."""
     for i, name in enumerate(wide.columns):
-        style = _SERIES_STYLES[i % len(_SERIES_STYLES)]
-        ax.plot(wide.index, wide[name].to_numpy(dtype=float), markersize=4,
-                label=str(name), **{**style, **kwargs})
+        ax.plot(wide.index, wide[name].to_numpy(dtype=float), markersize=4, color=f"C{i}",
+                label=str(name), **{**cs.style(i), **kwargs})
 
 
-def _vendor_panels(frame: pd.DataFrame, column: str, values: str, lo: date | None,
-                   hi: date | None, title: str, fill: float | None = None,
-                   height: float = 1.5) -> tuple[Figure, list[Axes]]:
-    """One panel per vendor, sharing the date axis, each with its own y from 0: a vendor
-    at zero is obvious whatever the others' scale."""
-    wide = _wide(frame, column, values, lo, hi, fill=fill)
-    fig = Figure(figsize=(9.0, 0.6 + height * len(wide.columns)), layout="constrained")
-    axes = list(fig.subplots(len(wide.columns), 1, sharex=True, squeeze=False)[:, 0])
+def _panels(n: int, title: str, height: float, **subplots: object) -> tuple[Figure, list[Axes]]:
+    """n panels stacked over one date axis (each gets the same limits from `cs.date_axis`;
+    the dates are written under the last only), the chart's title above them."""
+    fig, axes = cs.figure(n, 1, height=height, **subplots)
     fig.suptitle(title)
-    for i, (ax, vendor) in enumerate(zip(axes, wide.columns, strict=True)):
-        ax.plot(wide.index, wide[vendor].to_numpy(dtype=float), color=f"C{i}",
-                marker="o", markersize=4, label=str(vendor))
-        ax.set_ylim(bottom=0)
-        ax.set_ylabel(str(vendor), fontsize=8)
-        _date_axis(ax, lo, hi)
-        ax.tick_params(labelbottom=ax is axes[-1])
-    return fig, axes
+    panels = list(axes[:, 0])
+    for ax in panels[:-1]:
+        ax.tick_params(labelbottom=False)
+    return fig, panels
+
+
+def _no_data_figure(title: str, what: str, panels: int = 1) -> Figure:
+    fig, axes = cs.figure(panels, 1, height=2.8 if panels > 1 else 3.0)
+    axes[0, 0].set_title(title)
+    for ax in axes[:, 0]:
+        cs.no_data(ax, what)
+    return fig
 
 
 # --------------------------------------------------------------------------- charts
@@ -568,25 +513,40 @@ def _vendor_panels(frame: pd.DataFrame, column: str, values: str, lo: date | Non
 
 def plot_rows_per_vendor(odds: pd.DataFrame, lo: date | None = None,
                          hi: date | None = None) -> Figure:
-    title = "Odds rows per vendor per slate" + _title(lo, hi)
+    """One panel per vendor, each on its own scale from 0 (a vendor absent from a slate that
+    has coverage counts 0): a slate at zero rows is a red cross."""
+    lo, hi = cs.fit_window(lo, hi, odds)
+    title = "Odds rows per vendor per slate" + cs.span(lo, hi)
     if odds.empty:
-        fig, axes = _figure()
-        axes[0, 0].set_title(title)
-        _no_data(axes[0, 0], "odds coverage")
-        return fig
-    fig, axes = _vendor_panels(odds, "source_vendor", "n_rows", lo, hi, title, fill=0.0)
-    for ax in axes:
-        _count_axis(ax.yaxis)
+        return _no_data_figure(title, "odds coverage")
+    wide = _wide(odds, "source_vendor", "n_rows", lo, hi, fill=0.0)
+    fig, axes = _panels(len(wide.columns), title, height=1.45)
+    for i, (ax, vendor) in enumerate(zip(axes, wide.columns, strict=True)):
+        rows = wide[vendor].to_numpy(dtype=float)
+        ax.plot(wide.index, rows, color=f"C{i}", marker="o", markersize=4, label=str(vendor))
+        zero = rows == 0
+        if zero.any():  # the vendor fell to zero: a red cross, and the panel's title says when
+            ax.plot(wide.index[zero], rows[zero], ls="none", marker="X", markersize=10,
+                    color=cs.ALERT, zorder=3, clip_on=False)
+            ax.set_title(f"{vendor}: no rows on {cs.day_list(wide.index[zero])}", loc="left",
+                         fontsize=9, color=cs.ALERT)
+        else:
+            ax.set_title(str(vendor), loc="left", fontsize=9)
+        ax.set_ylim(0, max(1.0, 1.1 * float(np.nanmax(rows, initial=0.0))))
+        cs.count_axis(ax.yaxis, nbins=4)
+        cs.date_axis(ax, lo, hi)
+    fig.supylabel("odds rows (newest run)", fontsize=9)
     return fig
 
 
 def plot_run_status(registry: pd.DataFrame, durations: pd.DataFrame, lo: date | None = None,
                     hi: date | None = None) -> Figure:
-    fig, axes = _figure(2, 1, height=2.8)
+    lo, hi = cs.fit_window(lo, hi, registry, durations)
+    fig, axes = cs.figure(2, 1, height=2.6)
     top, bottom = axes[0, 0], axes[1, 0]
-    top.set_title("Runs per slate by status" + _title(lo, hi))
+    top.set_title("Runs per slate by final status" + cs.span(lo, hi))
     if registry.empty or registry["runs"].sum() == 0:
-        _no_data(top, "runs")
+        cs.no_data(top, "runs")
     else:
         days = registry["slate_date"]
         base = np.zeros(len(registry))
@@ -597,118 +557,153 @@ def plot_run_status(registry: pd.DataFrame, durations: pd.DataFrame, lo: date | 
                         color=_STATUS_COLOURS[status])
                 base += counts
         top.set_ylabel("runs")
-        _count_axis(top.yaxis)
-        top.legend(fontsize=8, loc="upper left", ncols=len(RUN_STATUSES))
-        _date_axis(top, lo, hi)
+        cs.count_axis(top.yaxis, nbins=4)
+        cs.legend_right(top)
+        cs.date_axis(top, lo, hi)
     bottom.set_title("Slowest run of each step (seconds)")
     if durations.empty:
-        _no_data(bottom, "step durations")
+        cs.no_data(bottom, "step durations")
     else:
         order = durations.groupby("step")["step_order"].min().sort_values().index
         _lines(bottom, _wide(durations, "step", "duration_s", lo, hi)[list(order)])
         bottom.set_ylabel("seconds")
         bottom.set_ylim(bottom=0)
-        bottom.legend(fontsize=8, loc="upper left", ncols=len(order))
-        _date_axis(bottom, lo, hi)
+        cs.legend_right(bottom)
+        cs.date_axis(bottom, lo, hi)
     return fig
 
 
 def plot_mapping_rate(mapping: pd.DataFrame, lo: date | None = None,
                       hi: date | None = None) -> Figure:
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    ax.set_title("Player mapping rate per vendor" + _title(lo, hi))
+    """One panel per vendor on one shared scale (at least 90 % to 100 %), the dotted line the
+    vendor's rate over the window (pooled counts)."""
     players = mapping[mapping["entity"] == "player"]
+    lo, hi = cs.fit_window(lo, hi, players)
+    title = "Player mapping rate per vendor" + cs.span(lo, hi)
     if players.empty:
-        _no_data(ax, "player mapping evidence")
-        return fig
-    _lines(ax, _wide(players, "source_vendor", "mapped_rate", lo, hi))
-    _percent_axis(ax.yaxis)
-    ax.set_ylabel("players mapped")
-    ax.legend(fontsize=8, loc="best")
-    _date_axis(ax, lo, hi)
+        return _no_data_figure(title, "player mapping evidence")
+    wide = _wide(players, "source_vendor", "mapped_rate", lo, hi)
+    fig, axes = _panels(len(wide.columns), title, height=1.25, sharey=True)
+    for i, (ax, vendor) in enumerate(zip(axes, wide.columns, strict=True)):
+        ax.plot(wide.index, wide[vendor].to_numpy(dtype=float), color=f"C{i}", markersize=4,
+                label=str(vendor), **cs.style(i))
+        part = players[players["source_vendor"] == vendor]
+        usual = _ratio(part["n_mapped"].sum(), part["n_total"].sum())
+        if math.isnan(usual):
+            ax.set_title(str(vendor), loc="left", fontsize=9)
+        else:
+            ax.axhline(usual, color=f"C{i}", lw=0.8, ls=":")
+            ax.set_title(f"{vendor}: {100 * usual:.1f}% over the window", loc="left",
+                         fontsize=9)
+        cs.percent_axis(ax.yaxis, nbins=3)
+        cs.date_axis(ax, lo, hi)
+    low = float(np.nanmin(wide.to_numpy(dtype=float), initial=1.0))
+    axes[0].set_ylim(min(0.9, low - 0.02), 1.01)
+    fig.supylabel("players mapped", fontsize=9)
     return fig
 
 
 def plot_ev_counts(ev: pd.DataFrame, lo: date | None = None, hi: date | None = None) -> Figure:
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    ax.set_title("Eligible bets and mean EV per slate" + _title(lo, hi))
+    lo, hi = cs.fit_window(lo, hi, ev)
+    title = "Eligible bets and mean EV per slate" + cs.span(lo, hi)
     if ev.empty:
-        _no_data(ax, "EV summary")
-        return fig
-    ax.bar(ev["slate_date"], ev["n_eligible"].to_numpy(dtype=float), width=0.8,
-           color="tab:blue", alpha=0.7, label="eligible bets")
-    ax.set_ylabel("eligible bets", color="tab:blue")
-    _count_axis(ax.yaxis)
-    right = ax.twinx()
-    right.plot(ev["slate_date"], ev["ev_mean"].to_numpy(dtype=float), color="tab:red",
-               marker="o", markersize=3, label="mean EV (all candidates)")
-    right.axhline(0, color="tab:red", lw=0.6, ls=":")
-    _percent_axis(right.yaxis)
-    right.set_ylabel("mean EV", color="tab:red")
-    handles = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
-    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8, loc="upper left")
-    _date_axis(ax, lo, hi)
+        return _no_data_figure(title, "EV summary")
+    fig, (top, bottom) = _panels(2, title, height=1.9)
+    top.bar(ev["slate_date"], ev["n_eligible"].to_numpy(dtype=float), width=0.8,
+            color="tab:blue", alpha=0.8)
+    top.set_ylabel("eligible bets")
+    cs.count_axis(top.yaxis, nbins=4)
+    top.set_title("eligible bets", loc="left", fontsize=9)
+    cs.date_axis(top, lo, hi)
+    bottom.plot(ev["slate_date"], ev["ev_mean"].to_numpy(dtype=float), color="tab:red",
+                marker="o", markersize=4)
+    bottom.axhline(0, color="k", lw=0.8)
+    cs.percent_axis(bottom.yaxis, nbins=4)
+    bottom.set_ylabel("mean EV")
+    bottom.set_title("mean EV of all candidates", loc="left", fontsize=9)
+    cs.date_axis(bottom, lo, hi)
     return fig
 
 
 def plot_log_loss(accuracy: pd.DataFrame, lo: date | None = None,
                   hi: date | None = None) -> Figure:
+    """A panel per market: the production model (solid) and the market (dashed), shaded red
+    where the model's log loss is above the market's."""
+    lo, hi = cs.fit_window(lo, hi, accuracy)
+    title = ("Log loss per market on shared props, production model vs market"
+             + cs.span(lo, hi, cs.last_slate(accuracy)))
     markets = [m for m in _ordered(MARKETS, accuracy["market_type"])
                if m in set(accuracy["market_type"])]
     if not markets:
-        fig, axes = _figure()
-        axes[0, 0].set_title("Log loss per market, shared props" + _title(lo, hi))
-        _no_data(axes[0, 0], "graded slates on shared props")
-        return fig
-    ncols = min(3, len(markets))
-    nrows = math.ceil(len(markets) / ncols)
-    fig, axes = _figure(nrows, ncols, height=2.6, width=10.0)
-    fig.suptitle("Log loss per market on shared props, production model vs market"
-                 + _title(lo, hi))
-    styles = {PRODUCTION_MODEL: {"color": "tab:blue", "ls": "-"},
-              MARKET: {"color": "tab:gray", "ls": "--"}}
-    for i, ax in enumerate(axes.flat):
-        if i >= len(markets):
-            ax.set_visible(False)
-            continue
-        part = accuracy[accuracy["market_type"] == markets[i]]
-        wide = _wide(part, "source", "log_loss", lo, hi)
-        for source in wide.columns:
-            ax.plot(wide.index, wide[source].to_numpy(dtype=float), marker="o", markersize=2.5,
-                    label=str(source), **styles.get(source, {}))
+        return _no_data_figure(title, "graded slates on shared props")
+    fig, axes = cs.grid(len(markets), height=2.4)
+    fig.suptitle(title)
+    for i, ax in enumerate(axes):
+        wide = _wide(accuracy[accuracy["market_type"] == markets[i]], "source", "log_loss",
+                     lo, hi)
+        for source, look in ((MARKET, MARKET_STYLE), (PRODUCTION_MODEL, MODEL_STYLE)):
+            if source in wide.columns:
+                ax.plot(wide.index, wide[source].to_numpy(dtype=float), markersize=3.5,
+                        label=str(source), **look)
+        if {MARKET, PRODUCTION_MODEL} <= set(wide.columns):
+            model = wide[PRODUCTION_MODEL].to_numpy(dtype=float)
+            market = wide[MARKET].to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                worse = model > market
+            ax.fill_between(wide.index, market, model, where=worse, interpolate=True,
+                            color=cs.ALERT, alpha=0.25, lw=0, label="model above market")
+        values = wide.to_numpy(dtype=float)
+        if np.isfinite(values).any():  # at least 0.05 of log loss: a hair is not a gap
+            low, high = np.nanmin(values), np.nanmax(values)
+            pad = max(0.0, LOG_LOSS_MIN_SPAN - (high - low)) / 2 + 0.05 * (high - low)
+            ax.set_ylim(low - pad, high + pad)
         ax.set_title(markets[i], fontsize=10)
-        _date_axis(ax, lo, hi)
-        if i == 0:
-            ax.legend(fontsize=8, loc="best")
+        cs.date_axis(ax, lo, hi, max_ticks=5)
+    handles, labels = [], []
+    for ax in axes:  # one legend for the figure, every kind of artist once
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    fig.legend(handles, labels, fontsize=8, loc="outside lower center", ncols=len(labels))
     return fig
 
 
 def plot_calibration(bins: pd.DataFrame, lo: date | None = None,
                      hi: date | None = None) -> Figure:
-    fig, axes = _figure(width=6.0, height=5.0)
+    """Pooled reliability of the model (filled circles) and the market (open squares), the
+    points sized by their props. `bins` may be per slate (`slate_date`): they are pooled."""
+    first, _ = cs.fit_window(lo, hi, bins)
+    last = cs.last_slate(bins) if "slate_date" in bins.columns else hi
+    fig, axes = cs.figure(width=6.0, height=5.0)
     ax = axes[0, 0]
-    ax.set_title("Reliability on shared props, markets pooled" + _title(lo, hi), fontsize=10)
+    ax.set_title("Reliability on shared props, markets pooled"
+                 + (f"\ngraded slates{cs.span(first, last)}" if last else cs.span(lo, hi)),
+                 fontsize=10)
     curve = reliability(bins)
     if curve.empty:
-        _no_data(ax, "calibration bins on shared props")
+        cs.no_data(ax, "calibration bins on shared props")
         return fig
     ax.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1, label="perfect calibration")
-    colours = {PRODUCTION_MODEL: "tab:blue", MARKET: "tab:gray"}
-    sources = [s for s in (PRODUCTION_MODEL, MARKET) if s in set(curve["source"])]
+    looks = {PRODUCTION_MODEL: MODEL_STYLE, MARKET: MARKET_STYLE}
+    sources = [s for s in (MARKET, PRODUCTION_MODEL) if s in set(curve["source"])]
     sources += sorted(set(curve["source"]) - set(sources))
-    for source in sources:
+    for i, source in enumerate(sources):
         part = curve[curve["source"] == source].sort_values("bin")
         ece = ece_from_bins(bins[bins["source"] == source])
-        label = f"{source} (n={part['n'].sum():,.0f}, ECE {ece:.3f})"
+        look = looks.get(str(source), {"color": f"C{i + 2}", **cs.style(i + 2)})
+        colour = look["color"]
         sizes = 15 + 120 * part["n"] / curve["n"].max()
-        ax.plot(part["mean_p"], part["mean_y"], color=colours.get(str(source)), lw=1)
-        ax.scatter(part["mean_p"], part["mean_y"], s=sizes, color=colours.get(str(source)),
-                   label=label, zorder=3)
+        ax.plot(part["mean_p"], part["mean_y"], color=colour, lw=1, ls=look["ls"])
+        hollow = look.get("markerfacecolor") == "none"
+        ax.scatter(part["mean_p"], part["mean_y"], s=sizes, marker=look["marker"],
+                   facecolors="none" if hollow else colour, edgecolors=colour,
+                   linewidths=1.2, zorder=3,
+                   label=f"{source} (n={part['n'].sum():,.0f}, ECE {ece:.3f})")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+    cs.percent_axis(ax.xaxis)
+    cs.percent_axis(ax.yaxis)
     ax.set_xlabel("mean P(over) in bin")
     ax.set_ylabel("observed over-rate")
     ax.grid(alpha=0.3)
@@ -718,11 +713,13 @@ def plot_calibration(bins: pd.DataFrame, lo: date | None = None,
 
 def plot_clv(histogram: pd.DataFrame, daily: pd.DataFrame, lo: date | None = None,
              hi: date | None = None) -> Figure:
-    fig, axes = _figure(1, 2, height=3.2, width=10.0)
+    lo, hi = cs.fit_window(lo, hi, daily)
+    fig, axes = cs.figure(1, 2, height=3.2, width=10.0)
+    fig.suptitle("CLV of eligible settled bets" + cs.span(lo, hi, cs.last_slate(daily)))
     left, right = axes[0, 0], axes[0, 1]
-    left.set_title("CLV of eligible settled bets" + _title(lo, hi), fontsize=10)
+    left.set_title("Distribution over the window", fontsize=10)
     if histogram.empty or histogram["n"].sum() == 0:
-        _no_data(left, "settled eligible bets with a close")
+        cs.no_data(left, "settled eligible bets with a close")
     else:
         width = float(histogram["upper"].iloc[0] - histogram["lower"].iloc[0])
         left.bar(histogram["lower"], histogram["n"], width=width, align="edge",
@@ -733,53 +730,68 @@ def plot_clv(histogram: pd.DataFrame, daily: pd.DataFrame, lo: date | None = Non
             mean = daily["clv_prob_sum"].sum() / total
             left.axvline(mean, color="tab:red", ls="--", lw=1, label=f"mean {100 * mean:+.2f} pp")
             left.legend(fontsize=8)
-        _percent_axis(left.xaxis)
-        _count_axis(left.yaxis)
+        cs.percent_axis(left.xaxis)
+        cs.count_axis(left.yaxis)
         left.set_xlabel("closing - taken no-vig probability (ends include the tails)")
         left.set_ylabel("bets")
-    right.set_title("Daily mean CLV", fontsize=10)
+    right.set_title("Daily mean CLV (red: below zero)", fontsize=10)
     if daily.empty:
-        _no_data(right, "settled eligible bets with a close")
+        cs.no_data(right, "settled eligible bets with a close")
     else:
-        right.plot(daily["slate_date"], daily["clv_prob_mean"].to_numpy(dtype=float),
-                   marker="o", markersize=3, color="tab:blue")
+        means = daily["clv_prob_mean"].to_numpy(dtype=float)
+        right.plot(daily["slate_date"], means, marker="o", markersize=4, color="tab:blue")
+        below = means < 0
+        if below.any():
+            right.plot(daily["slate_date"][below], means[below], ls="none", marker="o",
+                       markersize=6, color=cs.ALERT, zorder=3)
         right.axhline(0, color="k", lw=0.8)
-        _percent_axis(right.yaxis)
-        _date_axis(right, lo, hi)
+        cs.percent_axis(right.yaxis)
+        cs.date_axis(right, lo, hi, max_ticks=6)
     return fig
 
 
 def plot_vendor_health(health: pd.DataFrame, lo: date | None = None,
                        hi: date | None = None) -> Figure:
-    title = "Failed HTTP attempts per vendor" + _title(lo, hi)
+    """A panel per vendor with its share of failed HTTP attempts on a fixed 0-100 % scale
+    (slates with a failure in red, the worst labelled), then every vendor's p95 latency."""
+    lo, hi = cs.fit_window(lo, hi, health)
+    title = "Failed HTTP attempts per vendor" + cs.span(lo, hi)
     if health.empty:
-        fig, axes = _figure(2, 1, height=2.8)
-        axes[0, 0].set_title(title)
-        axes[1, 0].set_title("p95 latency per vendor (ms)")
-        _no_data(axes[0, 0], "fetch log of the window's runs")
-        _no_data(axes[1, 0], "fetch log of the window's runs")
+        fig = _no_data_figure(title, "fetch log of the window's runs", panels=2)
+        fig.axes[1].set_title("p95 latency per vendor (ms)")
         return fig
     vendors = sorted(health["vendor"].unique())
-    fig = Figure(figsize=(9.0, 1.0 + 1.2 * len(vendors) + 2.8), layout="constrained")
-    axes = fig.subplots(len(vendors) + 1, 1, squeeze=False, sharex=True,
-                        height_ratios=[1.0] * len(vendors) + [2.2])[:, 0]
+    fig = Figure(figsize=(9.0, 0.5 + 0.95 * len(vendors) + 2.6), layout="constrained")
+    axes = fig.subplots(len(vendors) + 1, 1, squeeze=False,
+                        height_ratios=[1.0] * len(vendors) + [2.4])[:, 0]
+    fig.suptitle(title)
     failed = _wide(health, "vendor", "error_rate", lo, hi)
-    axes[0].set_title(title)
+    attempts = _wide(health, "vendor", "attempts", lo, hi)
+    errors = _wide(health, "vendor", "errors", lo, hi)
     for i, (ax, vendor) in enumerate(zip(axes[:-1], vendors, strict=True)):
-        ax.plot(failed.index, failed[vendor].to_numpy(dtype=float), color=f"C{i}",
-                marker="o", markersize=4)
-        ax.set_ylim(0, 1.05)
+        share = failed[vendor].to_numpy(dtype=float)
+        ax.plot(failed.index, share, color=f"C{i}", marker="o", markersize=3.5)
+        bad = share > 0
+        if bad.any():  # failures: red points, and the panel's title says how bad and when
+            ax.plot(failed.index[bad], share[bad], ls="none", marker="o", markersize=7,
+                    color=cs.ALERT, zorder=3)
+            worst = int(np.nanargmax(share))
+            ax.set_title(f"{vendor}: failed attempts on {cs.day_list(failed.index[bad])}, "
+                         f"worst {100 * share[worst]:.0f}% ({errors[vendor].iloc[worst]:.0f} "
+                         f"of {attempts[vendor].iloc[worst]:.0f}) on "
+                         f"{failed.index[worst]:%m-%d}", loc="left", fontsize=9, pad=2,
+                         color=cs.ALERT)
+        else:
+            ax.set_title(vendor, loc="left", fontsize=9, pad=2)
+        ax.set_ylim(-0.04, 1.04)
+        cs.percent_axis(ax.yaxis)
         ax.set_yticks([0, 0.5, 1])
-        _percent_axis(ax.yaxis)
-        ax.set_ylabel(vendor, fontsize=8)
-        _date_axis(ax, lo, hi)
-        ax.tick_params(labelbottom=False)
+        cs.date_axis(ax, lo, hi)
+        ax.tick_params(labelbottom=False)  # the dates are under the latency panel
     bottom = axes[-1]
     bottom.set_title("p95 latency per vendor (ms)")
     latency = _wide(health, "vendor", "p95_ms", lo, hi)[vendors]
-    for i, vendor in enumerate(vendors):
-        bottom.plot(latency.index, latency[vendor].to_numpy(dtype=float), color=f"C{i}",
-                    markersize=4, label=vendor, **{**_SERIES_STYLES[i % len(_SERIES_STYLES)]})
+    _lines(bottom, latency)
     values = latency.to_numpy(dtype=float)
     if (values[~np.isnan(values)] > 0).all():
         bottom.set_yscale("log")
@@ -787,8 +799,8 @@ def plot_vendor_health(health: pd.DataFrame, lo: date | None = None,
         bottom.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
         bottom.yaxis.set_minor_formatter(NullFormatter())
     bottom.set_ylabel("ms")
-    bottom.legend(fontsize=8, loc="upper left", ncols=4)
-    _date_axis(bottom, lo, hi)
+    cs.legend_right(bottom)
+    cs.date_axis(bottom, lo, hi)
     return fig
 
 
@@ -802,7 +814,8 @@ _CHART_DATA: dict[str, _Data] = {
     "mapping_rate": lambda con, lo, hi: (daily_mapping(con, lo, hi),),
     "ev_counts": lambda con, lo, hi: (daily_ev(con, lo, hi),),
     "log_loss": lambda con, lo, hi: (daily_accuracy(con, lo, hi),),
-    "calibration": lambda con, lo, hi: (calibration_bins(con, lo, hi),),
+    # per slate, so the chart knows which graded slates it pools
+    "calibration": lambda con, lo, hi: (calibration_bins(con, lo, hi, by_day=True),),
     "clv": lambda con, lo, hi: (clv_histogram(con, lo, hi), daily_clv(con, lo, hi)),
     "vendor_health": lambda con, lo, hi: (daily_vendor_health(con, lo, hi),),
 }
@@ -823,11 +836,10 @@ def chart_data(con: duckdb.DuckDBPyConnection, report_date: date | str, name: st
 
 def chart(con: duckdb.DuckDBPyConnection, report_date: date | str, name: str,
           days: int = CHART_DAYS) -> Figure:
-    """Chart `name` over the `days` slates ending at D, its axis starting at the first
-    slate with data."""
-    frames = chart_data(con, report_date, name, days)
-    lo, hi = _data_window(*window(report_date, days), frames)
-    return _CHART_PLOT[name](*frames, lo=lo, hi=hi)
+    """Chart `name` over the `days` slates ending at D; its date axis starts at the first
+    slate with data (`chartstyle.fit_window`) and ends at D."""
+    return _CHART_PLOT[name](*chart_data(con, report_date, name, days),
+                             *window(report_date, days))
 
 
 def charts(con: duckdb.DuckDBPyConnection, report_date: date | str,
