@@ -4,7 +4,7 @@ Run:  .venv/bin/python benchmarks/bench_accuracy.py [--start 2025-12-01] [--days
 
 For every slate, each model version (`helpers.model.versions.ESTIMATORS`) estimates mu from
 the boxscores before the slate only, and its P(over) on every dressed skater's standard
-lines is compared with the truth the game was drawn from (`helpers.demo.referee`, the
+lines is compared with the truth the game was drawn from (`helpers.harness.referee`, the
 numbers of /_emulator/truth/probabilities). Prints, per market and version, the expected
 log-loss gap (cross-entropy - entropy) / entropy over all lines and over the upper line alone,
 next to a constant per-(market, line) baseline learnt from the same boxscores, and the time
@@ -26,7 +26,7 @@ import pandas as pd
 from result_line import emit, figure
 
 from helpers.demo.league import build_league
-from helpers.demo.referee import add_consensus, log_loss_gaps, score_slates
+from helpers.harness.referee import add_consensus, log_loss_gaps, score_slates
 from helpers.model.versions import ESTIMATORS
 
 

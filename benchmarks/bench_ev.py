@@ -46,6 +46,7 @@ import pandas as pd
 from result_line import emit, figure
 
 from helpers.core import db
+from helpers.core.slate import Slate
 from helpers.demo.books import EXTRA_UNABATED_BOOKS, UNABATED_BOOKS
 from helpers.demo.render_unabated import render_games
 from helpers.demo.server import Emulator
@@ -219,7 +220,7 @@ def main() -> None:
         reports = capture(con, settings, MORNING, run_id="bench-ev")
         t_capture = time.perf_counter() - t0
         t0 = time.perf_counter()
-        first = run_production(con, settings, SLATE, MORNING, "bench-ev-cold")
+        first = run_production(con, settings, Slate(SLATE, MORNING), "bench-ev-cold")
         t_first = time.perf_counter() - t0
         print(f"1) capture of {SLATE} at {MORNING:%H:%M:%S} UTC: {t_capture:.1f} s ("
               + ", ".join(f"{r.vendor} {r.status} {r.rows_inserted} rows" for r in reports)
@@ -236,7 +237,7 @@ def main() -> None:
               f"(render + ingest)")
         emu.set_clock(AS_OF)
         t0 = time.perf_counter()
-        second = run_production(con, settings, SLATE, AS_OF, "bench-ev-prod")
+        second = run_production(con, settings, Slate(SLATE, AS_OF), "bench-ev-prod")
         print(f"   run_production at {AS_OF:%H:%M:%S}: {time.perf_counter() - t0:.1f} s, "
               f"{len(second.snapshot.rows)} snapshot rows, "
               f"{second.snapshot.rows['player_id'].nunique()} skaters")
@@ -254,7 +255,7 @@ def main() -> None:
         totals, eligible = [], []
         for i in range(args.repeat):
             t0 = time.perf_counter()
-            result = step.run_ev(con, settings, SLATE, AS_OF, f"bench-ev-run-{i}")
+            result = step.run_ev(con, settings, Slate(SLATE, AS_OF), f"bench-ev-run-{i}")
             totals.append(time.perf_counter() - t0)
             eligible.append(len(result.eligible))
         written = con.execute("SELECT count(*) FROM fact_ev_candidates WHERE run_id = ?",

@@ -13,7 +13,7 @@ Two policies over the same days and the same candidates:
 - model-only: what the step did before the blend: EV on the model's p alone, the same
   gates at their defaults (EV >= 2 %, the price at least even with the consensus), one row
   per bet.
-For each bet, the EV it claimed is set beside the EV it really had (`helpers.demo.referee.
+For each bet, the EV it claimed is set beside the EV it really had (`helpers.harness.referee.
 true_ev`: the probability the game was drawn from x decimal - 1). Prints, per policy:
 distinct bets, mean claimed and true EV, true / claimed, and true profit (units, one unit a
 bet) overall and per market; then the shipped bets by claimed-EV bucket and the blend's
@@ -32,14 +32,12 @@ import pandas as pd
 from result_line import emit, figure
 
 from helpers.core import db
+from helpers.core.slate import Slate
+from helpers.core.steps import run_step
 from helpers.demo.league import build_league
-from helpers.demo.referee import true_ev
 from helpers.demo.server import Emulator
 from helpers.ev.candidates import BET_KEY
-from helpers.ev.step import run_ev
-from helpers.grading.step import run_outcomes
-from helpers.model.production import run_production
-from helpers.odds.capture import capture
+from helpers.harness.referee import true_ev
 
 # Rows the model-only policy could bet: those that passed every gate before the EV gates.
 _PAST_THE_EARLY_GATES = {"below_min_edge", "market_disagrees", "duplicate_bet"}
@@ -73,12 +71,12 @@ def run_days(start: date, days: int, warmup: int, env: dict[str, str]
             morning = datetime(day.year, day.month, day.day, 15, 0)
             emu.set_clock(morning)
             run_id = f"bench-{day}"
-            capture(con, settings, morning, run_id=run_id)
-            run_production(con, settings, day, morning, run_id)
+            run_step("odds_ingestion", con, settings, Slate(day, morning), run_id)
+            run_step("production", con, settings, Slate(day, morning), run_id)
             t0 = time.perf_counter()
-            result = run_ev(con, settings, day, morning, run_id)
+            result = run_step("ev", con, settings, Slate(day, morning), run_id)
             elapsed = time.perf_counter() - t0
-            run_outcomes(con, settings, day, morning, run_id)
+            run_step("outcomes", con, settings, Slate(day, morning), run_id)
             measured = day >= start
             tag = "" if measured else " (warm-up)"
             print(f"{day}{tag}: {len(result.candidates)} priced rows, {len(result.eligible)} "

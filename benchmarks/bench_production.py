@@ -21,6 +21,7 @@ from result_line import emit, figure
 from scipy import stats
 
 from helpers.core import db
+from helpers.core.slate import Slate
 from helpers.demo.server import Emulator
 from helpers.model.distributions import MARKET_DISTRIBUTIONS, market_probabilities
 from helpers.model.production import run_production
@@ -51,7 +52,7 @@ def main() -> None:
         con = db.connect(settings.paths.db_path)
         capture(con, settings, MORNING, run_id="bench")
         t0 = time.perf_counter()
-        first = run_production(con, settings, SLATE, MORNING, "bench-cold")
+        first = run_production(con, settings, Slate(SLATE, MORNING), "bench-cold")
         cold = time.perf_counter() - t0
         print(f"1) first season refresh + snapshot, empty warehouse: {cold:.1f} s, "
               f"{first.refresh.requests} requests, {first.refresh.games_loaded} games, "
@@ -59,7 +60,7 @@ def main() -> None:
         warm = []
         for i in range(args.repeat):
             t0 = time.perf_counter()
-            result = run_production(con, settings, SLATE, MORNING, f"bench-warm-{i}")
+            result = run_production(con, settings, Slate(SLATE, MORNING), f"bench-warm-{i}")
             warm.append(time.perf_counter() - t0)
         rows = result.snapshot.rows
         print(f"2) warm slate ({len(result.slate_games)} games, "

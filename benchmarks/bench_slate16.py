@@ -40,11 +40,13 @@ import pandas as pd
 from result_line import emit, figure
 
 from helpers.core import db
+from helpers.core.slate import Slate
+from helpers.core.steps import run_step
 from helpers.demo.pricing import ALT_LINES, HALF_LINES, INTEGER_ALT_LINES
 from helpers.demo.server import Emulator
 from helpers.model.distributions import STANDARD_LINES
 from helpers.model.features import MARKETS, MODEL_VERSION, skater_mu, slate_skaters
-from helpers.model.production import _history, _priced_lines, run_production
+from helpers.model.production import _history, _priced_lines
 from helpers.model.snapshot import SNAPSHOT_KEY, build_snapshot
 from helpers.odds.capture import capture
 
@@ -135,7 +137,7 @@ def main() -> None:
         emu.set_clock(FIRST_MORNING)
         capture(con, settings, FIRST_MORNING, run_id="bench")
         t0 = time.perf_counter()
-        first = run_production(con, settings, FIRST_MORNING.date(), FIRST_MORNING, "bench-cold")
+        first = run_step("production", con, settings, Slate(FIRST_MORNING.date(), FIRST_MORNING), "bench-cold")
         print(f"1) first season refresh + snapshot of {FIRST_MORNING.date()}, empty warehouse: "
               f"{time.perf_counter() - t0:.1f} s, {first.refresh.requests} requests, "
               f"{first.refresh.games_loaded} games, {first.refresh.skater_rows} skater rows")
@@ -145,7 +147,7 @@ def main() -> None:
         emu.set_clock(morning)
         capture(con, settings, morning, run_id="bench")
         t0 = time.perf_counter()
-        catch_up = run_production(con, settings, slate_date, morning, "bench-catch-up")
+        catch_up = run_step("production", con, settings, Slate(slate_date, morning), "bench-catch-up")
         print(f"   catch-up refresh + snapshot of {slate_date}: "
               f"{time.perf_counter() - t0:.1f} s, {catch_up.refresh.games_loaded} games")
 
@@ -153,7 +155,7 @@ def main() -> None:
         warm = []
         for i in range(args.repeat):
             t0 = time.perf_counter()
-            result = run_production(con, settings, slate_date, morning, f"bench-real-{i}")
+            result = run_step("production", con, settings, Slate(slate_date, morning), f"bench-real-{i}")
             warm.append(time.perf_counter() - t0)
         real_games = len(result.slate_games)
         real_skaters = result.snapshot.rows["player_id"].nunique()

@@ -26,6 +26,7 @@ from helpers.core.errors import (
     UsageError,
 )
 from helpers.core.settings import NUMBER_RULES, Settings, load_settings, parse_number
+from helpers.core.slate import Slate
 from helpers.core.vendors import VENDORS
 from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RUN_STATUSES
 from runner.steps import STEPS, resolve_enabled
@@ -190,7 +191,7 @@ def _daily(args: argparse.Namespace, env_settings: Settings) -> int:
               f"runner backfill-unabated", file=sys.stderr)
     from runner import daily
 
-    options = daily.DailyOptions(slate_date=slate, as_of=as_of, enabled=enabled,
+    options = daily.DailyOptions(slate=Slate(slate, as_of), enabled=enabled,
                                  fail_fast=fail_fast, step_timeout_seconds=timeout,
                                  wall_clock_seconds=wall_clock, dry_run=args.dry_run)
     return daily.run_daily(options, env_settings)

@@ -22,6 +22,7 @@ from helpers.core.clock import utcnow
 from helpers.core.errors import DatabaseBusyError, ReportRenderError
 from helpers.core.paths import check_run_paths
 from helpers.core.settings import Settings, redact
+from helpers.core.slate import Slate
 from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
@@ -51,8 +52,7 @@ STEPS_BY_NAME = {step.name: step for step in STEPS}
 
 @dataclass(frozen=True)
 class DailyOptions:
-    slate_date: date
-    as_of: datetime
+    slate: Slate  # made once, from --date and --as-of; each step gets it as two parameters
     enabled: dict[str, bool]
     fail_fast: bool
     step_timeout_seconds: float
@@ -60,6 +60,14 @@ class DailyOptions:
     dry_run: bool = False
     notebooks_dir: Path | None = None
     rerun_of: str | None = None  # `runner rerun`: the run this one repeats
+
+    @property
+    def slate_date(self) -> date:
+        return self.slate.date
+
+    @property
+    def as_of(self) -> datetime:
+        return self.slate.as_of
 
 
 def new_run_id(now: datetime) -> str:
@@ -275,8 +283,7 @@ def _run_step(step: Step, record: StepRecord, options: DailyOptions, settings: S
     its outcome. Its 'running' row is written with the `pending` ones."""
     output = run_dir / step.notebook
     parameters = {
-        "slate_date": options.slate_date.isoformat(),
-        "as_of": options.as_of.strftime("%Y-%m-%dT%H:%M:%S"),
+        **options.slate.parameters(),  # the notebook's step_context parses them back
         "run_id": record.run_id,
         "db_path": str(settings.paths.db_path),
         "ops_home": str(settings.paths.ops_home),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 from helpers.core.clock import et_date, parse_as_of, utcnow
 from helpers.core.errors import UsageError
 from helpers.core.settings import Settings, load_settings
+from helpers.core.slate import Slate
 from helpers.core.steps import STEPS
 from runner.daily import DailyOptions
 from runner.demo import demo_home_world, served_again
@@ -74,7 +75,7 @@ def plan_rerun(con: duckdb.DuckDBPyConnection, settings: Settings, ref: str,
     line = (f"rerun of {run_id}: {what} for slate {slate}, as of "
             f"{as_of:%Y-%m-%dT%H:%M:%S}Z" + (f" ({note})" if note else ""))
     options = DailyOptions(
-        slate_date=slate, as_of=as_of, enabled={s.name: s.name in steps for s in STEPS},
+        slate=Slate(slate, as_of), enabled={s.name: s.name in steps for s in STEPS},
         fail_fast=bool(original.get("fail_fast", False)), step_timeout_seconds=timeout,
         wall_clock_seconds=wall_clock, rerun_of=run_id)
     return options, line

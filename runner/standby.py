@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import nbformat
 
+from helpers.core.steps import STEPS
 from runner.worker import (
     die_with_parent,
     reap,
@@ -50,7 +51,9 @@ WARMING_AT_ONCE = 2  # workers warming up together (`Warmer`)
 
 
 def notebook_imports(notebook: Path) -> str:
-    """The top-level import statements of a notebook's code cells, as one block."""
+    """The top-level import statements of a notebook's code cells, as one block; for a step's
+    notebook, also the module of the step's function (`ctx.run` imports it when the step
+    starts)."""
     nb = nbformat.read(str(notebook), as_version=4)
     statements = []
     for cell in nb.cells:
@@ -62,6 +65,9 @@ def notebook_imports(notebook: Path) -> str:
             continue
         statements += [ast.unparse(node) for node in tree.body
                        if isinstance(node, ast.Import | ast.ImportFrom)]
+    for step in STEPS:
+        if step.notebook == notebook.name:
+            statements.append(f"import {step.function.split(':')[0]}")
     return "\n".join(dict.fromkeys(statements))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers.core.errors import UsageError
+from helpers.core.steps import STEPS
 from helpers.notebook import step_context
 
 PARAMS = {"slate_date": "2025-12-01", "as_of": "2025-12-01T15:00:00", "run_id": "r1"}
@@ -52,17 +53,17 @@ def test_a_later_step_offline_is_seeded_by_the_earlier_steps() -> None:
     assert captured == [(datetime(2025, 12, 1, 15),)]  # seeded at the notebook's as_of
 
 
-def test_an_offline_step_whose_earlier_step_has_no_seeding_says_so(
+def test_an_offline_step_is_seeded_by_the_registrys_functions_of_the_steps_before_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from helpers.core.errors import StepNotImplementedError
-    from helpers.demo import offline
+    from helpers.harness import offline
 
     seeded = []
-    for name in ("odds_ingestion", "production", "ev"):
-        monkeypatch.setitem(offline.SEEDERS, name,
-                            lambda s, t, name=name: seeded.append((name, t)))
-    monkeypatch.delitem(offline.SEEDERS, "outcomes")  # as if step 4 had not landed
-    with pytest.raises(StepNotImplementedError, match="step outcomes has no offline"):
-        step_context("diagnostics", **PARAMS, db_path="", ops_home="", offline_demo=True)
+    monkeypatch.setattr(offline, "seed",
+                        lambda settings, step, at: seeded.append((step.function, at)))
+    step_context("diagnostics", **PARAMS, db_path="", ops_home="", offline_demo=True)
     at = datetime(2025, 12, 1, 15)
-    assert seeded == [("odds_ingestion", at), ("production", at), ("ev", at)]  # in order
+    assert seeded == [("helpers.odds.capture:run_odds_ingestion", at),
+                      ("helpers.model.production:run_production", at),
+                      ("helpers.ev.step:run_ev", at),
+                      ("helpers.grading.step:run_outcomes", at)]  # in order, not diagnostics'
+    assert all(callable(step.load()) for step in STEPS)

@@ -6,7 +6,7 @@ Run by the driver, a notebook gets the run's paths and `offline_demo=False`. Ope
 with its default parameters (`offline_demo=True`), it runs offline on a temporary home that
 lives as long as the kernel: a fresh database seeded by running the earlier steps'
 functions in-process against an in-process demo emulator whose clock is the notebook's
-`as_of` (see `helpers.demo.offline`). Offline, a real `db_path` or `ops_home` is refused, so
+`as_of` (see `helpers.harness.offline`). Offline, a real `db_path` or `ops_home` is refused, so
 demo data can never land in a real database.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -25,8 +26,9 @@ from helpers.core import db
 from helpers.core.clock import parse_as_of, parse_slate_date
 from helpers.core.errors import UsageError
 from helpers.core.settings import Settings, load_settings
+from helpers.core.slate import Slate
 from helpers.core.step_status import report_step_status
-from helpers.core.steps import step_named
+from helpers.core.steps import run_step, step_named
 from helpers.evidence.markdown import MAX_ROWS, Formatter, md_table, pct, show_markdown, signed_pct
 
 __all__ = ["COLUMN_FORMATS", "ReportContext", "StepContext", "report_context",
@@ -37,10 +39,22 @@ __all__ = ["COLUMN_FORMATS", "ReportContext", "StepContext", "report_context",
 class StepContext:
     step: str
     settings: Settings
-    slate_date: date
-    as_of: datetime  # naive UTC: the run's "now"
+    slate: Slate      # the slate date and the run's "now" (as_of, naive UTC)
     run_id: str
     offline_demo: bool
+
+    @property
+    def slate_date(self) -> date:
+        return self.slate.date
+
+    @property
+    def as_of(self) -> datetime:
+        return self.slate.as_of
+
+    def run(self, con: duckdb.DuckDBPyConnection) -> Any:
+        """Do the step's work: the function the step registry names, on this run's slate.
+        The offline seeding, the fault matrix and the benchmarks call it the same way."""
+        return run_step(self.step, con, self.settings, self.slate, self.run_id)
 
     @property
     def db_path(self) -> Path:
@@ -59,24 +73,24 @@ def step_context(step: str, *, slate_date: str, as_of: str, run_id: str, db_path
     """The context of step `step` from the notebook's parameters."""
     step_named(step)  # a typo in a notebook fails here, not later
     settings = load_settings()
-    moment = parse_as_of(as_of)
+    slate = Slate.from_parameters(slate_date, as_of)
     if offline_demo:
         if db_path or ops_home:
             raise UsageError(
                 f"offline_demo=True runs on a temporary home with simulated data and never "
                 f"writes to db_path={db_path!r} / ops_home={ops_home!r}; set "
                 f"offline_demo=False to work on a real database")
-        from helpers.demo.offline import offline_settings  # the demo world only offline
+        from helpers.harness.offline import offline_settings  # the demo world only offline
 
-        settings = offline_settings(settings, step, moment)
+        settings = offline_settings(settings, step, slate.as_of)
     else:
         paths = settings.paths
         home = Path(ops_home).resolve() if ops_home else paths.ops_home
         database = Path(db_path).resolve() if db_path else paths.db_path
         settings = dataclasses.replace(
             settings, paths=dataclasses.replace(paths, ops_home=home, db_path=database))
-    return StepContext(step=step, settings=settings, slate_date=parse_slate_date(slate_date),
-                       as_of=moment, run_id=run_id, offline_demo=offline_demo)
+    return StepContext(step=step, settings=settings, slate=slate, run_id=run_id,
+                       offline_demo=offline_demo)
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ def report_context(*, slate_date: str, as_of: str, db_path: str,
         if db_path:
             raise UsageError(f"offline_demo=True reports on a temporary demo database, not "
                              f"db_path={db_path!r}; set offline_demo=False to read it")
-        from helpers.demo.offline import offline_settings  # the demo world only offline
+        from helpers.harness.offline import offline_settings  # the demo world only offline
 
         settings = offline_settings(settings, None, parse_as_of(as_of))
     else:

@@ -11,7 +11,7 @@ import pytest
 
 from helpers.demo.books import BOOK_BY_KEY, MARKETS
 from helpers.demo.pricing import quotes_for
-from helpers.demo.referee import (
+from helpers.harness.referee import (
     add_consensus,
     consensus_p_over,
     log_loss_gaps,

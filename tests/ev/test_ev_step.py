@@ -12,10 +12,11 @@ import pytest
 
 from helpers.core import db
 from helpers.core.settings import Settings
-from helpers.demo.referee import true_ev
+from helpers.core.slate import Slate
 from helpers.demo.server import Emulator
 from helpers.ev.candidates import GATES, reason_code
 from helpers.ev.step import run_ev
+from helpers.harness.referee import true_ev
 from helpers.model.production import run_production
 from helpers.odds.capture import capture
 
@@ -34,7 +35,7 @@ def world(warm_world, tmp_path_factory) -> tuple[Emulator, Settings]:
     emu.set_clock(MORNING)
     settings = emu.settings(home)
     con = db.connect(settings.paths.db_path)
-    run_production(con, settings, SLATE, MORNING, "morning")
+    run_production(con, settings, Slate(SLATE, MORNING), "morning")
     con.close()
     return emu, settings
 
@@ -43,7 +44,7 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     emu, settings = world
     emu.set_clock(MORNING)
     con = db.connect(settings.paths.db_path)
-    result = run_ev(con, settings, SLATE, MORNING, "morning")
+    result = run_ev(con, settings, Slate(SLATE, MORNING), "morning")
     assert result.status == "success", result.summary()
     stored = con.execute("SELECT count(*), sum(is_eligible::INT) FROM fact_ev_candidates "
                          "WHERE run_id = 'morning'").fetchone()
@@ -55,7 +56,7 @@ def test_morning_ev_writes_the_table_and_files_and_a_rerun_adds_nothing(world) -
     reasons = set(reason_code(result.candidates["exclusion_reason"]).dropna())
     assert reasons <= {r for r, _ in GATES} - {"started", "live", "stale_odds"}
     # a rerun of the run adds nothing
-    run_ev(con, settings, SLATE, MORNING, "morning")
+    run_ev(con, settings, Slate(SLATE, MORNING), "morning")
     assert con.execute("SELECT count(*) FROM fact_ev_candidates WHERE run_id = 'morning'"
                        ).fetchone()[0] == stored[0]
     con.close()
@@ -123,7 +124,7 @@ def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) ->
     evening = starts[0] + timedelta(minutes=10)
     con = db.connect(settings.paths.db_path)
     # the morning's snapshot and schedule: the early games have started since
-    result = run_ev(con, settings, SLATE, evening, "evening-1")
+    result = run_ev(con, settings, Slate(SLATE, evening), "evening-1")
     early = pd.to_datetime(result.candidates["event_start_ts_utc"]) <= evening
     mapped = result.candidates["p_model"].notna()
     assert (result.candidates.loc[early & mapped, "exclusion_reason"] == "started").all()
@@ -134,8 +135,8 @@ def test_started_games_and_stale_prices_are_excluded_with_their_reason(world) ->
     # prices of the others are stale against it. The evening's schedule says the early
     # games are LIVE (dim_scheduled_games), and the live gate comes first
     emu.set_clock(evening)
-    run_production(con, settings, SLATE, evening, "evening-2")
-    result = run_ev(con, settings, SLATE, evening, "evening-2")
+    run_production(con, settings, Slate(SLATE, evening), "evening-2")
+    result = run_ev(con, settings, Slate(SLATE, evening), "evening-2")
     reasons = result.candidates.loc[result.candidates["p_model"].notna(), "exclusion_reason"]
     early = pd.to_datetime(result.candidates.loc[reasons.index, "event_start_ts_utc"]) <= evening
     assert (reasons[early] == "live").all() and early.sum() > 100
@@ -151,7 +152,7 @@ def test_no_snapshot_gives_empty_outputs_that_say_why(tmp_path: Path, world) -> 
     emu.set_clock(MORNING)
     con = db.connect(settings.paths.db_path)
     capture(con, settings, MORNING, run_id="cap")
-    result = run_ev(con, settings, SLATE, MORNING, "no-snapshot")
+    result = run_ev(con, settings, Slate(SLATE, MORNING), "no-snapshot")
     con.close()
     assert result.status == "partial" and "no production snapshot" in result.summary()
     assert set(result.candidates["exclusion_reason"]) <= {"unmapped_event", "unmapped_player",
@@ -171,7 +172,7 @@ def test_an_ev_step_that_cannot_write_its_files_commits_no_rows(world, fault: st
     aside = out.with_name("ev-aside")
     con = db.connect(settings.paths.db_path)
     try:
-        run_ev(con, settings, SLATE, MORNING, "before-fault")  # the files a reader has now
+        run_ev(con, settings, Slate(SLATE, MORNING), "before-fault")  # the files a reader has now
         before = {p.name: p.read_bytes() for p in out.iterdir()}
         blocked = out / f"best_bets_{SLATE}.md"
         if fault == "outputs/ev cannot be written":
@@ -184,7 +185,7 @@ def test_an_ev_step_that_cannot_write_its_files_commits_no_rows(world, fault: st
             before.pop(blocked.name)
         try:
             with pytest.raises(OSError):
-                run_ev(con, settings, SLATE, MORNING + timedelta(minutes=1), "faulted")
+                run_ev(con, settings, Slate(SLATE, MORNING + timedelta(minutes=1)), "faulted")
         finally:
             if aside.exists():
                 out.unlink()

@@ -14,6 +14,7 @@ import pytest
 from helpers.core import db
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.settings import load_settings
+from helpers.core.slate import Slate
 from helpers.evidence import comparison
 from helpers.evidence import step as diagnostics
 from helpers.evidence.tables import Evidence, newest_per_slate, write_evidence
@@ -125,13 +126,13 @@ def test_diagnostics_compares_the_14_slates_before_its_slate(tmp_path: Path, mon
     monkeypatch.setattr(diagnostics, "stored_scored", fake_stored_scored)
     con = db.connect(tmp_path / "ops.duckdb")
     settings = load_settings({"OPS_HOME": str(tmp_path)})
-    result = diagnostics.run_diagnostics(con, settings, D, datetime(2025, 12, 20, 15), "r1")
+    result = diagnostics.run_diagnostics(con, settings, Slate(D, datetime(2025, 12, 20, 15)), "r1")
     assert [D - timedelta(days=k) for k in range(14, 0, -1)] in windows
     stored = newest_per_slate(con, "fact_market_comparison_daily", D, D)
     assert len(stored) == 1 == len(result.evidence.comparison)
     assert stored["n_props"].iloc[0] == n and stored["n_slates"].iloc[0] == 14
     assert stored["diff"].iloc[0] < 0  # the truth beats a noisy market
     assert "1 model/market comparisons" in result.summary()
-    again = diagnostics.run_diagnostics(con, settings, D, datetime(2025, 12, 20, 15), "r1")
+    again = diagnostics.run_diagnostics(con, settings, Slate(D, datetime(2025, 12, 20, 15)), "r1")
     assert again.added["fact_market_comparison_daily"] == 0
     con.close()

@@ -11,6 +11,7 @@ import pytest
 
 from helpers.core import db
 from helpers.core.clock import ET
+from helpers.core.slate import Slate
 from helpers.ev.step import run_ev
 from helpers.evidence.tables import collect, forecast_accuracy, write_evidence
 from helpers.grading.accuracy import log_loss
@@ -25,8 +26,8 @@ def test_evidence_equals_independent_counts_and_is_written_once(warm_home) -> No
     emu, home = warm_home  # the morning's capture and the season's stats
     settings = emu.settings(home)
     con = db.connect(settings.paths.db_path)
-    run_production(con, settings, SLATE, MORNING, "r1")
-    run_ev(con, settings, SLATE, MORNING, "r1")
+    run_production(con, settings, Slate(SLATE, MORNING), "r1")
+    run_ev(con, settings, Slate(SLATE, MORNING), "r1")
     evidence = collect(con, SLATE, MORNING)
 
     odds = con.execute("SELECT * FROM fact_prop_odds").df()

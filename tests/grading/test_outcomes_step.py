@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from helpers.core import db
+from helpers.core.slate import Slate
 from helpers.ev.step import run_ev
 from helpers.grading.step import run_outcomes
 from helpers.model.production import run_production
@@ -31,14 +32,14 @@ def test_a_slate_is_graded_against_the_truth_with_clv_and_a_rerun_changes_nothin
     emu, home = warm_home  # the morning's capture and the season's stats
     settings = emu.settings(home, MODEL_CHALLENGERS="eb-season")
     con = db.connect(settings.paths.db_path)
-    run_production(con, settings, SLATE, MORNING, "morning")
-    run_ev(con, settings, SLATE, MORNING, "morning")
+    run_production(con, settings, Slate(SLATE, MORNING), "morning")
+    run_ev(con, settings, Slate(SLATE, MORNING), "morning")
     # EV run again on the slate (a repair): its bets are the slate's bets, graded once
-    run_ev(con, settings, SLATE, MORNING, "morning-rerun")
+    run_ev(con, settings, Slate(SLATE, MORNING), "morning-rerun")
     emu.set_clock(PRE_GAME)
     capture(con, settings, PRE_GAME, run_id="pre-game")
     emu.set_clock(NEXT_MORNING)
-    result = run_outcomes(con, settings, date(2025, 12, 2), NEXT_MORNING, "next")
+    result = run_outcomes(con, settings, Slate(date(2025, 12, 2), NEXT_MORNING), "next")
     assert result.status == "success", result.summary()
     assert result.games["graded"].all() and len(result.games) > 3
 
@@ -83,7 +84,7 @@ def test_a_slate_is_graded_against_the_truth_with_clv_and_a_rerun_changes_nothin
     assert result.scored["y"].isin([0, 1]).all() and len(result.scored) > 1000
 
     # a rerun adds nothing and corrects nothing
-    again = run_outcomes(con, settings, date(2025, 12, 2), NEXT_MORNING, "next-again")
+    again = run_outcomes(con, settings, Slate(date(2025, 12, 2), NEXT_MORNING), "next-again")
     assert len(again.corrections) == 0
     assert con.execute("SELECT count(*) FROM fact_bet_results").fetchall()[0][0] == stored
     assert con.execute("SELECT count(*) FROM fact_outcome_corrections").fetchall()[0][0] == 0
@@ -100,8 +101,8 @@ def test_an_absurd_closing_quote_is_not_the_close(warm_home) -> None:
     emu, home = warm_home
     settings = emu.settings(home)
     con = db.connect(settings.paths.db_path)
-    run_production(con, settings, SLATE, MORNING, "morning")
-    run_ev(con, settings, SLATE, MORNING, "morning")
+    run_production(con, settings, Slate(SLATE, MORNING), "morning")
+    run_ev(con, settings, Slate(SLATE, MORNING), "morning")
     emu.set_clock(PRE_GAME)
     emu.set_fault("unabated", "absurd_price", count=1)
     try:
@@ -116,7 +117,7 @@ def test_an_absurd_closing_quote_is_not_the_close(warm_home) -> None:
                            "player_id_vendor": "player_key_vendor"})
     assert len(absurd) == 10
     emu.set_clock(NEXT_MORNING)
-    result = run_outcomes(con, settings, date(2025, 12, 2), NEXT_MORNING, "next")
+    result = run_outcomes(con, settings, Slate(date(2025, 12, 2), NEXT_MORNING), "next")
     results = result.results
     assert results["closing_odds_decimal"].dropna().le(MAX_DECIMAL_PRICE).all()
     hit = results[results["side"].eq("OVER") & results["market_type"].eq("GOALS")].merge(

@@ -1,4 +1,4 @@
-"""Both model versions against the demo world's truth (the referee, `helpers.demo.referee`):
+"""Both model versions against the demo world's truth (the referee, `helpers.harness.referee`):
 the expected log-loss gap per market on three December slates, held by bounds just above
 what each version reaches today, so a regression fails. The month's figures are printed by
 `benchmarks/bench_accuracy.py` and recorded in benchmarks/README.md."""
@@ -11,7 +11,7 @@ import pytest
 
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.demo.league import build_league
-from helpers.demo.referee import log_loss_gaps, score_slates
+from helpers.harness.referee import log_loss_gaps, score_slates
 from helpers.model.versions import ESTIMATORS
 
 SLATES = [date(2025, 12, 1) + timedelta(days=i) for i in range(3)]

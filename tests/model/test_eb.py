@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from helpers.demo.league import build_league
-from helpers.demo.referee import season_history, slate_games
+from helpers.harness.referee import season_history, slate_games
 from helpers.model import eb
 from helpers.model.features import MARKETS, MIN_GAMES, OUTPUT_COLUMNS
 

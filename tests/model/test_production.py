@@ -11,6 +11,7 @@ import requests
 
 from helpers.core import db
 from helpers.core.models import PRODUCTION_MODEL
+from helpers.core.slate import Slate
 from helpers.model.production import run_production
 from helpers.model.snapshot import SNAPSHOT_KEY
 from helpers.nhl.warehouse import refresh_stats
@@ -33,7 +34,7 @@ def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(warm_h
     emulator, home = warm_home  # the morning's capture and the season's stats
     settings = emulator.settings(home, MODEL_CHALLENGERS="eb-season")
     con = db.connect(settings.paths.db_path)
-    result = run_production(con, settings, SLATE, MORNING, "r1")
+    result = run_production(con, settings, Slate(SLATE, MORNING), "r1")
     assert result.status == "success", result.summary()
     rows = snapshot_rows(con, "r1")
     # the challenger's snapshot sits beside production's, on the same props
@@ -52,7 +53,7 @@ def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(warm_h
     total = (rows["p_over"] + rows["p_under"] + rows["p_push"] - 1).abs().max()
     assert total < 1e-9
     # a rerun of the same run adds nothing
-    again = run_production(con, settings, SLATE, MORNING, "r1")
+    again = run_production(con, settings, Slate(SLATE, MORNING), "r1")
     assert len(snapshot_rows(con, "r1")) == len(rows) and again.refresh.games_loaded == 0
     assert len(snapshot_rows(con, "r1", "eb-season")) == len(challenger)
 
@@ -63,7 +64,7 @@ def test_snapshot_prices_every_mapped_line_and_later_games_change_nothing(warm_h
     loaded = refresh_stats(con, settings, date(2025, 12, 5), later)
     assert loaded.games_loaded > 10
     emulator.set_clock(MORNING)
-    run_production(con, settings, SLATE, MORNING, "r2")
+    run_production(con, settings, Slate(SLATE, MORNING), "r2")
     pd.testing.assert_frame_equal(snapshot_rows(con, "r2"), rows)
     pd.testing.assert_frame_equal(snapshot_rows(con, "r2", "eb-season"), challenger)
     con.close()
@@ -80,7 +81,7 @@ def test_a_failing_stats_source_is_partial_and_says_how_stale(warm_world,
                   json={"route": "nhl_boxscore", "kind": "status", "status": 403},
                   timeout=5).raise_for_status()
     try:
-        result = run_production(con, settings, SLATE, MORNING, "r1")
+        result = run_production(con, settings, Slate(SLATE, MORNING), "r1")
     finally:
         requests.delete(f"{emulator.base_url}/_emulator/faults", timeout=5)
     assert result.status == "partial"
@@ -103,12 +104,12 @@ def test_an_off_day_is_a_success_that_says_no_games(tmp_path: Path) -> None:
         con = db.connect(settings.paths.db_path)
         assert games_scheduled(con, off_day) is None  # production has not looked yet
         capture(con, settings, morning, run_id="r0")  # the boards show the next day's games
-        result = run_production(con, settings, off_day, morning, "r1")
+        result = run_production(con, settings, Slate(off_day, morning), "r1")
         assert result.status == "success", result.summary()
         assert result.summary().startswith(f"no games on {off_day}: nothing to map or price")
         assert games_scheduled(con, off_day) == 0
         first_day = date(2025, 11, 1)
-        run_production(con, settings, first_day, morning, "r2")
+        run_production(con, settings, Slate(first_day, morning), "r2")
         assert games_scheduled(con, first_day) == len(
             con.execute("SELECT * FROM dim_scheduled_games WHERE slate_date = ?",
                         [first_day]).fetchall()) > 0
@@ -126,7 +127,7 @@ def test_vendor_events_on_a_day_the_schedule_has_none_are_partial(warm_home) -> 
         other.set_clock(MORNING)
         settings = other.settings(home)
         con = db.connect(settings.paths.db_path)
-        result = run_production(con, settings, SLATE, MORNING, "r1")
+        result = run_production(con, settings, Slate(SLATE, MORNING), "r1")
         con.close()
     assert result.status == "partial"
     assert f"no games on {SLATE}" in result.summary()

@@ -37,6 +37,7 @@ from helpers.core import db
 from helpers.core.errors import VendorError
 from helpers.core.http import VendorClient
 from helpers.core.settings import Settings, load_settings
+from helpers.core.slate import Slate
 from helpers.model.production import run_production
 from helpers.odds.capture import capture
 from helpers.odds.vendors import vendor_module
@@ -131,7 +132,7 @@ def run_week(tmp_path: Path) -> tuple[list[tuple[date, object]], dict]:
             reports = capture(con, settings, morning(slate), run_id=f"capture-{i}")
             assert all(r.status == "success" for r in reports), [
                 (r.vendor, r.status, r.error) for r in reports]
-            result = run_production(con, settings, slate, morning(slate), f"production-{i}")
+            result = run_production(con, settings, Slate(slate, morning(slate)), f"production-{i}")
             assert result.refresh.error is None, result.summary()
             results.append((slate, result))
             if i + 2 < len(slates):

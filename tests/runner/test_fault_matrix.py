@@ -34,13 +34,11 @@ import requests
 from helpers.core import db
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.settings import Settings, load_settings
+from helpers.core.slate import Slate
+from helpers.core.steps import run_step
 from helpers.demo.server import Emulator
 from helpers.ev.candidates import GATES
-from helpers.ev.step import run_ev
 from helpers.evidence import daily as evidence_daily
-from helpers.evidence.step import run_diagnostics
-from helpers.grading.step import run_outcomes
-from helpers.model.production import run_production
 from helpers.odds import report as odds_report
 from helpers.odds.capture import capture
 from helpers.odds.load import ODDS_KEY
@@ -190,15 +188,15 @@ def test_a_vendor_fault_costs_that_vendor_only_and_the_day_goes_on(
         assert len(errors) == 1 and "SchemaDriftError" in errors[0][0]
 
     # 2, 3, 5. the rest of the day works on what landed
-    production = run_production(con, settings, WARM_SLATE, CASE_TIME, "case")
+    production = run_step("production", con, settings, Slate(WARM_SLATE, CASE_TIME), "case")
     assert len(production.snapshot.rows) > 0
-    ev = run_ev(con, settings, WARM_SLATE, CASE_TIME, "case")
+    ev = run_step("ev", con, settings, Slate(WARM_SLATE, CASE_TIME), "case")
     assert len(ev.candidates) > 0
     priced_now = set(ev.candidates.loc[ev.candidates["capture_ts_utc"] == CASE_TIME,
                                        "source_vendor"])
     assert vendor not in priced_now and priced_now, priced_now
     # (outcomes grade earlier slates from boxscores: today's odds are not theirs)
-    diagnostics = run_diagnostics(con, settings, WARM_SLATE, CASE_TIME, "case")
+    diagnostics = run_step("diagnostics", con, settings, Slate(WARM_SLATE, CASE_TIME), "case")
     assert diagnostics.added["fact_odds_coverage_daily"] > 0
 
     # nothing stored before is lost or duplicated
@@ -240,8 +238,8 @@ def next_day_template(warm_world: tuple[Emulator, Path],
     settings = settings_for(emu, template)
     con = db.connect(settings.paths.db_path)
     emu.set_clock(WARM_MORNING)
-    run_production(con, settings, WARM_SLATE, WARM_MORNING, "day1")
-    run_ev(con, settings, WARM_SLATE, WARM_MORNING, "day1")
+    run_step("production", con, settings, Slate(WARM_SLATE, WARM_MORNING), "day1")
+    run_step("ev", con, settings, Slate(WARM_SLATE, WARM_MORNING), "day1")
     emu.set_clock(NEXT_MORNING)
     assert all(r.status == "success" for r in capture(con, settings, NEXT_MORNING, "day2"))
     con.close()
@@ -278,11 +276,11 @@ def test_the_nhl_api_failing_during_production(
         # Without the slate's schedule there is nothing to price: the step fails (exit 1),
         # naming the source, and writes no snapshot.
         with pytest.raises((VendorError, SchemaDriftError)) as caught:
-            run_production(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+            run_step("production", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "case")
         assert "NHL" in str(caught.value) or "schedule" in str(caught.value)
         assert scalar(con, "SELECT count(*) FROM fact_prob_snapshot WHERE run_id = 'case'") == 0
     else:
-        result = run_production(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+        result = run_step("production", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "case")
         # The snapshot is still made from the stats stored so far; the step is partial and
         # says why: the stats lag a day.
         assert result.status == "partial", result.summary()
@@ -308,7 +306,7 @@ def test_the_nhl_api_failing_during_production(
     faulty.clear_faults()
     later = NEXT_MORNING + timedelta(hours=1)
     faulty.set_clock(later)
-    result = run_production(con, settings, NEXT_SLATE, later, "next")
+    result = run_step("production", con, settings, Slate(NEXT_SLATE, later), "next")
     assert result.status == "success", result.summary()
     assert set(result.refresh.loaded_game_ids) == yesterday
     assert_no_duplicates(con)
@@ -322,7 +320,7 @@ def test_the_nhl_api_failing_during_outcomes(
         kind: str) -> None:
     settings, con, yesterday = nhl_case(faulty, next_day_template, tmp_path)
     faulty.set_fault(route, kind, count=None, **NHL_FAILING[kind])
-    result = run_outcomes(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    result = run_step("outcomes", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "case")
     if route == "nhl_schedule":
         # grading reads boxscores only: a broken schedule costs it nothing
         assert result.status == "success", result.summary()
@@ -342,7 +340,7 @@ def test_the_nhl_api_failing_during_outcomes(
     faulty.clear_faults()
     later = NEXT_MORNING + timedelta(hours=1)
     faulty.set_clock(later)
-    again = run_outcomes(con, settings, NEXT_SLATE, later, "next")
+    again = run_step("outcomes", con, settings, Slate(NEXT_SLATE, later), "next")
     assert again.status == "success", again.summary()
     assert set(again.games.loc[again.games["graded"], "game_id"]) == yesterday
     outcomes = scalar(con, "SELECT count(*) FROM fact_prop_outcomes")
@@ -494,8 +492,8 @@ def test_a_postponed_game_is_not_priced_and_its_bets_are_void(
     game_b = today[0]
     faulty.set_clock(NEXT_MORNING)
     postpone(faulty, game_a)
-    run_production(base, baseline_settings, NEXT_SLATE, NEXT_MORNING, "base")
-    baseline = run_ev(base, baseline_settings, NEXT_SLATE, NEXT_MORNING, "base")
+    run_step("production", base, baseline_settings, Slate(NEXT_SLATE, NEXT_MORNING), "base")
+    baseline = run_step("ev", base, baseline_settings, Slate(NEXT_SLATE, NEXT_MORNING), "base")
     base.close()
     assert game_b in set(baseline.candidates["game_id"])
 
@@ -505,7 +503,7 @@ def test_a_postponed_game_is_not_priced_and_its_bets_are_void(
     assert truth_postponed(faulty, NEXT_SLATE) == {game_b}
 
     # production: B is on the schedule, mapped, and not priced; A is not waited for
-    production = run_production(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    production = run_step("production", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "case")
     assert production.status == "success", production.summary()
     assert "1 game postponed: not priced" in production.summary()
     assert set(production.refresh.loaded_game_ids) == yesterday - {game_a}
@@ -514,7 +512,7 @@ def test_a_postponed_game_is_not_priced_and_its_bets_are_void(
                 [game_b]) == [("FUT", "PPD")]
 
     # EV: no row on B, every other row as without the postponement
-    ev = run_ev(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    ev = run_step("ev", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "case")
     assert ev.status == "success", ev.summary()
     assert "1 game postponed: not priced" in ev.summary()
     assert game_b not in set(ev.candidates["game_id"])
@@ -525,7 +523,7 @@ def test_a_postponed_game_is_not_priced_and_its_bets_are_void(
     assert ev.eligible["game_id"].nunique() > 1
 
     # outcomes: A's bets VOID, the rest of the slate graded, nothing pending
-    outcomes = run_outcomes(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    outcomes = run_step("outcomes", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "case")
     assert outcomes.status == "success", outcomes.summary()
     assert outcomes.pending_bets == 0 and "postponed" in outcomes.summary()
     assert rows(con, "SELECT result, count(*), sum(profit_units) FROM fact_bet_results "
@@ -535,14 +533,14 @@ def test_a_postponed_game_is_not_priced_and_its_bets_are_void(
     assert {"WIN", "LOSS"} <= {r for (r,) in graded}
     assert scalar(con, "SELECT count(*) FROM fact_prop_outcomes WHERE game_id = ?",
                   [game_a]) == 0
-    diagnostics = run_diagnostics(con, settings, NEXT_SLATE, NEXT_MORNING, "case")
+    diagnostics = run_step("diagnostics", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "case")
     assert diagnostics.added["fact_odds_coverage_daily"] > 0
     assert_no_duplicates(con)
 
     # the next morning, both games still postponed: nothing pending, no partial
     later = NEXT_MORNING + timedelta(days=1)
     faulty.set_clock(later)
-    again = run_outcomes(con, settings, NEXT_SLATE + timedelta(days=1), later, "next")
+    again = run_step("outcomes", con, settings, Slate(NEXT_SLATE + timedelta(days=1), later), "next")
     assert again.status == "success", again.summary()
     assert again.pending_bets == 0
     assert rows(con, "SELECT DISTINCT result FROM fact_bet_results WHERE game_id = ?",
@@ -572,12 +570,12 @@ def absurd_price_day(emu: Emulator, template: Path, home: Path, fault: bool
     reports = capture(con, settings, CASE_TIME, run_id="day1")
     emu.clear_faults()
     assert all(r.status == "success" for r in reports), reports
-    run_production(con, settings, WARM_SLATE, CASE_TIME, "day1")
-    candidates = run_ev(con, settings, WARM_SLATE, CASE_TIME, "day1").candidates
+    run_step("production", con, settings, Slate(WARM_SLATE, CASE_TIME), "day1")
+    candidates = run_step("ev", con, settings, Slate(WARM_SLATE, CASE_TIME), "day1").candidates
     emu.set_clock(NEXT_MORNING)
-    run_production(con, settings, NEXT_SLATE, NEXT_MORNING, "day2")
-    assert run_outcomes(con, settings, NEXT_SLATE, NEXT_MORNING, "day2").status == "success"
-    run_diagnostics(con, settings, NEXT_SLATE, NEXT_MORNING, "day2")
+    run_step("production", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "day2")
+    assert run_step("outcomes", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "day2").status == "success"
+    run_step("diagnostics", con, settings, Slate(NEXT_SLATE, NEXT_MORNING), "day2")
     assert evidence_daily.last_graded_slate(con, NEXT_SLATE) == WARM_SLATE
     return con, candidates, evidence_daily.graded_bets(con, WARM_SLATE).set_index("market")
 

@@ -51,6 +51,8 @@ import pandas as pd
 import pytest
 
 from helpers.core import db
+from helpers.core.slate import Slate
+from helpers.core.steps import run_step
 from helpers.demo.server import Emulator
 from helpers.ev.step import TABLE_KEY as EV_KEY
 from helpers.evidence.tables import EVIDENCE_TABLES
@@ -514,12 +516,10 @@ def _in_process(emu: Emulator, home: Path, at: datetime, work: Callable) -> obje
 @pytest.fixture(scope="module")
 def graded_reference(world, after_ev, tmp_path_factory) -> Prepared:
     """The morning's home graded the next morning (slate DAY2 grades DAY1), cleanly."""
-    from helpers.grading.step import run_outcomes
-
     emu, _ = world
     home = copy_home(after_ev.home, tmp_path_factory.mktemp("graded-reference"))
-    result = _in_process(emu, home, MORNING2, lambda con, settings: run_outcomes(
-        con, settings, DAY2, MORNING2, "reference-outcomes"))
+    result = _in_process(emu, home, MORNING2, lambda con, settings: run_step(
+        "outcomes", con, settings, Slate(DAY2, MORNING2), "reference-outcomes"))
     assert result.status == "success" and len(result.results) > 0, result.summary()
     return Prepared(home, "reference-outcomes")
 
@@ -528,12 +528,10 @@ def graded_reference(world, after_ev, tmp_path_factory) -> Prepared:
 def day3_reference(world, tmp_path_factory) -> Prepared:
     """The warm home's production for slate DAY3, cleanly: its stats refresh loads the
     games of DAY1 and DAY2, then it writes the snapshot."""
-    from helpers.model.production import run_production
-
     emu, template = world
     home = copy_home(template, tmp_path_factory.mktemp("day3-reference"))
-    result = _in_process(emu, home, MORNING3, lambda con, settings: run_production(
-        con, settings, DAY3, MORNING3, "reference-day3"))
+    result = _in_process(emu, home, MORNING3, lambda con, settings: run_step(
+        "production", con, settings, Slate(DAY3, MORNING3), "reference-day3"))
     # the kills land among these games: the refresh must have a few to load
     assert result.refresh.games_loaded >= 6 and len(result.snapshot.rows) > 0, result.summary()
     return Prepared(home, "reference-day3", extra={"games": result.refresh.games_loaded})

@@ -43,10 +43,6 @@ class DataCheckError(OpsError):
     """Data failed a sanity check (impossible values, stale inputs)."""
 
 
-class StepNotImplementedError(OpsError):
-    """A pipeline step whose capability has not landed yet. Recorded as failed, never success."""
-
-
 class PathError(OpsError):
     """A configured path cannot be used: not writable, or not what it should be (a database
     file that is not DuckDB). Found before anything is written."""

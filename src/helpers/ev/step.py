@@ -26,6 +26,7 @@ from helpers.core.clock import ET, utcnow
 from helpers.core.files import published_with
 from helpers.core.markets import MARKETS
 from helpers.core.settings import Settings
+from helpers.core.slate import Slate
 from helpers.ev.blend import Blend, fit_blends
 from helpers.ev.candidates import Gates, ev_candidates, funnel
 from helpers.ev.read import graded_props
@@ -178,10 +179,11 @@ def _names(con: duckdb.DuckDBPyConnection, player_ids: pd.Series) -> pd.DataFram
         con.unregister("_ids")
 
 
-def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
-           as_of: datetime, run_id: str) -> EvResult:
-    """Price the slate from the blend of the chosen snapshot and the consensus; write the
-    tables and the files."""
+def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
+           run_id: str) -> EvResult:
+    """Step 3: price the slate from the blend of the chosen snapshot and the consensus;
+    write the tables and the files."""
+    slate_date, as_of = slate.date, slate.as_of
     version = settings.ev.model_version
     snapshot_id, snapshot_ts = latest_snapshot(con, slate_date, as_of, version)
     all_odds = slate_odds(con, slate_date, as_of)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -28,6 +28,7 @@ import pandas as pd
 from helpers.core import db
 from helpers.core.clock import utcnow
 from helpers.core.settings import Settings
+from helpers.core.slate import Slate
 from helpers.evidence.anomalies import check_anomalies, write_anomalies
 from helpers.evidence.tables import Evidence, collect, write_evidence
 from helpers.grading.compare import TRAILING_SLATES, compare_sources
@@ -61,8 +62,10 @@ class DiagnosticsResult:
                 f"checks, {len(self.failed_checks)} failed")
 
 
-def run_diagnostics(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
-                    as_of: datetime, run_id: str) -> DiagnosticsResult:
+def run_diagnostics(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
+                    run_id: str) -> DiagnosticsResult:
+    """Step 5: the evidence tables and anomaly checks of the slate's run."""
+    slate_date, as_of = slate.date, slate.as_of
     slates = window(slate_date, settings.outcomes.lookback_days)
     scored, sources = stored_scored(con, slates, as_of)
     trailing, trailing_sources = stored_scored(con, window(slate_date, TRAILING_SLATES), as_of)

@@ -33,6 +33,7 @@ from helpers.core.clock import ET, utcnow
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.http import write_fetch_attempt
 from helpers.core.settings import Settings
+from helpers.core.slate import Slate
 from helpers.ev.candidates import MAX_DECIMAL_PRICE
 from helpers.ev.read import newest_ev_runs_sql
 from helpers.grading.outcomes import grade, over_hit, prop_outcomes
@@ -345,9 +346,10 @@ def overdue_games(games: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     return waiting[pd.to_datetime(waiting["slate_date"]).dt.date <= last_overdue_slate]
 
 
-def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
-                 as_of: datetime, run_id: str) -> OutcomesResult:
-    """Grade the look-back window before `slate_date` (see the module docstring)."""
+def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
+                 run_id: str) -> OutcomesResult:
+    """Step 4: grade the look-back window before the slate (see the module docstring)."""
+    slate_date, as_of = slate.date, slate.as_of
     slates = window(slate_date, settings.outcomes.lookback_days)
     priced = _priced(con, slates)
     priced_games = priced[["slate_date", "game_id"]].drop_duplicates()

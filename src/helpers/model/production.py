@@ -19,6 +19,7 @@ from helpers.core import db
 from helpers.core.clock import ET, utcnow
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.settings import Settings
+from helpers.core.slate import Slate
 from helpers.model.snapshot import SNAPSHOT_KEY, Snapshot, build_snapshot
 from helpers.model.versions import ESTIMATORS
 from helpers.nhl import api
@@ -186,10 +187,11 @@ def _write_map(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
     db.upsert_rows(con, table, rows)
 
 
-def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate_date: date,
-                   as_of: datetime, run_id: str) -> ProductionResult:
-    """Refresh the warehouse, map the slate's vendor events and players, and write the
-    production snapshot."""
+def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
+                   run_id: str) -> ProductionResult:
+    """Step 2: refresh the warehouse, map the slate's vendor events and players, and write
+    the production snapshot."""
+    slate_date, as_of = slate.date, slate.as_of
     refresh = refresh_stats(con, settings, slate_date, as_of, run_id)
     slate = slate_schedule(settings, slate_date, run_id, con)
     skaters, goalies = _history(con, slate_date)

@@ -36,6 +36,7 @@ from helpers.core.clock import iso_z
 from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.http import VendorClient, write_fetch_attempt
 from helpers.core.settings import Settings, redact
+from helpers.core.slate import Slate
 from helpers.odds.load import (
     PayloadOutcome,
     parse_payload,
@@ -89,6 +90,14 @@ def capture(con: duckdb.DuckDBPyConnection, settings: Settings, capture_ts_utc: 
     for report in reports:
         finish_pending(con, settings, report, run_id)
     return reports
+
+
+def run_odds_ingestion(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
+                       run_id: str) -> list[VendorReport]:
+    """Step 1: one capture of every enabled vendor at the slate's as-of. A capture takes the
+    whole board a vendor shows at that moment (today's games and later ones), so the slate's
+    date itself plays no part here."""
+    return capture(con, settings, slate.as_of, run_id=run_id)
 
 
 def capture_vendor(con: duckdb.DuckDBPyConnection, settings: Settings, vendor: str,
