@@ -20,7 +20,7 @@ Prints
 2) `run_ev`, median of --repeat (each repeat a new run_id, so it really writes its rows):
    priced rows, eligible, PASS/FAIL against the 5 s bar;
 3) the split, median of --repeat, calling the functions of `helpers.ev.step` directly:
-   the small SQL reads (`latest_snapshot`, `_snapshot_rows`, `_games`), `slate_odds`,
+   the small SQL reads (`model.read.newest_snapshot`, `snapshot_rows`, `_games`), `slate_odds`,
    `ev_candidates` (with its helpers `_fair`, `_consensus`, `_reasons`, `_suspicion` timed
    inside it), `funnel` + `_names`, the insert into fact_ev_candidates, and the two files;
 4) the same-run baseline: EV alone computed row by row in plain Python (a dict of the
@@ -53,6 +53,7 @@ from helpers.demo.server import Emulator
 from helpers.ev import candidates as cand
 from helpers.ev import step
 from helpers.ev.candidates import Gates, ev_candidates, funnel
+from helpers.model import read as model_read
 from helpers.model.production import run_production
 from helpers.odds.capture import capture, load_payload
 from helpers.odds.prices import ev_per_unit
@@ -112,11 +113,12 @@ def split_once(con, settings, run_id: str, times: dict[str, list[float]]
     the odds and snapshot rows they were computed from."""
     gates = Gates.from_settings(settings.ev)
     t0 = time.perf_counter()
-    snapshot_id, snapshot_ts = step.latest_snapshot(con, SLATE, AS_OF)
-    snapshot = step._snapshot_rows(con, snapshot_id)
+    snapshot_id, snapshot_ts = model_read.newest_snapshot(con, SLATE, AS_OF,
+                                                          settings.ev.model_version)
+    snapshot = model_read.snapshot_rows(con, snapshot_id, step.SNAPSHOT_COLUMNS)
     games = step._games(con, SLATE)
     t1 = time.perf_counter()
-    odds = step.slate_odds(con, SLATE, AS_OF)
+    odds = step.slate_odds(con, Slate(SLATE, AS_OF))
     t2 = time.perf_counter()
     with timed_helpers(times):
         rows = ev_candidates(odds, snapshot, games, snapshot_ts_utc=snapshot_ts, as_of=AS_OF,
@@ -241,7 +243,7 @@ def main() -> None:
         print(f"   run_production at {AS_OF:%H:%M:%S}: {time.perf_counter() - t0:.1f} s, "
               f"{len(second.snapshot.rows)} snapshot rows, "
               f"{second.snapshot.rows['player_id'].nunique()} skaters")
-        odds = step.slate_odds(con, SLATE, AS_OF)
+        odds = step.slate_odds(con, Slate(SLATE, AS_OF))
         per_vendor = odds.groupby("source_vendor")["book_name"].nunique()
         print(f"   slate odds: {odds['source_vendor'].nunique()} vendors, "
               f"{odds['book_name'].nunique()} distinct book_name "

@@ -14,6 +14,7 @@ it to each notebook as the two text parameters of `parameters()`; the notebook's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -53,12 +54,15 @@ class Slate:
         after `starts_from_utc` (daylight saving)."""
         return _et_midnight_utc(self.date + timedelta(days=1))
 
-    def sql_params(self) -> dict[str, object]:
-        """Named parameters for SQL: `$slate` (the date), `$as_of`, and `$starts_from` /
-        `$starts_before`, the bounds of an event that belongs to the slate
-        (`event_start_ts_utc >= $starts_from AND event_start_ts_utc < $starts_before`)."""
-        return {"slate": self.date, "as_of": self.as_of,
-                "starts_from": self.starts_from_utc, "starts_before": self.starts_before_utc}
+    def sql_params(self, sql: str) -> dict[str, object]:
+        """The named parameters `sql` uses of: `$slate` (the date), `$as_of`, and
+        `$starts_from` / `$starts_before`, the bounds of an event that belongs to the slate
+        (`event_start_ts_utc >= $starts_from AND event_start_ts_utc < $starts_before`).
+        DuckDB refuses a parameter the statement does not use, hence the filter."""
+        every = {"slate": self.date, "as_of": self.as_of,
+                 "starts_from": self.starts_from_utc, "starts_before": self.starts_before_utc}
+        return {name: value for name, value in every.items()
+                if re.search(rf"\${name}\b", sql)}
 
 
 def _et_midnight_utc(day: date) -> datetime:

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from helpers.core.runs import NEWEST_FIRST, committed_sql
+from helpers.model.read import SNAPSHOT_ROWS_SQL, newest_snapshots_sql
 
 
 def newest_ev_runs_sql(where: str = "TRUE") -> str:
@@ -28,6 +29,30 @@ def newest_ev_runs_sql(where: str = "TRUE") -> str:
     """
 
 
+def newest_bets_sql(where: str = "TRUE") -> str:
+    """SQL (a subquery): every row of each slate's newest committed EV run
+    (`newest_ev_runs_sql(where)`), eligible or not: a slate's bets are counted once, however
+    often EV ran."""
+    return f"""
+        SELECT c.* FROM fact_ev_candidates c
+        JOIN ({newest_ev_runs_sql(where)}) r USING (slate_date, run_id)
+    """
+
+
+def bets_of_run_sql() -> str:
+    """SQL (a subquery): the rows of EV run `$run_id` for slate `$slate` (the run
+    `newest_ev_runs_sql` chose)."""
+    return "SELECT * FROM fact_ev_candidates WHERE run_id = $run_id AND slate_date = $slate"
+
+
+# Every (slate_date, game_id, player_id, market_type) an EV run priced in a mapped game.
+PRICED_PROPS_SQL = ("SELECT DISTINCT slate_date, game_id, player_id, market_type "
+                    "FROM fact_ev_candidates WHERE game_id IS NOT NULL")
+
+# The pricing blend each EV run fitted, per market.
+BLEND_FITS_SQL = "SELECT * FROM fact_price_blend_fits"
+
+
 def graded_props(con: duckdb.DuckDBPyConnection, slate_date: date, window_days: int,
                  model_version: str) -> pd.DataFrame:
     """The evidence a blend for `slate_date` may learn from: every graded half-line prop of
@@ -35,8 +60,7 @@ def graded_props(con: duckdb.DuckDBPyConnection, slate_date: date, window_days: 
     snapshot of `model_version` at or before that slate's newest EV run), the consensus
     P(over) that run saw, and y = 1 when the player went over. Nothing of `slate_date` or
     later can enter: that is the walk-forward rule."""
-    params = {"lo": slate_date - timedelta(days=window_days), "slate": slate_date,
-              "version": model_version}
+    params = {"lo": slate_date - timedelta(days=window_days), "slate": slate_date}
     return con.execute(
         f"""
         WITH runs AS ({newest_ev_runs_sql("slate_date >= $lo AND slate_date < $slate")}),
@@ -47,21 +71,14 @@ def graded_props(con: duckdb.DuckDBPyConnection, slate_date: date, window_days: 
             WHERE c.side = 'OVER' AND c.p_consensus IS NOT NULL AND c.game_id IS NOT NULL
               AND c.player_id IS NOT NULL AND c.line <> floor(c.line)
             GROUP BY ALL
-        ), snapshots AS (
-            SELECT slate_date, snapshot_id FROM (
-                SELECT s.slate_date, s.snapshot_id, max(s.snapshot_ts_utc) AS ts
-                FROM fact_prob_snapshot s JOIN runs r USING (slate_date)
-                WHERE s.model_version = $version AND s.snapshot_ts_utc <= r.as_of_ts_utc
-                GROUP BY ALL)
-            QUALIFY row_number() OVER (PARTITION BY slate_date
-                                       ORDER BY ts DESC, snapshot_id DESC) = 1
-        )
+        ), snapshots AS ({newest_snapshots_sql(
+            "SELECT slate_date, as_of_ts_utc AS cutoff_ts_utc FROM runs", model_version)})
         SELECT m.slate_date, m.game_id, m.player_id, m.market_type, m.line,
                s.p_over AS p_model, m.p_consensus,
                CAST(o.actual > m.line AS INTEGER) AS y
         FROM market m
         JOIN snapshots k USING (slate_date)
-        JOIN fact_prob_snapshot s ON s.snapshot_id = k.snapshot_id
+        JOIN ({SNAPSHOT_ROWS_SQL}) s ON s.snapshot_id = k.snapshot_id
          AND s.game_id = m.game_id AND s.player_id = m.player_id
          AND s.market_type = m.market_type AND s.line = m.line
         JOIN fact_prop_outcomes o ON o.game_id = m.game_id AND o.player_id = m.player_id

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from helpers.core import db
-from helpers.core.clock import ET, utcnow
+from helpers.core.clock import utcnow
 from helpers.core.files import published_with
 from helpers.core.markets import MARKETS
 from helpers.core.settings import Settings
@@ -31,8 +31,11 @@ from helpers.ev.blend import Blend, fit_blends
 from helpers.ev.candidates import Gates, ev_candidates, funnel
 from helpers.ev.read import graded_props
 from helpers.ev.report import best_bets_markdown, best_by_prop, ranked_eligible
+from helpers.model import read as model_read
 from helpers.model.production import called_off_note, games_scheduled
+from helpers.nhl import read as nhl_read
 from helpers.nhl.api import called_off
+from helpers.odds import read as odds_read
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +51,6 @@ TABLE_COLUMNS = (
     "ev_model", "model_version", "price_method", "stake_fraction")
 TABLE_KEY = ("run_id", "source_vendor", "book_id_vendor", "book_name", "event_id_vendor",
              "player_key_vendor", "market_type", "line", "side")
-# Vendor events starting within this window of the slate are read, then cut to its ET date.
-EVENT_WINDOW = timedelta(days=2)
 
 
 @dataclass
@@ -100,83 +101,32 @@ class EvResult:
         return text + "".join(f"; {w}" for w in self.warnings)
 
 
-def latest_snapshot(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime,
-                    model_version: str) -> tuple[str | None, datetime | None]:
-    """The model version's newest snapshot of the slate taken at or before `as_of`."""
-    rows = con.execute(
-        "SELECT snapshot_id, max(snapshot_ts_utc) AS ts FROM fact_prob_snapshot "
-        "WHERE slate_date = ? AND model_version = ? AND snapshot_ts_utc <= ? "
-        "GROUP BY snapshot_id ORDER BY ts DESC, snapshot_id DESC LIMIT 1",
-        [slate_date, model_version, as_of]).fetchall()
-    return (rows[0][0], rows[0][1]) if rows else (None, None)
-
-
-def slate_odds(con: duckdb.DuckDBPyConnection, slate_date: date,
-               as_of: datetime) -> pd.DataFrame:
-    """The latest capture at or before `as_of` of every priced (vendor, book, event, player,
+def slate_odds(con: duckdb.DuckDBPyConnection, slate: Slate) -> pd.DataFrame:
+    """The latest capture by the slate's as-of of every priced (vendor, book, event, player,
     market, line, side) of the slate's vendor events, with the NHL ids they map to."""
-    day = datetime.combine(slate_date, datetime.min.time())
-    odds = con.execute(
-        """
-        WITH priced AS (
-            SELECT *, coalesce(player_id_vendor, player_name_raw || '|' ||
-                               coalesce(player_team, '')) AS player_key_vendor
-            FROM fact_prop_odds
-            WHERE capture_ts_utc <= ? AND event_start_ts_utc BETWEEN ? AND ?
-              AND line IS NOT NULL AND event_id_vendor IS NOT NULL
-        ), latest AS (
-            SELECT * FROM priced
-            QUALIFY row_number() OVER (
-                PARTITION BY source_vendor, book_id_vendor, book_name_raw, event_id_vendor,
-                             player_key_vendor, market_type, line, side
-                -- a vendor may quote one key twice in a payload (PlayNow: the O/U market
-                -- and a ladder): the tie-break keeps the choice the same on every run
-                ORDER BY capture_ts_utc DESC, raw_payload_hash, vendor_outcome_key NULLS LAST,
-                         odds_decimal DESC) = 1
-        )
+    return odds_read.query(con, f"""
         SELECT l.source_vendor, l.event_id_vendor, l.player_key_vendor, l.player_name_raw,
                l.book_id_vendor, l.book_name_raw AS book_name, l.book_type, l.market_type,
                l.line, l.side, l.capture_ts_utc, l.odds_decimal, l.odds_american, l.is_live,
                l.vendor_outcome_key, l.event_start_ts_utc, e.game_id, p.player_id,
                least(e.confidence, p.confidence) AS mapping_confidence
-        FROM latest l
-        LEFT JOIN map_events e USING (source_vendor, event_id_vendor)
-        LEFT JOIN map_players p USING (source_vendor, event_id_vendor, player_key_vendor)
+        FROM ({odds_read.latest_prices_sql()}) l
+        LEFT JOIN ({model_read.EVENT_MAP_SQL}) e USING (source_vendor, event_id_vendor)
+        LEFT JOIN ({model_read.PLAYER_MAP_SQL}) p
+          USING (source_vendor, event_id_vendor, player_key_vendor)
         ORDER BY ALL
-        """, [as_of, day - EVENT_WINDOW, day + EVENT_WINDOW]).df()
-    start_day = (pd.to_datetime(odds["event_start_ts_utc"]).dt.tz_localize("UTC")
-                 .dt.tz_convert(ET).dt.date)
-    return odds[start_day == slate_date].reset_index(drop=True)
+        """, slate)
 
 
-def _snapshot_rows(con: duckdb.DuckDBPyConnection, snapshot_id: str | None) -> pd.DataFrame:
-    return con.execute(
-        "SELECT game_id, player_id, market_type, line, p_over, p_under, p_push, games_used "
-        "FROM fact_prob_snapshot WHERE snapshot_id IS NOT DISTINCT FROM ?",
-        [snapshot_id]).df()
+SNAPSHOT_COLUMNS = ("game_id", "player_id", "market_type", "line", "p_over", "p_under", "p_push",
+                    "games_used")
 
 
 def _games(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """The games around the slate: final ones from the warehouse, the others as the
     production step last saw them scheduled."""
-    return con.execute(
-        "SELECT game_id, slate_date, start_ts_utc, state, schedule_state, home_team, away_team "
-        "FROM dim_games WHERE slate_date BETWEEN $lo AND $hi UNION ALL "
-        "SELECT game_id, slate_date, start_ts_utc, state, schedule_state, home_team, away_team "
-        "FROM dim_scheduled_games "
-        "WHERE slate_date BETWEEN $lo AND $hi "
-        "AND game_id NOT IN (SELECT game_id FROM dim_games) ORDER BY game_id",
-        {"lo": slate_date - timedelta(days=1), "hi": slate_date + timedelta(days=1)}).df()
-
-
-def _names(con: duckdb.DuckDBPyConnection, player_ids: pd.Series) -> pd.DataFrame:
-    ids = pd.DataFrame({"player_id": player_ids.dropna().astype("int64").unique()})
-    con.register("_ids", ids)
-    try:
-        return con.execute("SELECT p.player_id, p.name AS player_name, p.team FROM dim_players "
-                           "p JOIN _ids USING (player_id)").df()
-    finally:
-        con.unregister("_ids")
+    return model_read.games_between(con, slate_date - timedelta(days=1),
+                                    slate_date + timedelta(days=1))
 
 
 def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
@@ -185,8 +135,8 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
     write the tables and the files."""
     slate_date, as_of = slate.date, slate.as_of
     version = settings.ev.model_version
-    snapshot_id, snapshot_ts = latest_snapshot(con, slate_date, as_of, version)
-    all_odds = slate_odds(con, slate_date, as_of)
+    snapshot_id, snapshot_ts = model_read.newest_snapshot(con, slate_date, as_of, version)
+    all_odds = slate_odds(con, slate)
     games = _games(con, slate_date)
     # A postponed or cancelled game is not priced: a board captured before the announcement
     # still lists it, and its bets would only ever be void.
@@ -195,7 +145,8 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
     odds = all_odds[~on_called_off].reset_index(drop=True)
     blends = fit_blends(graded_props(con, slate_date, settings.ev.blend_window_days, version),
                         MARKETS, settings.ev.blend_min_props)
-    candidates = ev_candidates(odds, _snapshot_rows(con, snapshot_id), games,
+    candidates = ev_candidates(odds, model_read.snapshot_rows(con, snapshot_id, SNAPSHOT_COLUMNS),
+                               games,
                                snapshot_ts_utc=snapshot_ts, as_of=as_of,
                                gates=Gates.from_settings(settings.ev), blends=blends)
     candidates = candidates.assign(run_id=run_id, snapshot_id=snapshot_id,
@@ -203,7 +154,7 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
                                    model_version=version)
     out_dir = settings.paths.outputs_dir / "ev"
     result = EvResult(slate_date, snapshot_id, snapshot_ts, candidates, funnel(candidates),
-                      _names(con, candidates["player_id"]), games, blends, version,
+                      nhl_read.player_names(con, candidates["player_id"]), games, blends, version,
                       out_dir / f"ev_candidates_{slate_date}.csv",
                       out_dir / f"best_bets_{slate_date}.md")
     result.called_off_games = off[pd.to_datetime(off["slate_date"]).dt.date == slate_date]

@@ -34,11 +34,14 @@ from helpers.core.errors import SchemaDriftError, VendorError
 from helpers.core.http import write_fetch_attempt
 from helpers.core.settings import Settings
 from helpers.core.slate import Slate
+from helpers.ev import read as ev_read
 from helpers.ev.candidates import MAX_DECIMAL_PRICE
-from helpers.ev.read import newest_ev_runs_sql
 from helpers.grading.outcomes import grade, over_hit, prop_outcomes
+from helpers.model import read as model_read
 from helpers.nhl import api
+from helpers.nhl import read as nhl_read
 from helpers.nhl.warehouse import store_boxscore
+from helpers.odds import read as odds_read
 from helpers.odds.prices import devig_pair
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,7 @@ RESULT_COLUMNS = (
     "closing_odds_decimal", "clv", "p_fair_taken", "p_fair_close", "clv_prob",
     "graded_ts_utc", "run_id", "p_price", "p_consensus", "ev_model", "ev_market",
     "stake_fraction")
-_SLATES_NEWEST_EV_RUNS = newest_ev_runs_sql("slate_date IN (SELECT slate_date FROM _slates)")
+_SLATES_NEWEST_BETS = ev_read.newest_bets_sql("slate_date IN (SELECT slate_date FROM _slates)")
 
 
 @dataclass
@@ -105,11 +108,9 @@ def _priced(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
     (player_id NULL: an EV row of a mapped event whose player did not map)."""
     with _slates_view(con, slates):
         return con.execute(
-            "SELECT DISTINCT slate_date, game_id, player_id, market_type FROM ("
-            " SELECT slate_date, game_id, player_id, market_type FROM fact_prob_snapshot"
-            " UNION ALL SELECT slate_date, game_id, player_id, market_type"
-            " FROM fact_ev_candidates WHERE game_id IS NOT NULL)"
-            " JOIN _slates USING (slate_date) ORDER BY ALL").df()
+            f"SELECT DISTINCT slate_date, game_id, player_id, market_type FROM ("
+            f" {model_read.priced_props_sql()} UNION ALL {ev_read.PRICED_PROPS_SQL})"
+            f" JOIN _slates USING (slate_date) ORDER BY ALL").df()
 
 
 def _known_hash(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
@@ -159,14 +160,6 @@ def _called_off_mask(frame: pd.DataFrame, games: pd.DataFrame) -> pd.Series:
     return pd.Series([key in off for key in keys], index=frame.index, dtype=bool)
 
 
-def _skater_rows(con: duckdb.DuckDBPyConnection, game_ids: list[int]) -> pd.DataFrame:
-    con.register("_games", pd.DataFrame({"game_id": game_ids}, dtype="int64"))
-    try:
-        return con.execute("SELECT s.* FROM fact_skater_games s JOIN _games USING (game_id)").df()
-    finally:
-        con.unregister("_games")
-
-
 def _write_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame, now: datetime,
                     run_id: str) -> pd.DataFrame:
     """Upsert the outcomes; log and return the ones that changed since first graded."""
@@ -212,22 +205,14 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
             f"""
             WITH c AS (
                 SELECT c.*, coalesce(g.start_ts_utc, o_start.event_start_ts_utc) AS start_ts
-                FROM fact_ev_candidates c
-                JOIN ({_SLATES_NEWEST_EV_RUNS}) r USING (slate_date, run_id)
-                LEFT JOIN dim_games g USING (game_id)
-                LEFT JOIN (SELECT source_vendor, event_id_vendor,
-                                  min(event_start_ts_utc) AS event_start_ts_utc
-                           FROM fact_prop_odds GROUP BY ALL) o_start
+                FROM ({_SLATES_NEWEST_BETS}) c
+                LEFT JOIN ({nhl_read.GAMES_SQL}) g USING (game_id)
+                LEFT JOIN ({odds_read.EVENT_STARTS_SQL}) o_start
                   USING (source_vendor, event_id_vendor)
                 WHERE c.game_id IS NOT NULL AND c.player_id IS NOT NULL
             ), priced AS (
-                SELECT source_vendor, book_id_vendor, book_name_raw AS book_name,
-                       event_id_vendor, market_type, line, side, capture_ts_utc, odds_decimal,
-                       coalesce(player_id_vendor, player_name_raw || '|' ||
-                                coalesce(player_team, '')) AS player_key_vendor
-                FROM fact_prop_odds
                 -- a price no book offers (EV's absurd_price gate) is no close either
-                WHERE odds_decimal <= {MAX_DECIMAL_PRICE}
+                {odds_read.quotes_sql(MAX_DECIMAL_PRICE)}
             ), closing AS (
                 SELECT c.source_vendor, c.book_id_vendor, c.book_name, c.event_id_vendor,
                        c.player_key_vendor, c.market_type, c.line, c.side,
@@ -285,24 +270,20 @@ def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
     at or before `as_of`, y from the outcome, and the market's consensus P(over) from the
     slate's newest EV run (same props; NaN where the market had none)."""
     with _slates_view(con, slates):
+        newest = model_read.newest_snapshots_sql(
+            "SELECT slate_date, $as_of::TIMESTAMP AS cutoff_ts_utc FROM _slates")
         snap = con.execute(
-            """
-            WITH latest AS (
-                SELECT slate_date, model_version, arg_max(snapshot_id, snapshot_ts_utc) AS sid
-                FROM fact_prob_snapshot JOIN _slates USING (slate_date)
-                WHERE snapshot_ts_utc <= ? GROUP BY ALL
-            )
+            f"""
             SELECT s.slate_date, s.game_id, s.player_id, s.market_type, s.line,
                    s.model_version, s.p_over
-            FROM fact_prob_snapshot s JOIN latest l
-              ON s.snapshot_id = l.sid AND s.slate_date = l.slate_date
-            """, [as_of]).df()
+            FROM ({model_read.SNAPSHOT_ROWS_SQL}) s JOIN ({newest}) l
+              ON s.snapshot_id = l.snapshot_id AND s.slate_date = l.slate_date
+            """, {"as_of": as_of}).df()
         market = con.execute(
             f"""
             SELECT c.slate_date, c.game_id, c.player_id, c.market_type, c.line,
                    median(c.p_consensus) AS market
-            FROM fact_ev_candidates c
-            JOIN ({_SLATES_NEWEST_EV_RUNS}) l USING (slate_date, run_id)
+            FROM ({_SLATES_NEWEST_BETS}) c
             WHERE c.side = 'OVER' AND c.p_consensus IS NOT NULL AND c.game_id IS NOT NULL
               AND c.player_id IS NOT NULL
             GROUP BY ALL
@@ -327,7 +308,7 @@ def stored_scored(con: duckdb.DuckDBPyConnection, slates: list[date],
     with _slates_view(con, slates):
         outcomes = con.execute(
             "SELECT o.game_id, o.player_id, o.market_type, o.actual "
-            "FROM fact_prop_outcomes o JOIN dim_games g USING (game_id) "
+            f"FROM fact_prop_outcomes o JOIN ({nhl_read.GAMES_SQL}) g USING (game_id) "
             "JOIN _slates s ON g.slate_date = s.slate_date").df()
     return _scored(con, slates, as_of, outcomes)
 
@@ -355,7 +336,7 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slat
     priced_games = priced[["slate_date", "game_id"]].drop_duplicates()
     games = refresh_boxscores(con, settings, priced_games, as_of, run_id)
     final_ids = set(games.loc[games["graded"], "game_id"].astype(int))
-    outcomes = prop_outcomes(priced, _skater_rows(con, sorted(final_ids)), final_ids)
+    outcomes = prop_outcomes(priced, nhl_read.skater_rows(con, sorted(final_ids)), final_ids)
     candidates = _candidates_with_close(con, slates)
     now = utcnow()
     results = _results(candidates, outcomes, games, now, run_id)

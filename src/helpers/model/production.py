@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
 
 from helpers.core import db
-from helpers.core.clock import ET, utcnow
+from helpers.core.clock import utcnow
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.settings import Settings
 from helpers.core.slate import Slate
@@ -25,11 +25,11 @@ from helpers.model.versions import ESTIMATORS
 from helpers.nhl import api
 from helpers.nhl.identity import map_events, map_players
 from helpers.nhl.warehouse import RefreshReport, refresh_stats
+from helpers.odds import read as odds_read
+from helpers.odds.read import UNABATED_NAMES_SQL
 
 log = logging.getLogger(__name__)
 
-# Vendor events whose start is within this window of the slate are candidates for it.
-EVENT_WINDOW = timedelta(days=2)
 # dim_scheduled_games: the slate's games as scheduled (EV's teams, start and state).
 SCHEDULED_COLUMNS = ("game_id", "slate_date", "start_ts_utc", "home_team", "away_team", "state",
                      "schedule_state")
@@ -121,61 +121,6 @@ def _history(con: duckdb.DuckDBPyConnection, slate_date: date) -> tuple[pd.DataF
     return skaters, goalies
 
 
-def _vendor_events(con: duckdb.DuckDBPyConnection, slate_date: date,
-                   as_of: datetime) -> pd.DataFrame:
-    """The vendor events of the slate: captured by `as_of`, starting on the slate's ET date
-    (an event of the next day belongs to the next slate, not to this one's unmapped)."""
-    day = datetime.combine(slate_date, datetime.min.time())
-    events = con.execute(
-        "SELECT source_vendor, event_id_vendor, any_value(home_team) AS home_team, "
-        "any_value(away_team) AS away_team, min(event_start_ts_utc) AS event_start_ts_utc "
-        "FROM fact_prop_odds WHERE capture_ts_utc <= ? AND event_start_ts_utc BETWEEN ? AND ? "
-        "AND event_id_vendor IS NOT NULL GROUP BY ALL",
-        [as_of, day - EVENT_WINDOW, day + EVENT_WINDOW]).df()
-    start_day = (pd.to_datetime(events["event_start_ts_utc"]).dt.tz_localize("UTC")
-                 .dt.tz_convert(ET).dt.date)
-    return events[start_day == slate_date].reset_index(drop=True)
-
-
-def _vendor_players(con: duckdb.DuckDBPyConnection, events: pd.DataFrame,
-                    as_of: datetime) -> pd.DataFrame:
-    con.register("_events", events[["source_vendor", "event_id_vendor"]])
-    try:
-        return con.execute(
-            "SELECT o.source_vendor, coalesce(o.player_id_vendor, o.player_name_raw || '|' || "
-            "coalesce(o.player_team, '')) AS player_key_vendor, any_value(o.player_name_raw) "
-            "AS player_name_raw, any_value(o.player_team) AS player_team, "
-            "any_value(o.player_id_vendor) AS player_id_vendor, o.event_id_vendor "
-            "FROM fact_prop_odds o JOIN _events e USING (source_vendor, event_id_vendor) "
-            "WHERE o.capture_ts_utc <= ? GROUP BY o.source_vendor, 2, o.event_id_vendor",
-            [as_of]).df()
-    finally:
-        con.unregister("_events")
-
-
-def _priced_lines(con: duckdb.DuckDBPyConnection, event_map: pd.DataFrame,
-                  player_map: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
-    """(game_id, player_id, market_type, line) of every mapped priced prop."""
-    con.register("_ev", event_map[event_map["game_id"].notna()][["source_vendor",
-                                                                  "event_id_vendor",
-                                                                  "game_id"]])
-    con.register("_pl", player_map[player_map["player_id"].notna()][["source_vendor",
-                                                                     "event_id_vendor",
-                                                                     "player_key_vendor",
-                                                                     "player_id"]])
-    try:
-        return con.execute(
-            "SELECT DISTINCT e.game_id, p.player_id, o.market_type, o.line "
-            "FROM fact_prop_odds o JOIN _ev e USING (source_vendor, event_id_vendor) "
-            "JOIN _pl p ON p.source_vendor = o.source_vendor AND p.event_id_vendor = "
-            "o.event_id_vendor AND p.player_key_vendor = "
-            "coalesce(o.player_id_vendor, o.player_name_raw || '|' || coalesce(o.player_team, "
-            "'')) WHERE o.capture_ts_utc <= ? AND o.line IS NOT NULL", [as_of]).df()
-    finally:
-        con.unregister("_ev")
-        con.unregister("_pl")
-
-
 def _write_map(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
                key: list[str], target: str, now: datetime) -> None:
     """Upsert one row per `key` (a mapped row wins over an unmapped one) with its method,
@@ -193,20 +138,20 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Sl
     the production snapshot."""
     slate_date, as_of = slate.date, slate.as_of
     refresh = refresh_stats(con, settings, slate_date, as_of, run_id)
-    slate = slate_schedule(settings, slate_date, run_id, con)
+    schedule = slate_schedule(settings, slate_date, run_id, con)
     skaters, goalies = _history(con, slate_date)
-    events = _vendor_events(con, slate_date, as_of)
-    event_map = map_events(events, slate)
-    players = _vendor_players(con, events, as_of)
+    events = odds_read.vendor_events(con, slate)
+    event_map = map_events(events, schedule)
+    players = odds_read.vendor_players(con, slate)
     roster = roster_from_warehouse(con, slate_date)
-    player_map = map_players(players, roster, event_map, slate,
+    player_map = map_players(players, roster, event_map, schedule,
                              known=known_player_ids(con, slate_date))
     # one row per (vendor, event, player key): a name-only key can recur in two games
     player_map = player_map.assign(event_id_vendor=players["event_id_vendor"].to_numpy())
-    priced = _priced_lines(con, event_map, player_map, as_of)
-    # A postponed or cancelled game stays in the slate (its vendor events map to it, so EV
+    priced = odds_read.priced_lines(con, slate, event_map, player_map)
+    # A postponed or cancelled game stays in the schedule (its vendor events map to it, so EV
     # can say why it prices nothing there) but is not priced: it will not be played today.
-    to_be_played = slate[~api.called_off(slate["schedule_state"])].reset_index(drop=True)
+    to_be_played = schedule[~api.called_off(schedule["schedule_state"])].reset_index(drop=True)
     snapshots: dict[str, tuple[pd.DataFrame, Snapshot]] = {}
     for version in (PRODUCTION_MODEL, *settings.model.challengers):
         mus = ESTIMATORS[version](skaters, goalies, to_be_played, slate_date)
@@ -219,10 +164,10 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Sl
                    "game_id", now)
         _write_map(con, "map_players", player_map,
                    ["source_vendor", "event_id_vendor", "player_key_vendor"], "player_id", now)
-        db.upsert_rows(con, "dim_scheduled_games", slate[list(SCHEDULED_COLUMNS)].assign(
+        db.upsert_rows(con, "dim_scheduled_games", schedule[list(SCHEDULED_COLUMNS)].assign(
             updated_ts_utc=now))
         db.upsert_rows(con, "dim_slates", pd.DataFrame([{
-            "slate_date": slate_date, "games": len(slate), "run_id": run_id,
+            "slate_date": slate_date, "games": len(schedule), "run_id": run_id,
             "updated_ts_utc": now}]))
         for _, snapshot in snapshots.values():
             # snapshot_ts_utc is the run's as_of: a rerun's rows share it, so the anti-join
@@ -230,11 +175,11 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Sl
             db.insert_new_rows(con, "fact_prob_snapshot", snapshot.rows, SNAPSHOT_KEY,
                                prune_column="snapshot_ts_utc")
     mus, snapshot = snapshots.pop(PRODUCTION_MODEL)
-    result = ProductionResult(slate_date, slate, refresh, event_map, players, player_map, mus,
+    result = ProductionResult(slate_date, schedule, refresh, event_map, players, player_map, mus,
                               snapshot, snapshot_id_of(run_id, PRODUCTION_MODEL), snapshots)
     # An off day is no incident, but vendors pricing games the schedule lacks is: taken for
     # an off day, a schedule that came back empty would leave the slate unpriced unseen.
-    if slate.empty and not events.empty:
+    if schedule.empty and not events.empty:
         result.warnings.append(f"{len(events)} vendor events start on {slate_date}, which "
                                "has no games on the schedule")
     log.info("production: %s", result.summary())
@@ -274,7 +219,7 @@ def roster_from_warehouse(con: duckdb.DuckDBPyConnection, slate_date: date) -> p
     (the warehouse still has him on his old team) a traded namesake is not mistaken for the
     one already on the new team."""
     return con.execute(
-        """
+        f"""
         WITH skaters AS (
             SELECT s.player_id, arg_max(s.team, g.start_ts_utc) AS team
             FROM fact_skater_games s JOIN dim_games g USING (game_id)
@@ -287,8 +232,7 @@ def roster_from_warehouse(con: duckdb.DuckDBPyConnection, slate_date: date) -> p
             FROM map_players m
             JOIN map_events e USING (source_vendor, event_id_vendor)
             JOIN dim_games g USING (game_id)
-            LEFT JOIN (SELECT DISTINCT player_id_vendor, player_name_raw FROM fact_prop_odds
-                       WHERE source_vendor = 'UNABATED' AND player_id_vendor IS NOT NULL) o
+            LEFT JOIN ({UNABATED_NAMES_SQL}) o
               ON m.source_vendor = 'UNABATED' AND o.player_id_vendor = m.player_key_vendor
             WHERE m.player_id IS NOT NULL AND g.slate_date < ?
               AND (m.source_vendor = 'UNABATED') = (o.player_name_raw IS NOT NULL)
