@@ -28,7 +28,7 @@ def test_evidence_equals_independent_counts_and_is_written_once(warm_home) -> No
     con = db.connect(settings.paths.db_path)
     run_production(con, settings, Slate(SLATE, MORNING), "r1")
     run_ev(con, settings, Slate(SLATE, MORNING), "r1")
-    evidence = collect(con, SLATE, MORNING)
+    evidence = collect(con, Slate(SLATE, MORNING))
 
     odds = con.execute("SELECT * FROM fact_prop_odds").df()
     start_day = (pd.to_datetime(odds["event_start_ts_utc"]).dt.tz_localize("UTC")

@@ -31,7 +31,9 @@ import pandas as pd
 
 from helpers.core import db
 from helpers.evidence.tables import newest_per_slate
+from helpers.model import read as model_read
 from helpers.model.production import games_scheduled
+from helpers.nhl import read as nhl_read
 
 TRAILING_DAYS = 14
 MIN_HISTORY = 7
@@ -89,12 +91,8 @@ def games_per_slate(con: duckdb.DuckDBPyConnection, lo: date, today: date) -> di
     """Games per slate: the warehouse's games for the trailing slates (it holds a slate's
     games once they are final) and, for today's slate, whose games are not final yet, the
     games its snapshots priced (none: production did not run, and rows are compared raw)."""
-    games = {pd.Timestamp(d).date(): int(n) for d, n in con.execute(
-        "SELECT slate_date, count(*) FROM dim_games WHERE slate_date BETWEEN ? AND ? "
-        "GROUP BY slate_date", [lo, today - timedelta(days=1)]).fetchall()}
-    priced = con.execute("SELECT count(DISTINCT game_id) FROM fact_prob_snapshot "
-                         "WHERE slate_date = ?", [today]).fetchall()[0][0]
-    games[today] = int(priced or 0)
+    games = nhl_read.games_per_slate(con, lo, today - timedelta(days=1))
+    games[today] = model_read.games_priced(con, today)
     return games
 
 

@@ -31,6 +31,7 @@ from helpers.core.markets import MARKETS
 from helpers.evidence import chartstyle as cs
 from helpers.evidence.markdown import pct, signed_pct
 from helpers.evidence.rolling import window
+from helpers.grading.read import SETTLED_BETS_SQL
 
 CLUSTER = ["game_id", "player_id", "market_type"]
 REJECT_Z = 2.0
@@ -50,12 +51,11 @@ CHART = ("claims", "Cumulative realized profit against cumulative claimed EV (an
 
 def window_bets(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
     """The eligible, settled bets with a claim of slates [lo, hi], in slate order."""
-    return con.execute("""
+    return con.execute(f"""
         SELECT slate_date, game_id, player_id, market_type, line, side, book_name,
                odds_decimal, ev, ev_market, p_fair_close, clv, result, profit_units
-        FROM fact_bet_results
-        WHERE slate_date BETWEEN $lo AND $hi AND is_eligible AND result <> 'VOID'
-          AND ev IS NOT NULL
+        FROM ({SETTLED_BETS_SQL})
+        WHERE slate_date BETWEEN $lo AND $hi AND ev IS NOT NULL
         ORDER BY slate_date, game_id, player_id, market_type, line, side, book_name
         """, {"lo": lo, "hi": hi}).df()
 

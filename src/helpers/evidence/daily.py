@@ -23,16 +23,18 @@ import pandas as pd
 from helpers.core.models import PRODUCTION_MODEL
 from helpers.core.repairs import step_repairs
 from helpers.ev.candidates import GATES
-from helpers.ev.read import newest_ev_runs_sql
+from helpers.ev.read import bets_of_run_sql, newest_ev_runs_sql
 from helpers.ev.report import best_by_prop
 from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS, games_per_slate
 from helpers.evidence.markdown import MAX_ROWS
 from helpers.evidence.tables import newest_per_slate
+from helpers.grading.read import ELIGIBLE_BETS_SQL
 from helpers.grading.report import clv_notes
+from helpers.model.read import SNAPSHOT_ROWS_SQL, games_sql, newest_snapshots_sql
+from helpers.nhl import read as nhl_read
 
 STATUS_MARK = {"success": "✓", "partial": "◐", "failed": "✗", "timeout": "✗",
                "interrupted": "✗", "running": "…", "skipped": "·"}
-FINAL_GAME_STATES = ("OFF", "FINAL")
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None
@@ -174,9 +176,8 @@ def stats_lag(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     return _df(con, f"""
         SELECT slate_date, count(*) AS games_not_final,
                string_agg(DISTINCT state, ', ') AS states
-        FROM dim_games
+        FROM ({nhl_read.games_not_final_sql()})
         WHERE slate_date < ? AND slate_date >= ? - INTERVAL {TRAILING_DAYS} DAY
-          AND state NOT IN {FINAL_GAME_STATES}
         GROUP BY slate_date ORDER BY slate_date LIMIT 50
         """, [slate_date, slate_date])
 
@@ -282,14 +283,12 @@ def mapping_table(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFr
 def snapshot_summary(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """Per model version and market, from the slate's newest snapshot of each version:
     games, skaters, lines priced and the mu of each skater (one per player and market)."""
-    table = _df(con, """
-        WITH newest AS (
-            SELECT model_version, arg_max(snapshot_id, snapshot_ts_utc) AS sid
-            FROM fact_prob_snapshot WHERE slate_date = ? GROUP BY model_version
-        ), mus AS (
+    newest = newest_snapshots_sql("SELECT ?::DATE AS slate_date, NULL AS cutoff_ts_utc")
+    table = _df(con, f"""
+        WITH mus AS (
             SELECT s.model_version, s.snapshot_id, s.market_type, s.game_id, s.player_id,
                    any_value(s.mu) AS mu, count(*) AS lines
-            FROM fact_prob_snapshot s JOIN newest n ON s.snapshot_id = n.sid
+            FROM ({SNAPSHOT_ROWS_SQL}) s JOIN ({newest}) n USING (snapshot_id)
             WHERE s.slate_date = ? GROUP BY ALL
         )
         SELECT model_version, market_type, count(DISTINCT game_id) AS games,
@@ -318,9 +317,9 @@ def ev_funnel(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     after a ':', see `ev.candidates.reason_code`)."""
     run_id = _newest_ev_run(con, slate_date)
     counts = dict(con.execute(
-        "SELECT coalesce(split_part(exclusion_reason, ':', 1), 'eligible'), count(*) "
-        "FROM fact_ev_candidates "
-        "WHERE run_id = ? AND slate_date = ? GROUP BY ALL", [run_id, slate_date]).fetchall())
+        f"SELECT coalesce(split_part(exclusion_reason, ':', 1), 'eligible'), count(*) "
+        f"FROM ({bets_of_run_sql()}) GROUP BY ALL",
+        {"run_id": run_id, "slate": slate_date}).fetchall())
     if not counts:
         return pd.DataFrame(columns=["stage", "removed", "left"])
     total = sum(counts.values())
@@ -364,15 +363,13 @@ def top_bets(con: duckdb.DuckDBPyConnection, slate_date: date, n: int = 10,
     row each with the best price and every book at it (`ev.report.best_by_prop`, as in
     best_bets_<date>.md): unflagged ones, or the flagged ones with their reasons."""
     run_id = _newest_ev_run(con, slate_date)
-    rows = _df(con, """
-        SELECT * FROM fact_ev_candidates
-        WHERE run_id = ? AND slate_date = ?
-          AND (is_eligible OR exclusion_reason = 'duplicate_bet')
-        """, [run_id, slate_date])
-    games = _df(con, "SELECT game_id, home_team, away_team, start_ts_utc FROM dim_games "
-                     "UNION ALL SELECT game_id, home_team, away_team, start_ts_utc "
-                     "FROM dim_scheduled_games WHERE slate_date = ?", [slate_date])
-    names = _df(con, "SELECT player_id, name AS player_name, team FROM dim_players")
+    rows = _df(con, f"""
+        SELECT * FROM ({bets_of_run_sql()})
+        WHERE is_eligible OR exclusion_reason = 'duplicate_bet'
+        """, {"run_id": run_id, "slate": slate_date})
+    games = _df(con, f"SELECT game_id, home_team, away_team, start_ts_utc "
+                     f"FROM ({games_sql()})")
+    names = nhl_read.player_names(con, rows["player_id"])
     best = best_by_prop(rows, games, names)
     best = best[best["flags"].notna() == suspicious].head(min(n, MAX_ROWS))
     return best[list(TOP_BET_COLUMNS)].rename(columns=TOP_BET_COLUMNS).reset_index(drop=True)
@@ -439,7 +436,7 @@ def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
     ROI without the single most profitable bet: one long shot that won (up to 50 units at
     the +5000 price cap) can carry a slate's mean, and the two together show it without
     hiding the result (NaN with one bet staked)."""
-    return _df(con, """
+    return _df(con, f"""
         SELECT coalesce(market_type, 'all') AS market, count(*) AS bets,
                count(*) FILTER (WHERE result = 'WIN') AS won,
                count(*) FILTER (WHERE result = 'LOSS') AS lost,
@@ -452,7 +449,7 @@ def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
                avg(clv_prob) AS clv_prob_mean,
                avg(CASE WHEN clv_prob IS NULL THEN NULL WHEN clv_prob > 0 THEN 1.0 ELSE 0.0 END)
                    AS clv_positive_share
-        FROM fact_bet_results WHERE slate_date = ? AND is_eligible
+        FROM ({ELIGIBLE_BETS_SQL}) WHERE slate_date = ?
         GROUP BY ROLLUP (market_type) ORDER BY market_type NULLS LAST LIMIT 50
         """, [graded])
 
@@ -460,10 +457,10 @@ def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
 def clv_notes_markdown(con: duckdb.DuckDBPyConnection, graded: date) -> str:
     """Why a CLV figure of the graded slate is blank or exactly zero
     (`grading.report.clv_notes` on the slate's eligible bets); empty when nothing is."""
-    return clv_notes(_df(con, """
+    return clv_notes(_df(con, f"""
         SELECT market_type, book_name, is_eligible, odds_decimal, closing_odds_decimal, clv,
                clv_prob
-        FROM fact_bet_results WHERE slate_date = ? AND is_eligible
+        FROM ({ELIGIBLE_BETS_SQL}) WHERE slate_date = ?
         """, [graded]))
 
 

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from helpers.core.markets import MARKETS
-from helpers.ev.read import newest_ev_runs_sql
+from helpers.ev.read import BLEND_FITS_SQL, newest_ev_runs_sql
 from helpers.evidence import chartstyle as cs
 
 CHART = ("blend_weights", "The weight of the model's logit in each market's pricing blend, "
@@ -30,7 +30,7 @@ TABLE_COLUMNS = ["market_type", "method", "coef_model", "coef_consensus", "inter
 def blend_fits(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.DataFrame:
     """The blends of each slate of [lo, hi] as its newest EV run fitted them."""
     return con.execute(f"""
-        SELECT f.* FROM fact_price_blend_fits f
+        SELECT f.* FROM ({BLEND_FITS_SQL}) f
         JOIN ({newest_ev_runs_sql("slate_date BETWEEN $lo AND $hi")}) r
           USING (slate_date, run_id)
         ORDER BY f.slate_date, f.model_version, f.market_type

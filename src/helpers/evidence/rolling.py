@@ -65,6 +65,7 @@ from helpers.core.vendors import VENDORS
 from helpers.evidence import chartstyle as cs
 from helpers.evidence.markdown import pct
 from helpers.evidence.tables import newest_sql
+from helpers.grading.read import SETTLED_BETS_SQL
 
 MARKET = "market"  # the `source` of the sportsbooks' de-vigged consensus
 SHARED = "shared"
@@ -273,11 +274,10 @@ def reliability(bins: pd.DataFrame) -> pd.DataFrame:
         ["source", "bin", "n", "mean_p", "mean_y"]].reset_index(drop=True)
 
 
-# CLV is read like grading.report.roi_and_clv: eligible bets that settled (not VOID).
-_CLV_BETS = """
-    FROM fact_bet_results
-    WHERE slate_date BETWEEN $lo AND $hi AND is_eligible
-      AND result IN ('WIN', 'LOSS', 'PUSH') AND clv_prob IS NOT NULL
+# CLV over the settled eligible bets with a no-vig close.
+_CLV_BETS = f"""
+    FROM ({SETTLED_BETS_SQL})
+    WHERE slate_date BETWEEN $lo AND $hi AND clv_prob IS NOT NULL
 """
 
 

@@ -70,7 +70,7 @@ def run_diagnostics(con: duckdb.DuckDBPyConnection, settings: Settings, slate: S
     scored, sources = stored_scored(con, slates, as_of)
     trailing, trailing_sources = stored_scored(con, window(slate_date, TRAILING_SLATES), as_of)
     comparison = compare_sources(trailing, trailing_sources)
-    evidence = collect(con, slate_date, as_of, scored, sources, comparison)
+    evidence = collect(con, slate, scored, sources, comparison)
     graded = sorted({pd.Timestamp(d).date() for d in evidence.accuracy["slate_date"]})
     now = utcnow()
     with db.transaction(con):

@@ -21,7 +21,7 @@ Every figure is a query over the pipeline's own tables, so it traces back to row
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
@@ -29,12 +29,13 @@ import pandas as pd
 
 from helpers.core import db
 from helpers.core.runs import NEWEST_FIRST, committed_sql
-from helpers.ev.read import newest_ev_runs_sql
+from helpers.core.slate import Slate
+from helpers.ev.read import newest_bets_sql
 from helpers.grading.accuracy import accuracy_table, same_props
+from helpers.model.read import EVENT_MAP_SQL, PLAYER_MAP_SQL
+from helpers.odds import read as odds_read
 
 TOP_UNMAPPED = 5
-# Vendor events starting within this window of the slate are read, then cut to its ET date.
-_EVENT_WINDOW = timedelta(days=2)
 
 KEYS = {
     "fact_odds_coverage_daily": ("run_id", "slate_date", "source_vendor", "book_name",
@@ -49,23 +50,6 @@ KEYS = {
                                      "reference"),
 }
 CALIBRATION_BINS = 10
-
-# The slate's vendor rows: captured by `as_of`, event starting on the slate's ET date.
-_SLATE_ODDS = """
-    SELECT *, coalesce(player_id_vendor, player_name_raw || '|' ||
-                       coalesce(player_team, '')) AS player_key_vendor
-    FROM fact_prop_odds
-    WHERE capture_ts_utc <= $as_of AND event_id_vendor IS NOT NULL
-      AND event_start_ts_utc BETWEEN $lo AND $hi
-      AND (event_start_ts_utc AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York')::DATE
-          = $slate
-"""
-# Coverage counts what came in on the slate's own day: a vendor that fails today must show
-# as a drop, not be hidden by the lines it gave yesterday for today's games.
-_CAPTURED_ON_SLATE = """
-      AND (capture_ts_utc AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York')::DATE = $slate
-"""
-
 
 @dataclass(frozen=True)
 class Evidence:
@@ -120,39 +104,32 @@ def newest_per_slate(con: duckdb.DuckDBPyConnection, table: str, lo: date,
                        {"lo": lo, "hi": hi}).df()
 
 
-def _params(slate_date: date, as_of: datetime) -> dict:
-    day = datetime.combine(slate_date, datetime.min.time())
-    return {"as_of": as_of, "lo": day - _EVENT_WINDOW, "hi": day + _EVENT_WINDOW,
-            "slate": slate_date}
-
-
-def coverage(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime) -> pd.DataFrame:
-    return con.execute(
-        f"""
+def coverage(con: duckdb.DuckDBPyConnection, slate: Slate) -> pd.DataFrame:
+    """Per vendor, book and market: the rows of the slate's vendor events captured on the
+    slate's own day by its as-of (`odds.read.slate_rows_sql(captured_on_slate=True)`)."""
+    return odds_read.query(con, f"""
         SELECT source_vendor, book_name_raw AS book_name, market_type, count(*) AS n_rows,
                count(DISTINCT event_id_vendor) AS n_events,
                count(DISTINCT player_key_vendor) AS n_players,
                count(DISTINCT capture_ts_utc) AS n_captures,
                min(capture_ts_utc) AS first_capture_ts_utc,
                max(capture_ts_utc) AS last_capture_ts_utc
-        FROM ({_SLATE_ODDS}{_CAPTURED_ON_SLATE}) GROUP BY ALL ORDER BY ALL
-        """, _params(slate_date, as_of)).df()
+        FROM ({odds_read.slate_rows_sql(captured_on_slate=True)}) GROUP BY ALL ORDER BY ALL
+        """, slate)
 
 
-def mapping_quality(con: duckdb.DuckDBPyConnection, slate_date: date,
-                    as_of: datetime) -> pd.DataFrame:
+def mapping_quality(con: duckdb.DuckDBPyConnection, slate: Slate) -> pd.DataFrame:
     """Per vendor and entity (event, player): total, mapped, rate, and the first unmapped
     ones as 'name (reason)'; a vendor key never mapped by production counts as unmapped
     with reason 'not_mapped_yet'."""
-    return con.execute(
-        f"""
-        WITH odds AS ({_SLATE_ODDS}),
+    return odds_read.query(con, f"""
+        WITH odds AS ({odds_read.slate_rows_sql()}),
         events AS (
             SELECT o.source_vendor, 'event' AS entity, o.event_id_vendor AS key,
                    any_value(o.away_team || ' @ ' || o.home_team) AS label,
                    any_value(e.game_id) AS target, any_value(coalesce(e.reason,
                        CASE WHEN e.game_id IS NULL THEN 'not_mapped_yet' END)) AS reason
-            FROM odds o LEFT JOIN map_events e USING (source_vendor, event_id_vendor)
+            FROM odds o LEFT JOIN ({EVENT_MAP_SQL}) e USING (source_vendor, event_id_vendor)
             GROUP BY o.source_vendor, o.event_id_vendor
         ), players AS (
             SELECT o.source_vendor, 'player' AS entity,
@@ -160,7 +137,7 @@ def mapping_quality(con: duckdb.DuckDBPyConnection, slate_date: date,
                    any_value(o.player_name_raw) AS label, any_value(p.player_id) AS target,
                    any_value(coalesce(p.reason,
                        CASE WHEN p.player_id IS NULL THEN 'not_mapped_yet' END)) AS reason
-            FROM odds o LEFT JOIN map_players p
+            FROM odds o LEFT JOIN ({PLAYER_MAP_SQL}) p
               USING (source_vendor, event_id_vendor, player_key_vendor)
             GROUP BY o.source_vendor, o.event_id_vendor, o.player_key_vendor
         ), both_ AS (SELECT * FROM events UNION ALL SELECT * FROM players)
@@ -170,21 +147,20 @@ def mapping_quality(con: duckdb.DuckDBPyConnection, slate_date: date,
                       FILTER (WHERE target IS NULL)[1:{TOP_UNMAPPED}], '; '), '')
                    AS top_unmapped
         FROM both_ GROUP BY ALL ORDER BY ALL
-        """, _params(slate_date, as_of)).df()
+        """, slate)
 
 
 def ev_summary(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
     """The slate's newest EV run, per vendor, book and market."""
     return con.execute(
         f"""
-        WITH latest AS ({newest_ev_runs_sql("slate_date = $slate")})
         SELECT source_vendor, book_name, market_type, count(*) AS n_candidates,
                count(*) FILTER (WHERE is_eligible) AS n_eligible,
                count(*) FILTER (WHERE ev > 0) AS n_positive_ev,
                avg(ev) AS ev_mean, quantile_cont(ev, 0.5) AS ev_p50,
                quantile_cont(ev, 0.9) AS ev_p90, max(ev) AS ev_max,
                count(*) FILTER (WHERE is_eligible AND is_suspicious) AS n_suspicious
-        FROM fact_ev_candidates JOIN latest USING (slate_date, run_id)
+        FROM ({newest_bets_sql("slate_date = $slate")})
         GROUP BY ALL ORDER BY ALL
         """, {"slate": slate_date}).df()
 
@@ -238,14 +214,14 @@ def calibration(scored: pd.DataFrame, sources: list[str],
     return out[columns]
 
 
-def collect(con: duckdb.DuckDBPyConnection, slate_date: date, as_of: datetime,
+def collect(con: duckdb.DuckDBPyConnection, slate: Slate,
             scored: pd.DataFrame | None = None, sources: list[str] | None = None,
             comparison: pd.DataFrame | None = None) -> Evidence:
     """The run's evidence; `comparison` is `grading.compare.compare_sources` over the
     trailing graded slates (computed by the caller, on its own window)."""
     scored = scored if scored is not None else pd.DataFrame()
-    return Evidence(coverage(con, slate_date, as_of), mapping_quality(con, slate_date, as_of),
-                    ev_summary(con, slate_date), forecast_accuracy(scored, sources or []),
+    return Evidence(coverage(con, slate), mapping_quality(con, slate),
+                    ev_summary(con, slate.date), forecast_accuracy(scored, sources or []),
                     calibration(scored, sources or []),
                     comparison if comparison is not None else pd.DataFrame())
 

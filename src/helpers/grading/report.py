@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.grading.accuracy import accuracy_table, ece, same_props
+from helpers.grading.read import settled as settled_bets
 
 
 def games_table(games: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +81,7 @@ def plot_reliability(ax, tables: dict[str, pd.DataFrame]) -> None:
 def roi_and_clv(results: pd.DataFrame) -> pd.DataFrame:
     """Eligible bets per market and book: count, ROI (mean profit per unit), mean price CLV
     and mean no-vig-probability CLV. Observational: never used to gate or tune anything."""
-    settled = results[results["is_eligible"] & results["result"].isin(["WIN", "LOSS", "PUSH"])]
+    settled = settled_bets(results)
     if settled.empty:
         return pd.DataFrame(columns=["market_type", "book_name", "bets", "roi", "clv",
                                      "clv_prob"])

@@ -10,8 +10,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-# The states in which a game is over and its boxscore final.
-FINAL_STATES = ("OFF", "FINAL")
+from helpers.nhl.api import FINAL_STATES
 
 # The warehouse's games (final ones; `model.read.games_sql` adds those only scheduled).
 GAMES_SQL = ("SELECT game_id, slate_date, start_ts_utc, state, schedule_state, home_team, "
@@ -47,5 +46,5 @@ def games_per_slate(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> dict[
 
 def games_not_final_sql() -> str:
     """SQL (a subquery): the warehouse's games that are not final (slate_date, state)."""
-    states = ", ".join(f"'{s}'" for s in FINAL_STATES)
+    states = ", ".join(f"'{s}'" for s in sorted(FINAL_STATES))
     return f"SELECT slate_date, state FROM dim_games WHERE state NOT IN ({states})"
