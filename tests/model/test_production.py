@@ -95,7 +95,7 @@ def test_an_off_day_is_a_success_that_says_no_games(tmp_path: Path) -> None:
     or price, and that is no incident. The slate's game count is stored, so that the steps
     after it can tell an off day from a day production never saw."""
     from helpers.demo.server import Emulator
-    from helpers.model.production import games_scheduled
+    from helpers.model.read import games_scheduled
 
     off_day, morning = date(2025, 10, 31), datetime(2025, 10, 31, 15, 0)
     with Emulator(season_start=date(2025, 11, 1), days=10) as emu:

@@ -202,6 +202,11 @@ def recommended(ranked: pd.DataFrame, best: pd.DataFrame, n: int = 5) -> pd.Data
     return rows.drop_duplicates(_PROP_SIDE, keep="first").reset_index(drop=True)
 
 
+# The snapshot columns `walkthrough` shows beside each bet.
+WALKTHROUGH_COLUMNS = ("game_id", "player_id", "market_type", "line", "mu", "distribution",
+                       "alpha")
+
+
 def walkthrough(ranked: pd.DataFrame, snapshot: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     """The first `n` bets of `ranked` (the notebook passes `recommended()`) with every step
     of their number: mu and the distribution, the model's p of the side, the consensus, the
@@ -209,8 +214,7 @@ def walkthrough(ranked: pd.DataFrame, snapshot: pd.DataFrame, n: int = 5) -> pd.
     top = ranked.head(n)
     if top.empty:
         return pd.DataFrame()
-    mus = snapshot[["game_id", "player_id", "market_type", "line", "mu", "distribution",
-                    "alpha"]].astype({"game_id": "Int64", "player_id": "Int64"})
+    mus = snapshot[list(WALKTHROUGH_COLUMNS)].astype({"game_id": "Int64", "player_id": "Int64"})
     rows = top.merge(mus, on=["game_id", "player_id", "market_type", "line"], how="left")
     p_loss = 1 - rows["p_price"] - rows["p_push"].fillna(0)
     arithmetic = [

@@ -32,7 +32,7 @@ from helpers.ev.candidates import Gates, ev_candidates, funnel
 from helpers.ev.read import graded_props
 from helpers.ev.report import best_bets_markdown, best_by_prop, ranked_eligible
 from helpers.model import read as model_read
-from helpers.model.production import called_off_note, games_scheduled
+from helpers.nhl import api
 from helpers.nhl import read as nhl_read
 from helpers.nhl.api import called_off
 from helpers.odds import read as odds_read
@@ -95,7 +95,7 @@ class EvResult:
         text = (f"{len(self.candidates)} priced rows, {len(self.eligible)} eligible, "
                 f"{int(self.eligible['is_suspicious'].sum())} of them flagged "
                 f"(snapshot {self.snapshot_id or 'none'})")
-        note = called_off_note(self.called_off_games) if len(self.called_off_games) else None
+        note = api.called_off_note(self.called_off_games) if len(self.called_off_games) else None
         if note:
             text += f"; {note}, {self.called_off_prices} vendor prices left out"
         return text + "".join(f"; {w}" for w in self.warnings)
@@ -159,7 +159,7 @@ def run_ev(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slate,
                       out_dir / f"best_bets_{slate_date}.md")
     result.called_off_games = off[pd.to_datetime(off["slate_date"]).dt.date == slate_date]
     result.called_off_prices = int(on_called_off.sum())
-    result.off_day = all_odds.empty and games_scheduled(con, slate_date) == 0
+    result.off_day = all_odds.empty and model_read.games_scheduled(con, slate_date) == 0
     if snapshot_id is None and not result.off_day:
         result.warnings.append(f"no production snapshot of {slate_date} at or before "
                                f"{as_of:%Y-%m-%d %H:%M} UTC: nothing can be priced")

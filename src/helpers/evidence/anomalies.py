@@ -32,7 +32,6 @@ import pandas as pd
 from helpers.core import db
 from helpers.evidence.tables import newest_per_slate
 from helpers.model import read as model_read
-from helpers.model.production import games_scheduled
 from helpers.nhl import read as nhl_read
 
 TRAILING_DAYS = 14
@@ -204,7 +203,7 @@ def check_anomalies(con: duckdb.DuckDBPyConnection, slate_date: date, run_id: st
             + mapping_checks(mapping_today, mapping))
     freshness = freshness_checks(coverage_today, as_of, vendors)
     # An off day with odds of the slate anyway is checked as any day: something is wrong.
-    if games_scheduled(con, slate_date) == 0 and coverage_today.empty:
+    if model_read.games_scheduled(con, slate_date) == 0 and coverage_today.empty:
         odds = not_checked_on_an_off_day(odds, slate_date)
         freshness = not_checked_on_an_off_day(freshness, slate_date)
     rows = odds + step_checks(con, slate_date) + freshness

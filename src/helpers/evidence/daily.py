@@ -32,6 +32,7 @@ from helpers.grading.read import ELIGIBLE_BETS_SQL
 from helpers.grading.report import clv_notes
 from helpers.model.read import SNAPSHOT_ROWS_SQL, games_sql, newest_snapshots_sql
 from helpers.nhl import read as nhl_read
+from helpers.odds.read import REJECTED_SQL
 
 STATUS_MARK = {"success": "✓", "partial": "◐", "failed": "✗", "timeout": "✗",
                "interrupted": "✗", "running": "…", "skipped": "·"}
@@ -93,7 +94,7 @@ def title_markdown(slate_date: date, runs: pd.DataFrame) -> str:
 
 def off_day_markdown(slate_date: date, games: int | None) -> str:
     """Under the title on an off day (`games`: the slate's games as production fetched the
-    schedule, `model.production.games_scheduled`), so that a report of empty sections does
+    schedule, `model.read.games_scheduled`), so that a report of empty sections does
     not read like an outage; empty otherwise (None: production never looked)."""
     if games != 0:
         return ""
@@ -130,7 +131,7 @@ def vendor_health(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFr
     runs stored, the rows they inserted and rejected (by reason), from the raw archive; and
     the vendor's quarantined payloads captured up to the slate's window that no renormalize
     has parsed since (their paths: a standing item until a parser fix)."""
-    return _df(con, """
+    return _df(con, f"""
         WITH runs AS (SELECT DISTINCT run_id FROM fact_run_registry WHERE slate_date = ?),
         attempts_ AS (
             SELECT vendor, count(*) AS attempts,
@@ -148,7 +149,7 @@ def vendor_health(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFr
             SELECT source_vendor AS vendor,
                    string_agg(reason || ' ' || n, ', ' ORDER BY n DESC, reason) AS rejections
             FROM (SELECT source_vendor, reason, sum(n_rejected) AS n
-                  FROM fact_rejected_odds JOIN runs USING (run_id) GROUP BY ALL)
+                  FROM ({REJECTED_SQL}) JOIN runs USING (run_id) GROUP BY ALL)
             GROUP BY vendor
         ), quarantined AS (
             SELECT vendor, count(*) AS payloads_quarantined,

@@ -32,7 +32,7 @@ from helpers.core.slate import Slate
 from helpers.evidence.anomalies import check_anomalies, write_anomalies
 from helpers.evidence.tables import Evidence, collect, write_evidence
 from helpers.grading.compare import TRAILING_SLATES, compare_sources
-from helpers.grading.step import stored_scored, window
+from helpers.grading.read import stored_scored, window
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ Every figure is a query over the pipeline's own tables, so it traces back to row
   vendor event) against `map_events` / `map_players`, per vendor and entity, with the first
   unmapped names and their reasons;
 - EV summary: the slate's newest EV run in `fact_ev_candidates`, per vendor, book, market;
-- forecast accuracy: the graded props of a slate (`grading.step`'s scored frame) per
+- forecast accuracy: the graded props of a slate (`grading.read.stored_scored`) per
   source (model version or market), market and line, on each source's own props and on the
   props every source priced;
 - market comparison: each model version against the market and the challengers against

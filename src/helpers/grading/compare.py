@@ -86,7 +86,7 @@ def compare_sources(scored: pd.DataFrame, sources: Sequence[str],
                     seed: int = SEED, level: float = LEVEL) -> pd.DataFrame:
     """One row per market and pair (COLUMNS) over the props of `scored` (slate_date,
     game_id, market_type, y and one P(over) column per source, as
-    `grading.step.stored_scored` returns them) that every source priced. Empty when there
+    `grading.read.stored_scored` returns them) that every source priced. Empty when there
     are no such props or fewer than two sources."""
     names = list(sources)
     todo = pairs(names, production)

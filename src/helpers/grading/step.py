@@ -19,9 +19,7 @@ For each slate of the window (the `OUTCOMES_LOOKBACK_DAYS` days before the run's
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -36,7 +34,15 @@ from helpers.core.settings import Settings
 from helpers.core.slate import Slate
 from helpers.ev import read as ev_read
 from helpers.ev.candidates import MAX_DECIMAL_PRICE
-from helpers.grading.outcomes import grade, over_hit, prop_outcomes
+from helpers.grading.outcomes import grade, prop_outcomes
+from helpers.grading.read import (
+    SLATES_NEWEST_BETS,
+    called_off_mask,
+    day_of,
+    scored_props,
+    slates_view,
+    window,
+)
 from helpers.model import read as model_read
 from helpers.nhl import api
 from helpers.nhl import read as nhl_read
@@ -56,7 +62,6 @@ RESULT_COLUMNS = (
     "closing_odds_decimal", "clv", "p_fair_taken", "p_fair_close", "clv_prob",
     "graded_ts_utc", "run_id", "p_price", "p_consensus", "ev_model", "ev_market",
     "stake_fraction")
-_SLATES_NEWEST_BETS = ev_read.newest_bets_sql("slate_date IN (SELECT slate_date FROM _slates)")
 
 
 @dataclass
@@ -89,24 +94,10 @@ class OutcomesResult:
         return text + "".join(f"; {w}" for w in self.warnings)
 
 
-@contextlib.contextmanager
-def _slates_view(con: duckdb.DuckDBPyConnection, slates: list[date]) -> Iterator[None]:
-    """The slates as a view `_slates` (slate_date) for the queries of this module."""
-    con.register("_slates", pd.DataFrame({"slate_date": slates}))
-    try:
-        yield
-    finally:
-        con.unregister("_slates")
-
-
-def window(slate_date: date, lookback_days: int) -> list[date]:
-    return [slate_date - timedelta(days=k) for k in range(lookback_days, 0, -1)]
-
-
 def _priced(con: duckdb.DuckDBPyConnection, slates: list[date]) -> pd.DataFrame:
     """Every (slate, game, player, market) a snapshot or an EV run priced on the slates
     (player_id NULL: an EV row of a mapped event whose player did not map)."""
-    with _slates_view(con, slates):
+    with slates_view(con, slates):
         return con.execute(
             f"SELECT DISTINCT slate_date, game_id, player_id, market_type FROM ("
             f" {model_read.priced_props_sql()} UNION ALL {ev_read.PRICED_PROPS_SQL})"
@@ -133,7 +124,7 @@ def refresh_boxscores(con: duckdb.DuckDBPyConnection, settings: Settings,
                 body = api.fetch_boxscore(client, int(game.game_id))
                 box = api.parse_boxscore(body)
                 state, final = box.game.state, box.is_final
-                off = box.game.is_called_off or box.game.slate_date != _day(game.slate_date)
+                off = box.game.is_called_off or box.game.slate_date != day_of(game.slate_date)
                 if final and not _known_hash(con, rawstore.sha256_hex(body)):
                     store_boxscore(con, settings, box, body, as_of, run_id)
             except (VendorError, SchemaDriftError, OSError) as exc:
@@ -145,19 +136,6 @@ def refresh_boxscores(con: duckdb.DuckDBPyConnection, settings: Settings,
         client.close()
     return pd.DataFrame(rows, columns=["slate_date", "game_id", "state", "graded", "called_off",
                                        "error"])
-
-
-def _day(value: object) -> date:
-    """A slate date as read back from DuckDB (date or pandas Timestamp) -> date."""
-    return value.date() if isinstance(value, datetime) else value  # type: ignore[return-value]
-
-
-def _called_off_mask(frame: pd.DataFrame, games: pd.DataFrame) -> pd.Series:
-    """Per row of `frame` (slate_date, game_id): its game was called off for its slate."""
-    off = {(_day(g.slate_date), int(g.game_id))
-           for g in games[games["called_off"].astype(bool)].itertuples()}
-    keys = zip(frame["slate_date"].map(_day), frame["game_id"].astype("int64"), strict=True)
-    return pd.Series([key in off for key in keys], index=frame.index, dtype=bool)
 
 
 def _write_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame, now: datetime,
@@ -200,12 +178,12 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
     vendor/book/event/player/market/line/side before puck drop, and that book's other side
     at the same capture (for the no-vig probability). A quote longer than any book offers
     (ev.candidates.MAX_DECIMAL_PRICE) is skipped: the close is then the last sane one."""
-    with _slates_view(con, slates):
+    with slates_view(con, slates):
         return con.execute(
             f"""
             WITH c AS (
                 SELECT c.*, coalesce(g.start_ts_utc, o_start.event_start_ts_utc) AS start_ts
-                FROM ({_SLATES_NEWEST_BETS}) c
+                FROM ({SLATES_NEWEST_BETS}) c
                 LEFT JOIN ({nhl_read.GAMES_SQL}) g USING (game_id)
                 LEFT JOIN ({odds_read.EVENT_STARTS_SQL}) o_start
                   USING (source_vendor, event_id_vendor)
@@ -246,7 +224,7 @@ def _candidates_with_close(con: duckdb.DuckDBPyConnection,
 def _results(candidates: pd.DataFrame, outcomes: pd.DataFrame, games: pd.DataFrame,
              now: datetime, run_id: str) -> pd.DataFrame:
     candidates = candidates.astype({"game_id": "int64", "player_id": "int64"})
-    called_off = _called_off_mask(candidates, games)
+    called_off = called_off_mask(candidates, games)
     graded = grade(candidates, outcomes, called_off=called_off)
     graded["called_off"] = called_off.to_numpy()
     is_over = graded["side"].eq("OVER")
@@ -261,56 +239,6 @@ def _results(candidates: pd.DataFrame, outcomes: pd.DataFrame, games: pd.DataFra
     graded["clv_prob"] = graded["p_fair_close"] - graded["p_fair_taken"]
     graded = graded.rename(columns={"run_id": "candidate_run_id"})
     return graded.assign(graded_ts_utc=now, run_id=run_id)
-
-
-def _scored(con: duckdb.DuckDBPyConnection, slates: list[date], as_of: datetime,
-            outcomes: pd.DataFrame, games: pd.DataFrame | None = None
-            ) -> tuple[pd.DataFrame, list[str]]:
-    """The graded snapshot props of each slate: the newest snapshot of every model version
-    at or before `as_of`, y from the outcome, and the market's consensus P(over) from the
-    slate's newest EV run (same props; NaN where the market had none)."""
-    with _slates_view(con, slates):
-        newest = model_read.newest_snapshots_sql(
-            "SELECT slate_date, $as_of::TIMESTAMP AS cutoff_ts_utc FROM _slates")
-        snap = con.execute(
-            f"""
-            SELECT s.slate_date, s.game_id, s.player_id, s.market_type, s.line,
-                   s.model_version, s.p_over
-            FROM ({model_read.SNAPSHOT_ROWS_SQL}) s JOIN ({newest}) l
-              ON s.snapshot_id = l.snapshot_id AND s.slate_date = l.slate_date
-            """, {"as_of": as_of}).df()
-        market = con.execute(
-            f"""
-            SELECT c.slate_date, c.game_id, c.player_id, c.market_type, c.line,
-                   median(c.p_consensus) AS market
-            FROM ({_SLATES_NEWEST_BETS}) c
-            WHERE c.side = 'OVER' AND c.p_consensus IS NOT NULL AND c.game_id IS NOT NULL
-              AND c.player_id IS NOT NULL
-            GROUP BY ALL
-            """).df()
-    sources = sorted(snap["model_version"].unique()) if not snap.empty else []
-    keys = ["slate_date", "game_id", "player_id", "market_type", "line"]
-    wide = snap.pivot_table(index=keys, columns="model_version", values="p_over").reset_index()
-    wide.columns.name = None
-    wide = wide.merge(market, on=keys, how="left")
-    played = outcomes[outcomes["actual"].notna()]
-    wide = wide.merge(played, on=["game_id", "player_id", "market_type"], how="inner")
-    if games is not None and len(wide):  # a slate's forecast of a game it never saw played
-        wide = wide[~_called_off_mask(wide, games)].reset_index(drop=True)
-    wide["y"] = over_hit(wide["actual"], wide["line"])
-    return wide, [*sources, "market"]
-
-
-def stored_scored(con: duckdb.DuckDBPyConnection, slates: list[date],
-                  as_of: datetime) -> tuple[pd.DataFrame, list[str]]:
-    """`_scored` from what is stored: the outcomes of the slates' games as
-    `fact_prop_outcomes` holds them (diagnostics reads it after the grading step)."""
-    with _slates_view(con, slates):
-        outcomes = con.execute(
-            "SELECT o.game_id, o.player_id, o.market_type, o.actual "
-            f"FROM fact_prop_outcomes o JOIN ({nhl_read.GAMES_SQL}) g USING (game_id) "
-            "JOIN _slates s ON g.slate_date = s.slate_date").df()
-    return _scored(con, slates, as_of, outcomes)
 
 
 def overdue_games(games: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
@@ -344,7 +272,7 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slat
     graded = results[results["result"] != "PENDING"]
     with db.transaction(con):
         corrections = _write_outcomes(con, outcomes, now, run_id)
-        with _slates_view(con, slates):
+        with slates_view(con, slates):
             con.execute("DELETE FROM fact_bet_results WHERE slate_date IN "
                         "(SELECT slate_date FROM _slates)").fetchall()
         if not graded.empty:
@@ -355,7 +283,7 @@ def run_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Slat
                             f"SELECT {columns} FROM _results").fetchall()
             finally:
                 con.unregister("_results")
-    scored, sources = _scored(con, slates, as_of, outcomes, games)
+    scored, sources = scored_props(con, slates, as_of, outcomes, games)
     result = OutcomesResult(slates, games, outcomes, corrections, graded, len(pending),
                             scored, sources)
     overdue = overdue_games(games, as_of)

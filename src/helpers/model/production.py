@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # dim_scheduled_games: the slate's games as scheduled (EV's teams, start and state).
 SCHEDULED_COLUMNS = ("game_id", "slate_date", "start_ts_utc", "home_team", "away_team", "state",
                      "schedule_state")
-_CALLED_OFF_WORDS = {"PPD": "postponed", "CNCL": "cancelled"}
 
 
 @dataclass
@@ -70,7 +69,7 @@ class ProductionResult:
                     f"{self.refresh.summary()}")
             return text + "".join(f"; {w}" for w in self.warnings)
         text = f"{len(self.slate_games)} games"
-        note = called_off_note(self.slate_games)
+        note = api.called_off_note(self.slate_games)
         if note:
             text += f" ({note})"
         text += (f", {self.snapshot.rows['player_id'].nunique()} "
@@ -79,19 +78,6 @@ class ProductionResult:
         for version, (_, snap) in self.challengers.items():
             text += f"; challenger {version}: {len(snap.rows)} rows"
         return text + "".join(f"; {w}" for w in self.warnings)
-
-
-def called_off_note(games: pd.DataFrame) -> str | None:
-    """'1 game postponed: not priced (BOS @ CAR)' for the games api-web calls postponed or
-    cancelled, None when there are none: a step says what it left out, never drops it
-    silently."""
-    off = games[api.called_off(games["schedule_state"])]
-    if off.empty:
-        return None
-    words = " or ".join(sorted({_CALLED_OFF_WORDS[s] for s in off["schedule_state"]},
-                               reverse=True))
-    teams = ", ".join(f"{g.away_team} @ {g.home_team}" for g in off.itertuples())
-    return f"{len(off)} game{'s' if len(off) > 1 else ''} {words}: not priced ({teams})"
 
 
 def slate_schedule(settings: Settings, slate_date: date, run_id: str | None,
@@ -184,14 +170,6 @@ def run_production(con: duckdb.DuckDBPyConnection, settings: Settings, slate: Sl
                                "has no games on the schedule")
     log.info("production: %s", result.summary())
     return result
-
-
-def games_scheduled(con: duckdb.DuckDBPyConnection, slate_date: date) -> int | None:
-    """The slate's games as the production step last fetched its schedule: 0 on an off day,
-    None when production never looked at the slate."""
-    rows = con.execute("SELECT games FROM dim_slates WHERE slate_date = ?",
-                       [slate_date]).fetchall()
-    return int(rows[0][0]) if rows else None
 
 
 def known_player_ids(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:

@@ -88,5 +88,13 @@ def games_between(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> pd.Data
                        "ORDER BY game_id", [lo, hi]).df()
 
 
+def games_scheduled(con: duckdb.DuckDBPyConnection, slate_date: date) -> int | None:
+    """The slate's games as the production step last fetched its schedule: 0 on an off day,
+    None when production never looked at the slate."""
+    rows = con.execute("SELECT games FROM dim_slates WHERE slate_date = ?",
+                       [slate_date]).fetchall()
+    return int(rows[0][0]) if rows else None
+
+
 def _quoted(text: str) -> str:
     return text.replace("'", "''")

@@ -247,6 +247,22 @@ def called_off(schedule_states: pd.Series) -> pd.Series:
     return schedule_states.isin(CALLED_OFF_SCHEDULE_STATES)
 
 
+_CALLED_OFF_WORDS = {"PPD": "postponed", "CNCL": "cancelled"}
+
+
+def called_off_note(games: pd.DataFrame) -> str | None:
+    """'1 game postponed: not priced (BOS @ CAR)' for the games api-web calls postponed or
+    cancelled, None when there are none: a step says what it left out, never drops it
+    silently."""
+    off = games[called_off(games["schedule_state"])]
+    if off.empty:
+        return None
+    words = " or ".join(sorted({_CALLED_OFF_WORDS[s] for s in off["schedule_state"]},
+                               reverse=True))
+    teams = ", ".join(f"{g.away_team} @ {g.home_team}" for g in off.itertuples())
+    return f"{len(off)} game{'s' if len(off) > 1 else ''} {words}: not priced ({teams})"
+
+
 def games_frame(games: Iterable[Game]) -> pd.DataFrame:
     """dim_games rows (without updated_ts_utc) for parsed games."""
     return frame((astuple(g) for g in games), GAME_COLUMNS)
