@@ -28,7 +28,7 @@ from helpers.ev.report import best_by_prop
 from helpers.evidence.anomalies import FAILED_STATUSES, TRAILING_DAYS, games_per_slate
 from helpers.evidence.markdown import MAX_ROWS
 from helpers.evidence.tables import newest_per_slate
-from helpers.grading.read import ELIGIBLE_BETS_SQL
+from helpers.grading.read import ELIGIBLE_BETS_SQL, IS_SETTLED_SQL
 from helpers.grading.report import clv_notes
 from helpers.model.read import SNAPSHOT_ROWS_SQL, games_sql, newest_snapshots_sql
 from helpers.nhl import read as nhl_read
@@ -442,9 +442,9 @@ def graded_bets(con: duckdb.DuckDBPyConnection, graded: date) -> pd.DataFrame:
                count(*) FILTER (WHERE result = 'WIN') AS won,
                count(*) FILTER (WHERE result = 'LOSS') AS lost,
                count(*) FILTER (WHERE result IN ('PUSH', 'VOID')) AS push_or_void,
-               sum(profit_units) / nullif(count(*) FILTER (WHERE result <> 'VOID'), 0) AS roi,
-               (sum(profit_units) - max(profit_units) FILTER (WHERE result <> 'VOID'))
-                   / nullif(count(*) FILTER (WHERE result <> 'VOID') - 1, 0)
+               sum(profit_units) / nullif(count(*) FILTER (WHERE {IS_SETTLED_SQL}), 0) AS roi,
+               (sum(profit_units) - max(profit_units) FILTER (WHERE {IS_SETTLED_SQL}))
+                   / nullif(count(*) FILTER (WHERE {IS_SETTLED_SQL}) - 1, 0)
                    AS roi_without_best_bet,
                avg(clv) AS clv_mean,
                avg(clv_prob) AS clv_prob_mean,

@@ -24,7 +24,8 @@ from helpers.model import read as model_read
 from helpers.nhl import read as nhl_read
 
 SETTLED_RESULTS = ("WIN", "LOSS", "PUSH")
-_SETTLED_SQL = ", ".join(f"'{r}'" for r in SETTLED_RESULTS)
+# SQL: a graded row's result counts (a stake was at risk and the bet decided)
+IS_SETTLED_SQL = "result IN ({})".format(", ".join(f"'{r}'" for r in SETTLED_RESULTS))
 
 # Every graded row of EV's newest run of each slate, eligible or not, with its result.
 BET_RESULTS_SQL = "SELECT * FROM fact_bet_results"
@@ -33,8 +34,7 @@ BET_RESULTS_SQL = "SELECT * FROM fact_bet_results"
 ELIGIBLE_BETS_SQL = "SELECT * FROM fact_bet_results WHERE is_eligible"
 
 # The settled eligible bets.
-SETTLED_BETS_SQL = (f"SELECT * FROM fact_bet_results "
-                    f"WHERE is_eligible AND result IN ({_SETTLED_SQL})")
+SETTLED_BETS_SQL = f"SELECT * FROM fact_bet_results WHERE is_eligible AND {IS_SETTLED_SQL}"
 
 
 def settled(results: pd.DataFrame) -> pd.DataFrame:
