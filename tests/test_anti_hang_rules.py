@@ -51,13 +51,19 @@ DISPLAY_MODULES = (
 # notebook shows of their results is cut in the cell (`.head(50)`) or by a report function.
 COMPUTATION_MODULES = {
     "helpers.odds.capture": "the ingestion step: known payloads, pending loads",
-    "helpers.model.production": "the production step: history, vendor events and players, "
-                                "priced lines for the model",
     "helpers.ev.step": "the EV step: the snapshot, the odds and the games it prices",
-    "helpers.grading.step": "the outcomes step: what to grade, boxscores, closing prices",
     "helpers.evidence.anomalies": "the anomaly checks: trailing counts the checks compare",
     "helpers.ev.read": "the rule for a slate's bets (a subquery the display modules wrap) "
                        "and the graded props the EV step's blend is fitted on",
+    "helpers.odds.read": "the owner's reader of the odds: fragments the steps and the "
+                         "evidence wrap (a slate's rows, the latest price) and the slate's "
+                         "vendor events and players for production",
+    "helpers.model.read": "the owner's reader of snapshots and the identity map: fragments "
+                          "(which snapshot counts, the games known) and one-snapshot reads",
+    "helpers.nhl.read": "the warehouse's reader: names of the given ids, skater rows of the "
+                        "given games, games per slate",
+    "helpers.grading.read": "the rule for a settled eligible bet (fragments the display "
+                            "modules wrap) and the graded props grading and diagnostics score",
     "helpers.core.db": "schema, migrations and inserts",
     "helpers.core.runs": "the rule for which run's rows count: SQL fragments the readers wrap",
 }
@@ -83,6 +89,9 @@ EXEMPT: dict[tuple[str, str], tuple[str, str]] = {
     ("helpers.evidence.daily", "ev_funnel"): (
         NOT_SHOWN, "counts per exclusion reason, summed into the funnel's stages; a LIMIT "
                    "could only falsify the totals"),
+    ("helpers.evidence.daily", "snapshot_summary"): (
+        FRAGMENT, "the one-row cutoffs relation (the slate, no cutoff) that "
+                  "model.read.newest_snapshots_sql wraps; the summary itself ends in LIMIT 50"),
     ("helpers.evidence.daily", "top_bets"): (
         PARAMETER, "LIMIT ? binds n: 10 by default, clamped to markdown.MAX_ROWS (50)"),
     ("helpers.evidence.daily", "last_graded_slate"): (
@@ -139,8 +148,6 @@ EXEMPT: dict[tuple[str, str], tuple[str, str]] = {
         NOT_SHOWN, "the window's recommended settled bets, pooled into one row per claimed-EV "
                    "bucket, market and price band and drawn in the claims chart"),
     # --- evidence tables
-    ("helpers.evidence.tables", "_SLATE_ODDS"): (
-        FRAGMENT, "the slate's vendor rows, a subquery of coverage and mapping_quality"),
     ("helpers.evidence.tables", "newest_sql"): (
         FRAGMENT, "each slate's newest run of an evidence table, a subquery the rolling "
                   "series aggregate and newest_per_slate runs"),
@@ -155,9 +162,6 @@ EXEMPT: dict[tuple[str, str], tuple[str, str]] = {
     ("helpers.evidence.tables", "ev_summary"): (
         NOT_SHOWN, "the run's EV summary evidence, written whole to fact_ev_summary_daily"),
     # --- notebooks
-    ("notebooks/03_ev_report.ipynb", "snapshot"): (
-        NOT_SHOWN, "the snapshot's rows, joined to the top 5 bets by report.walkthrough; "
-                   "LIMIT 200000 only guards the read"),
 }
 
 # Calls that run SQL: DuckDB's connection methods (and pandas' readers).
