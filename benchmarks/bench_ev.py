@@ -46,15 +46,21 @@ import pandas as pd
 from result_line import emit, figure
 
 from helpers.core import db
+from helpers.core.files import published_with
+from helpers.core.markets import MARKETS
 from helpers.core.slate import Slate
 from helpers.demo.books import EXTRA_UNABATED_BOOKS, UNABATED_BOOKS
 from helpers.demo.render_unabated import render_games
 from helpers.demo.server import Emulator
 from helpers.ev import candidates as cand
 from helpers.ev import step
+from helpers.ev.blend import fit_blends
 from helpers.ev.candidates import Gates, ev_candidates, funnel
+from helpers.ev.read import graded_props
 from helpers.model import read as model_read
 from helpers.model.production import run_production
+from helpers.nhl import read as nhl_read
+from helpers.odds import read as odds_read
 from helpers.odds.capture import capture, load_payload
 from helpers.odds.prices import ev_per_unit
 from helpers.odds.vendors import unabated
@@ -117,26 +123,30 @@ def split_once(con, settings, run_id: str, times: dict[str, list[float]]
                                                           settings.ev.model_version)
     snapshot = model_read.snapshot_rows(con, snapshot_id, step.SNAPSHOT_COLUMNS)
     games = step._games(con, SLATE)
+    version = settings.ev.model_version
+    blends = fit_blends(graded_props(con, SLATE, settings.ev.blend_window_days, version),
+                        MARKETS, settings.ev.blend_min_props)
     t1 = time.perf_counter()
     odds = step.slate_odds(con, Slate(SLATE, AS_OF))
     t2 = time.perf_counter()
     with timed_helpers(times):
         rows = ev_candidates(odds, snapshot, games, snapshot_ts_utc=snapshot_ts, as_of=AS_OF,
-                             gates=gates)
+                             gates=gates, blends=blends)
     rows = rows.assign(run_id=run_id, snapshot_id=snapshot_id, slate_date=SLATE,
-                       as_of_ts_utc=AS_OF)
+                       as_of_ts_utc=AS_OF, model_version=version)
     t3 = time.perf_counter()
     out_dir = settings.paths.outputs_dir / "ev"
     result = step.EvResult(SLATE, snapshot_id, snapshot_ts, rows, funnel(rows),
-                           step._names(con, rows["player_id"]),
-                           out_dir / f"ev_candidates_{SLATE}.csv",
+                           nhl_read.player_names(con, rows["player_id"]), games, blends,
+                           version, out_dir / f"ev_candidates_{SLATE}.csv",
                            out_dir / f"best_bets_{SLATE}.md")
     t4 = time.perf_counter()
     with db.transaction(con):
         written = db.insert_new_rows(con, "fact_ev_candidates", rows[list(step.TABLE_COLUMNS)],
                                      step.TABLE_KEY, prune_column="as_of_ts_utc")
     t5 = time.perf_counter()
-    step._write_outputs(result)
+    with published_with(step._outputs(result)) as publish:
+        publish()
     t6 = time.perf_counter()
     if written != len(rows):
         raise RuntimeError(f"{run_id}: wrote {written} of {len(rows)} rows")
@@ -151,19 +161,16 @@ def tied_latest(con) -> tuple[int, int]:
     """Keys of `slate_odds`' latest pick (its partition) with more than one row at the same
     capture and payload: its tie-break (vendor_outcome_key, then the price) decides. (keys,
     rows)"""
-    day = datetime.combine(SLATE, datetime.min.time())
-    return con.execute(
-        """
+    sql = f"""
         SELECT count(*), coalesce(sum(n), 0) FROM (
-            SELECT count(*) AS n FROM fact_prop_odds
-            WHERE capture_ts_utc <= ? AND event_start_ts_utc BETWEEN ? AND ?
-              AND line IS NOT NULL AND event_id_vendor IS NOT NULL
+            SELECT count(*) AS n FROM ({odds_read.slate_rows_sql()})
+            WHERE line IS NOT NULL
             GROUP BY source_vendor, book_id_vendor, book_name_raw, event_id_vendor,
-                     coalesce(player_id_vendor, player_name_raw || '|' ||
-                              coalesce(player_team, '')),
-                     market_type, line, side, capture_ts_utc, raw_payload_hash
+                     player_key_vendor, market_type, line, side, capture_ts_utc,
+                     raw_payload_hash
             HAVING count(*) > 1)
-        """, [AS_OF, day - step.EVENT_WINDOW, day + step.EVENT_WINDOW]).fetchone()
+        """
+    return con.execute(sql, Slate(SLATE, AS_OF).sql_params(sql)).fetchone()
 
 
 def naive_ev(odds: pd.DataFrame, snapshot: pd.DataFrame) -> list[float]:

@@ -91,3 +91,16 @@ def warm_home(warm_world: tuple[Emulator, Path], tmp_path: Path) -> tuple[Emulat
     home = tmp_path / "home"
     shutil.copytree(template, home)
     return emu, home
+
+
+@pytest.fixture(scope="module")
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """One demo emulator on 127.0.0.1 per test module. A module chooses its world with
+    `EMULATOR_WORLD` (keyword arguments of `Emulator`, e.g. season_start and days) and its
+    starting clock with `EMULATOR_CLOCK`; without them, the default world at its own clock."""
+    world = getattr(request.module, "EMULATOR_WORLD", {})
+    with Emulator(**world) as emu:
+        clock = getattr(request.module, "EMULATOR_CLOCK", None)
+        if clock is not None:
+            emu.set_clock(clock)
+        yield emu

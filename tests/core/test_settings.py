@@ -120,10 +120,15 @@ def test_every_number_must_be_finite_and_within_its_bounds(name: str, value: str
 def test_every_numeric_default_obeys_its_own_rule() -> None:
     from helpers.core.settings import DEFAULTS, NUMBER_RULES, parse_number
 
+    checked = 0
     for name, rule in NUMBER_RULES.items():
         if DEFAULTS[name].startswith("<"):
             continue  # derived default
-        parse_number(name, DEFAULTS[name], rule)
+        value = parse_number(name, DEFAULTS[name], rule)  # raises if the default breaks it
+        assert value == float(DEFAULTS[name]), name
+        assert rule.minimum <= value <= rule.maximum, name
+        checked += 1
+    assert checked >= len(NUMBER_RULES) - 2  # at most the derived defaults are skipped
 
 
 @pytest.mark.parametrize("value", [",", " , ,"])

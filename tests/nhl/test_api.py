@@ -471,14 +471,6 @@ def settings_for(base_url: str, home: Path) -> Settings:
                           "HTTP_BACKOFF_SECONDS": "0", "HTTP_READ_TIMEOUT_SECONDS": "5"})
 
 
-@pytest.fixture(scope="module")
-def emulator():  # type: ignore[no-untyped-def]
-    from helpers.demo.server import Emulator
-
-    with Emulator() as emu:
-        yield emu
-
-
 DEMO_DAY = date(2025, 10, 10)
 NEXT_MORNING = datetime(2025, 10, 11, 15, 0)  # 11:00 ET: every game of DEMO_DAY is over
 

@@ -3,7 +3,6 @@ incremental, capped, never a live game as final."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -22,11 +21,9 @@ SLATE = date(2025, 11, 27)
 AS_OF = datetime(2025, 11, 27, 15, 0)  # 10:00 ET: the slate's games have not started
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(season_start=SEASON_START, days=14) as emu:
-        emu.set_clock(AS_OF)
-        yield emu
+# conftest's `emulator`: this world, starting at AS_OF
+EMULATOR_WORLD = {"season_start": SEASON_START, "days": 14}
+EMULATOR_CLOCK = AS_OF
 
 
 def settings_for(emulator: Emulator, home: Path) -> Settings:

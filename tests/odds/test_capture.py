@@ -28,11 +28,7 @@ UNABATED_FIXTURE = (Path(__file__).parents[1] / "fixtures" / "unabated"
                     / "propodds_trimmed_DAL_at_CAR.json")
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        emu.set_clock(MORNING)
-        yield emu
+EMULATOR_CLOCK = MORNING  # conftest's `emulator` starts at it
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -28,11 +27,7 @@ CAPTURE = datetime(2025, 12, 1, 15, 0)
 ROW = ("player_name_raw", "market_type", "line", "side", "book_id_vendor", "odds_american")
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        emu.set_clock(CAPTURE)
-        yield emu
+EMULATOR_CLOCK = CAPTURE  # conftest's `emulator` starts at it
 
 
 def _settings(emulator: Emulator, home: Path) -> Settings:

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,12 +26,6 @@ from helpers.odds.vendors.base import ODDS_KEY
 pytestmark = pytest.mark.slow
 
 DAY = datetime(2025, 12, 1, 15, 0)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
 
 
 def _env(home: Path, emulator: Emulator) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,10 +24,7 @@ SEASON_START = date(2025, 11, 1)
 OFF_DAY = date(2025, 10, 31)
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(season_start=SEASON_START, days=10) as emu:
-        yield emu
+EMULATOR_WORLD = {"season_start": SEASON_START, "days": 10}  # conftest's `emulator`
 
 
 def run_daily(emu: Emulator, home: Path, slate: date, morning: datetime, *flags: str,
