@@ -46,9 +46,10 @@ from helpers.demo.pricing import ALT_LINES, HALF_LINES, INTEGER_ALT_LINES
 from helpers.demo.server import Emulator
 from helpers.model.distributions import STANDARD_LINES
 from helpers.model.features import MARKETS, MODEL_VERSION, skater_mu, slate_skaters
-from helpers.model.production import _history, _priced_lines
+from helpers.model.production import _history
 from helpers.model.snapshot import SNAPSHOT_KEY, build_snapshot
 from helpers.odds.capture import capture
+from helpers.odds.read import priced_lines
 
 FIRST_MORNING = datetime(2025, 12, 1, 15, 0)   # the warm-up slate, as in bench_production
 BASELINE_WINDOW_DAYS = 7                        # baseline: busiest real day in this window
@@ -155,13 +156,15 @@ def main() -> None:
         warm = []
         for i in range(args.repeat):
             t0 = time.perf_counter()
-            result = run_step("production", con, settings, Slate(slate_date, morning), f"bench-real-{i}")
+            result = run_step("production", con, settings, Slate(slate_date, morning),
+                              f"bench-real-{i}")
             warm.append(time.perf_counter() - t0)
         real_games = len(result.slate_games)
         real_skaters = result.snapshot.rows["player_id"].nunique()
         real_rows = len(result.snapshot.rows)
         real_total = statistics.median(warm)
-        real_priced = _priced_lines(con, result.event_map, result.player_map, morning)
+        real_priced = priced_lines(con, Slate(slate_date, morning), result.event_map,
+                                   result.player_map)
         real_times, _ = time_phases(con, result.slate_games, real_priced, slate_date, morning,
                                     "bench-real-phases", args.repeat)
         real = medians(real_times)
