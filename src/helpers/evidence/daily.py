@@ -275,8 +275,11 @@ def coverage_table(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataF
 
 
 def mapping_table(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame:
-    return newest_per_slate(con, "fact_mapping_quality_daily", slate_date, slate_date)[
+    # sorted here: the evidence query orders by slate only, and a report must read the same
+    # every time it is rendered
+    return (newest_per_slate(con, "fact_mapping_quality_daily", slate_date, slate_date)[
         ["source_vendor", "entity", "n_total", "n_mapped", "mapped_rate", "top_unmapped"]]
+        .sort_values(["source_vendor", "entity"]).reset_index(drop=True))
 
 
 # ---- snapshot and EV ---------------------------------------------------------------------
@@ -347,7 +350,8 @@ def ev_by_book(con: duckdb.DuckDBPyConnection, slate_date: date) -> pd.DataFrame
     kept = summary[summary["n_eligible"] > 0]
     return (kept[["source_vendor", "book_name", "market_type", "n_candidates", "n_eligible",
                   "n_suspicious", "ev_p50", "ev_p90", "ev_max"]]
-            .sort_values(["n_eligible", "book_name"], ascending=[False, True]))
+            .sort_values(["n_eligible", "book_name", "source_vendor", "market_type"],
+                         ascending=[False, True, True, True]))
 
 
 TOP_BET_COLUMNS = {"player_name": "player", "game": "game", "start_et": "start",
