@@ -176,8 +176,6 @@ def _daily(args: argparse.Namespace, env_settings: Settings) -> int:
     else:
         timeout = parse_number("--step-timeout-seconds", args.step_timeout_seconds,
                                NUMBER_RULES["DAILY_STEP_TIMEOUT_SECONDS"])
-    wall_clock = (env_settings.run.step_wall_clock_seconds
-                  if "DAILY_STEP_WALL_CLOCK_SECONDS" in explicit else 3 * timeout + 60)
     if not args.dry_run and any(enabled.values()):  # steps will run: refuse what cannot
         _check_kernel(env_settings.run.kernel_name)
         _check_run_paths(env_settings)
@@ -193,7 +191,8 @@ def _daily(args: argparse.Namespace, env_settings: Settings) -> int:
 
     options = daily.DailyOptions(slate=Slate(slate, as_of), enabled=enabled,
                                  fail_fast=fail_fast, step_timeout_seconds=timeout,
-                                 wall_clock_seconds=wall_clock, dry_run=args.dry_run)
+                                 wall_clock_seconds=daily.wall_clock_seconds(env_settings, timeout),
+                                 dry_run=args.dry_run)
     return daily.run_daily(options, env_settings)
 
 

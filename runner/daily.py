@@ -70,6 +70,14 @@ class DailyOptions:
         return self.slate.as_of
 
 
+def wall_clock_seconds(settings: Settings, step_timeout_seconds: float) -> float:
+    """A step's hard limit: DAILY_STEP_WALL_CLOCK_SECONDS when set, else three cell timeouts
+    and a minute."""
+    if "DAILY_STEP_WALL_CLOCK_SECONDS" in settings.explicit:
+        return settings.run.step_wall_clock_seconds
+    return 3 * step_timeout_seconds + 60
+
+
 def new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
@@ -198,8 +206,8 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
             if renders:
                 report_worker = warmer.take(REPORT_STANDBY)
                 finishing.append(report_worker)
-                code = _render(run_record, options, settings, kernel, code, err, report_worker,
-                               pending)
+                code = render_run_reports(run_record, options, settings, kernel, code, err,
+                                          report_worker, pending)
             else:
                 write_records(settings.paths.db_path, pending, wait_seconds=wait)
         except DatabaseBusyError as exc:
@@ -217,9 +225,9 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
     return code
 
 
-def _render(run_record: StepRecord, options: DailyOptions, settings: Settings, kernel: str,
-            code: int, err: TextIO, standby: Standby | None,
-            pending: list[StepRecord]) -> int:
+def render_run_reports(run_record: StepRecord, options: DailyOptions, settings: Settings,
+                       kernel: str, code: int, err: TextIO, standby: Standby | None,
+                       pending: list[StepRecord]) -> int:
     """Render the reports once the run's registry rows are final (`pending` written with
     the render's 'running' row), so that they show them. A failed render leaves the
     previous reports in place and fails the run."""

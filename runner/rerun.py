@@ -22,7 +22,7 @@ from helpers.core.errors import UsageError
 from helpers.core.settings import Settings, load_settings
 from helpers.core.slate import Slate
 from helpers.core.steps import STEPS
-from runner.daily import DailyOptions
+from runner.daily import DailyOptions, wall_clock_seconds
 from runner.demo import demo_home_world, served_again
 
 if TYPE_CHECKING:
@@ -69,8 +69,7 @@ def plan_rerun(con: duckdb.DuckDBPyConnection, settings: Settings, ref: str,
     as_of, note = rerun_as_of(original_as_of, slate, steps, requested_as_of, in_demo, utcnow())
     original = json.loads(recorded or "{}")
     timeout = float(original.get("step_timeout_seconds", settings.run.step_timeout_seconds))
-    wall_clock = (settings.run.step_wall_clock_seconds
-                  if "DAILY_STEP_WALL_CLOCK_SECONDS" in settings.explicit else 3 * timeout + 60)
+    wall_clock = wall_clock_seconds(settings, timeout)
     what = ", ".join(steps) if steps else "the reports only (every step had finished)"
     line = (f"rerun of {run_id}: {what} for slate {slate}, as of "
             f"{as_of:%Y-%m-%dT%H:%M:%S}Z" + (f" ({note})" if note else ""))

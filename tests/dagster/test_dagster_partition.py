@@ -1,0 +1,159 @@
+"""The Dagster path (`runner/dagster_defs.py`, the `[dagster]` extra): one slate partition
+materialised in-process, with no daemon and no web server, leaves the same rows, registry and
+reports as `runner daily --all` on the same slate and as-of. Runs in the environment with the
+extra (`-m dagster`; see the README's test command)."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import WARM_MORNING, WARM_SLATE
+
+pytestmark = [pytest.mark.slow, pytest.mark.dagster]
+# Two mornings: the warm home's slate an hour after its capture (so each run captures boards
+# of its own), then the next slate, whose run grades the first.
+MORNINGS = [(WARM_SLATE, WARM_MORNING + timedelta(hours=1)),
+            (WARM_SLATE + timedelta(days=1), WARM_MORNING + timedelta(days=1))]
+# Columns that differ between any two runs of the same slate: who ran, when and how long.
+RUN_COLUMNS = re.compile(r"^(run_id|rerun_of|code_version|parameters_json|notebook_path|computed_ts_utc|"
+                         r"duration_s|started_ts_utc|finished_ts_utc|updated_ts_utc|"
+                         r"request_ts_utc|registered_ts_utc|graded_ts_utc|elapsed_ms)$")
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")  # inside a snapshot id or a summary
+
+
+def run_env(home: Path, emu) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_"))}
+    env.update({"OPS_HOME": str(home), "HTTP_BACKOFF_SECONDS": "0",
+                **{f"{v}_BASE_URL": emu.base_url
+                   for v in ("PLAYNOW", "UNABATED", "ODDSSHARK", "NHL_API")}})
+    return env
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+
+
+def stable_rows(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [table]).fetchall()]
+    kept = [c for c in columns if not RUN_COLUMNS.match(c)]
+    frame = con.execute(f"SELECT {', '.join(kept)} FROM {table}").df()
+    for column in frame.columns:
+        if pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(
+                lambda v: RUN_ID.sub("RUN", v) if isinstance(v, str) else v)
+    return frame.sort_values(kept, ignore_index=True) if len(frame) else frame
+
+
+# Report columns that time a run: how long a step took, how fast a vendor answered.
+TIMING_COLUMNS = {"seconds", "p50_ms", "p95_ms"}
+
+
+def normalised_report(text: str) -> str:
+    """The report with run ids replaced and the cells of its timing columns blanked."""
+    lines, header = [], []
+    for line in RUN_ID.sub("RUN", text).splitlines():
+        cells = line.split("|")
+        if not line.startswith("|"):
+            header = []
+        elif not header:
+            header = [cell.strip() for cell in cells]
+        elif not set(line) <= set("|-: "):
+            line = "|".join("" if i < len(header) and header[i] in TIMING_COLUMNS else cell
+                            for i, cell in enumerate(cells))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def test_a_slate_materialised_by_dagster_equals_the_drivers_run(warm_home, tmp_path,
+                                                                 monkeypatch) -> None:
+    from dagster import execute_job, instance_for_test, reconstructable
+
+    from runner.dagster_defs import AS_OF_TAG, daily_job
+
+    emu, driver_home = warm_home
+    dagster_home = tmp_path / "dagster-ops-home"
+    shutil.copytree(driver_home, dagster_home)
+
+    for slate, moment in MORNINGS:
+        emu.set_clock(moment)
+        driver = subprocess.run(
+            [sys.executable, "-m", "runner", "daily", "--all", "--date", slate.isoformat(),
+             "--as-of", f"{moment:%Y-%m-%dT%H:%M:%SZ}"], cwd=driver_home,
+            env=run_env(driver_home, emu), capture_output=True, text=True, timeout=600)
+        assert driver.returncode == 0, driver.stderr[-3000:]
+
+    for name in list(os.environ):
+        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
+            monkeypatch.delenv(name)
+    for name, value in run_env(dagster_home, emu).items():
+        monkeypatch.setenv(name, value)
+    instance_dir = tmp_path / "dagster-instance"
+    instance_dir.mkdir()
+    with instance_for_test(temp_dir=str(instance_dir)) as instance:
+        for slate, moment in MORNINGS:
+            emu.set_clock(moment)
+            result = execute_job(reconstructable(daily_job), instance=instance,
+                                 tags={"dagster/partition": slate.isoformat(),
+                                       AS_OF_TAG: f"{moment:%Y-%m-%dT%H:%M:%SZ}"},
+                                 run_config={"execution": {"config": {"in_process": {}}}})
+            assert result.success, [e.message for e in result.all_events if e.is_failure]
+            materialised = {e.asset_key.to_user_string()
+                            for e in result.get_asset_materialization_events()}
+            assert materialised == {"odds_ingestion", "production", "ev", "outcomes",
+                                    "diagnostics", "reports"}
+
+    databases = {name: duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
+                 for name, home in (("driver", driver_home), ("dagster", dagster_home))}
+    try:
+        tables = table_names(databases["driver"])
+        assert tables == table_names(databases["dagster"])
+        compared = 0
+        for table in tables:
+            driver_rows = stable_rows(databases["driver"], table)
+            dagster_rows = stable_rows(databases["dagster"], table)
+            # floats to 12 digits: DuckDB sums in parallel, in no fixed order
+            pd.testing.assert_frame_equal(driver_rows, dagster_rows, obj=table, rtol=1e-12)
+            compared += len(driver_rows)
+        assert compared > 10_000  # the slate's odds, snapshot and EV rows are all there
+        dagster = databases["dagster"]
+        new_odds = dagster.execute("SELECT count(*) FROM fact_prop_odds WHERE capture_ts_utc = ?",
+                                   [MORNINGS[0][1]]).fetchone()[0]
+        assert new_odds > 1000  # its own capture, not the warm home's
+        graded = dagster.execute("SELECT count(*) FROM fact_bet_results WHERE slate_date = ?",
+                                 [WARM_SLATE]).fetchone()[0]
+        assert graded > 100  # the second morning graded the first slate's bets
+        registry = {name: stable_rows(con, "fact_run_registry")
+                    for name, con in databases.items()}
+    finally:
+        for con in databases.values():
+            con.close()
+    one_run = [("run", 0, "success"), ("odds_ingestion", 1, "success"),
+               ("production", 2, "success"), ("ev", 3, "success"), ("outcomes", 4, "success"),
+               ("diagnostics", 5, "success"), ("report", 6, "success")]
+    steps = registry["dagster"][["step", "step_order", "status"]].itertuples(index=False)
+    assert sorted(map(tuple, steps)) == sorted(one_run * 2)
+    pd.testing.assert_frame_equal(registry["dagster"], registry["driver"])  # summaries too
+
+    for report in ("daily_report_2025-12-01.md", "daily_report_2025-12-02.md",
+                   "rolling_report.md"):
+        texts = [normalised_report((home / "outputs" / "monitoring" / report).read_text())
+                 for home in (driver_home, dagster_home)]
+        assert texts[0] == texts[1], report
+    run_dirs = list((dagster_home / "outputs" / "runs").glob("*/*"))
+    assert len(run_dirs) == 2
+    assert sorted(p.name for p in run_dirs[0].glob("*.ipynb")) == [
+        "01_odds_ingest.ipynb", "02_production_snapshot.ipynb", "03_ev_report.ipynb",
+        "04_outcomes.ipynb", "05_diagnostics.ipynb"]
