@@ -1,10 +1,10 @@
 """The five steps as Dagster assets: the same notebooks, parameters, registry rows and reports
-as `python -m runner daily`, with Dagster's schedule, partitions, re-execution and pools in
+as `python -m runner daily`, with Dagster's schedule, partitions, re-execution and run queue in
 place of cron, `backfill`, `rerun` and the run lock. Optional: `pip install -e ".[dagster]"`
 in an environment of its own (dagstermill needs jupyter-client<8; docs/operations.md).
 
     dagster asset materialize -m runner.dagster_defs --select '*' --partition 2025-12-03
-    dagster job backfill -m runner.dagster_defs -j daily --from 2025-12-01 --to 2025-12-05
+    dagster job backfill -m runner.dagster_defs -j history --from 2025-12-01 --to 2025-12-05
 
 - **Partitions** are slate dates (America/New_York), today's included.
 - **A Dagster run is one registry run**: its id is made from the Dagster run's start and id,
@@ -20,9 +20,9 @@ in an environment of its own (dagstermill needs jupyter-client<8; docs/operation
   "re-execute from failure" is then `runner rerun` (its registry run names the run it
   repeats).
 - **The reports**: the `reports` asset renders them after diagnostics, as the driver does.
-- **One run at a time**: every asset is in the pool `nhl_props_ops_db` (give it a limit of 1
-  in the instance's `concurrency` settings), and every step still takes the run lock, so a
-  driver run and a Dagster run never meet in the database.
+- **One run at a time**: the jobs carry the tag `nhl_props/database`; a run-level limit of one
+  on it (dagster.yaml) queues the next run until this one ends. Every step still takes the
+  run lock, so a driver run and a Dagster run never meet in the database.
 """
 
 
@@ -31,7 +31,8 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 import nbformat
@@ -50,7 +51,7 @@ from dagstermill.factory import execute_notebook
 from papermill.exceptions import PapermillExecutionError
 from papermill.translators import PythonTranslator
 
-from helpers.core.clock import utcnow
+from helpers.core.clock import ET, et_date, parse_as_of, parse_slate_date, utcnow
 from helpers.core.settings import Settings, load_settings, redact
 from helpers.core.slate import Slate
 from helpers.core.step_status import read_step_status
@@ -62,6 +63,7 @@ from runner.daily import (
     render_run_reports,
     wall_clock_seconds,
 )
+from runner.demo import demo_home_world
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
 from runner.registry import (
@@ -73,16 +75,20 @@ from runner.registry import (
     parameters_json,
     write_records,
 )
+from runner.rerun import rerun_as_of
 from runner.steps import STEPS, Step
 from runner.worker import add_failure_banner, one_line, scrub_notebook
 
 AS_OF_TAG = "nhl_props/as_of"
-POOL = "nhl_props_ops_db"
+# Jobs carry this tag; a run-level limit of one on it in dagster.yaml queues a second run of
+# the database until the first ends, as the run lock does (docs/operations.md).
+DATABASE_TAG = {"nhl_props/database": "ops"}
 FIRST_SLATE = "2025-10-01"  # before the first slate any database of this pipeline holds
 SLATES = DailyPartitionsDefinition(start_date=FIRST_SLATE, timezone="America/New_York",
                                    end_offset=1)
 REPORTS_ASSET = "reports"
 ORDER = {step.name: step.order for step in STEPS}
+MORNING = clock_time(10, 0)  # ET: the morning schedule
 EXIT_BY_RUN_STATUS = {status: code for code, status in RUN_STATUS_BY_EXIT.items()}
 
 
@@ -107,25 +113,72 @@ def registry_run_id(created: datetime, dagster_run_id: str) -> str:
     return created.strftime("%Y%m%dT%H%M%SZ") + "-" + dagster_run_id[:6]
 
 
+def morning_of(slate: date) -> datetime:
+    """10:00 in New York on the slate's day, as naive UTC: when the morning schedule runs."""
+    local = datetime.combine(slate, MORNING, tzinfo=ET)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def run_as_of(slate: date, tagged: str | None, parent_as_of: datetime | None,
+              steps: tuple[str, ...], in_demo: bool, created: datetime) -> datetime:
+    """A Dagster run's as-of (naive UTC), the one moment all its steps share.
+
+    - the tag `nhl_props/as_of`, when the run has it (as `--as-of` for the driver);
+    - a re-execution: its parent's, as `runner rerun` keeps the run's (`rerun_as_of`);
+    - a past slate (a partition backfill): that slate's morning, when the morning schedule
+      would have run it, so a slate's snapshot and EV are priced from the lines of its
+      morning, not from today's; its odds must already be in the database (the `history`
+      job; a capture of a past board fails, as it does for the driver);
+    - otherwise (today's slate): the moment the run was created.
+    """
+    if tagged:
+        return parse_as_of(tagged)
+    if parent_as_of is not None:
+        return rerun_as_of(parent_as_of, slate, list(steps), None, in_demo, created)[0]
+    if slate < et_date(created):
+        return morning_of(slate)
+    return created
+
+
 def _dagster_run(context: AssetExecutionContext) -> DagsterRun:
     run = context.run
+    settings = load_settings()
     record = context.instance.get_run_record_by_id(run.run_id)
     created = (record.create_timestamp if record is not None else datetime.now(UTC))
     created = created.astimezone(UTC).replace(tzinfo=None)
-    as_of = run.tags.get(AS_OF_TAG) or created.strftime("%Y-%m-%dT%H:%M:%SZ")
-    slate = Slate.from_parameters(context.partition_key, as_of)
-    keys = run.asset_selection
-    names = {key.to_user_string() for key in keys} if keys else {*ORDER, REPORTS_ASSET}
+    slate = parse_slate_date(context.partition_key)
+    # The steps this run materialises (a step's key is its asset's name): a re-execution
+    # from failure lists its step keys, a run of a selection its assets, a job its nodes.
+    names = set(run.step_keys_to_execute
+                or [key.to_user_string() for key in run.asset_selection or ()]
+                or [node.name for node in context.job_def.nodes])
     selected = tuple(step.name for step in STEPS if step.name in names)
-    rerun_of = None
+    rerun_of = parent_as_of = None
     if run.parent_run_id:
         parent = context.instance.get_run_record_by_id(run.parent_run_id)
         if parent is not None:
-            rerun_of = registry_run_id(parent.create_timestamp.astimezone(UTC), run.parent_run_id)
-    return DagsterRun(run_id=registry_run_id(created, run.run_id), slate=slate,
-                      settings=load_settings(), selected=selected,
+            rerun_of = registry_run_id(parent.create_timestamp.astimezone(UTC),
+                                       run.parent_run_id)
+            parent_as_of = _registered_as_of(settings, rerun_of)
+    in_demo = demo_home_world(settings.paths.ops_home) is not None
+    as_of = run_as_of(slate, run.tags.get(AS_OF_TAG), parent_as_of, selected, in_demo, created)
+    return DagsterRun(run_id=registry_run_id(created, run.run_id), slate=Slate(slate, as_of),
+                      settings=settings, selected=selected,
                       renders=REPORTS_ASSET in names, rerun_of=rerun_of,
                       dagster_run_id=run.run_id)
+
+
+def _registered_as_of(settings: Settings, run_id: str) -> datetime | None:
+    from helpers.core import db
+
+    con = db.connect(settings.paths.db_path, read_only=True,
+                     wait_seconds=settings.run.lock_wait_seconds)
+    try:
+        row = con.execute("SELECT as_of_ts_utc FROM fact_run_registry WHERE run_id = ? "
+                          "AND step = ?", [run_id, RUN_STEP]).fetchone()
+    finally:
+        con.close()
+    return row[0] if row else None
 
 
 def _record(run: DagsterRun, step: str, order: int, status: str, **fields: object) -> StepRecord:
@@ -219,8 +272,9 @@ def _execute(context: AssetExecutionContext, step: Step, run: DagsterRun,
 def _finish_run(run: DagsterRun, stopped_by: str | None) -> StepRecord:
     """The run's final row, and 'skipped' rows for the steps it did not reach."""
     registry = _registry_rows(run)
-    records = [_record(run, step.name, step.order, "skipped",
-                       error_summary=f"fail-fast: not run after {stopped_by}")
+    unreached = (f"fail-fast: not run after {stopped_by}" if stopped_by
+                 else f"not run in Dagster run {run.dagster_run_id}")
+    records = [_record(run, step.name, step.order, "skipped", error_summary=unreached)
                for step in STEPS if step.name in run.selected and step.name not in registry]
     records += [_record(run, step.name, step.order, "skipped",
                         error_summary=f"not selected in Dagster run {run.dagster_run_id}")
@@ -267,7 +321,7 @@ def _started(run: DagsterRun) -> datetime:
 def _step_asset(step: Step):
     previous = [AssetKey(s.name) for s in STEPS if s.order == step.order - 1]
 
-    @asset(name=step.name, partitions_def=SLATES, deps=previous, pool=POOL,
+    @asset(name=step.name, partitions_def=SLATES, deps=previous,
            kinds={"ipynb"}, description=f"Step {step.order}: notebooks/{step.notebook}")
     def _asset(context: AssetExecutionContext) -> MaterializeResult:
         run = _dagster_run(context)
@@ -329,7 +383,7 @@ def _render(run: DagsterRun, run_record: StepRecord) -> int:
                               None, [])
 
 
-@asset(name=REPORTS_ASSET, partitions_def=SLATES, deps=[AssetKey(STEPS[-1].name)], pool=POOL,
+@asset(name=REPORTS_ASSET, partitions_def=SLATES, deps=[AssetKey(STEPS[-1].name)],
        kinds={"markdown"}, description="The daily and rolling reports, rendered as the driver "
                                        "renders them after diagnostics")
 def reports(context: AssetExecutionContext) -> MaterializeResult:
@@ -346,12 +400,17 @@ def reports(context: AssetExecutionContext) -> MaterializeResult:
 
 
 STEP_ASSETS = [_step_asset(step) for step in STEPS]
-daily = define_asset_job("daily", selection=[*(s.name for s in STEPS), REPORTS_ASSET])
+daily = define_asset_job("daily", selection=[*(s.name for s in STEPS), REPORTS_ASSET],
+                         tags=DATABASE_TAG)
 
-pregame = define_asset_job("pregame", selection=[STEPS[0].name])
+pregame = define_asset_job("pregame", selection=[STEPS[0].name], tags=DATABASE_TAG)
+# Past slates (a partition backfill): every step but the capture, on odds already loaded.
+history = define_asset_job("history",
+                           selection=[*(s.name for s in STEPS[1:]), REPORTS_ASSET],
+                           tags=DATABASE_TAG)
 defs = Definitions(
     assets=[*STEP_ASSETS, reports],
-    jobs=[daily, pregame],
+    jobs=[daily, pregame, history],
     schedules=[
         build_schedule_from_partitioned_job(daily, hour_of_day=10, minute_of_hour=0,
                                             name="morning"),

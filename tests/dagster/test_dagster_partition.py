@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -157,3 +157,87 @@ def test_a_slate_materialised_by_dagster_equals_the_drivers_run(warm_home, tmp_p
     assert sorted(p.name for p in run_dirs[0].glob("*.ipynb")) == [
         "01_odds_ingest.ipynb", "02_production_snapshot.ipynb", "03_ev_report.ipynb",
         "04_outcomes.ipynb", "05_diagnostics.ipynb"]
+
+
+def registry_rows(home: Path) -> list[tuple]:
+    con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "SELECT run_id, step, status, error_summary, rerun_of, as_of_ts_utc "
+            "FROM fact_run_registry WHERE run_id NOT LIKE 'warm-%' "
+            "ORDER BY started_ts_utc NULLS LAST, step_order").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_failed_step_stops_the_run_and_re_execution_from_failure_is_the_rerun(
+        warm_home, tmp_path, monkeypatch) -> None:
+    """Every vendor down: ingestion fails, the later steps are skipped as with --fail-fast and
+    the reports say so; "re-execute from failure" once the vendors are back is a new
+    registry run that names the failed one, at its as-of, and repairs the slate."""
+    from dagster import ReexecutionOptions, execute_job, instance_for_test, reconstructable
+
+    from runner.dagster_defs import AS_OF_TAG, daily_job
+
+    emu, home = warm_home
+    moment = MORNINGS[0][1]
+    emu.set_clock(moment)
+    for name in list(os.environ):
+        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
+            monkeypatch.delenv(name)
+    for name, value in run_env(home, emu).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FORCE_VENDOR_FAILURE", "ALL")
+    instance_dir = tmp_path / "dagster-instance"
+    instance_dir.mkdir()
+    in_process = {"execution": {"config": {"in_process": {}}}}
+    with instance_for_test(temp_dir=str(instance_dir)) as instance:
+        failed = execute_job(reconstructable(daily_job), instance=instance,
+                             tags={"dagster/partition": WARM_SLATE.isoformat(),
+                                   AS_OF_TAG: f"{moment:%Y-%m-%dT%H:%M:%SZ}"},
+                             run_config=in_process, raise_on_error=False)
+        assert not failed.success
+        first = registry_rows(home)
+        monkeypatch.delenv("FORCE_VENDOR_FAILURE")
+        # with the failed run's tags (its slate and as-of), as Dagster's UI re-executes
+        repaired = execute_job(
+            reconstructable(daily_job), instance=instance, run_config=in_process,
+            tags=failed.dagster_run.tags,
+            reexecution_options=ReexecutionOptions.from_failure(failed.run_id, instance))
+        assert repaired.success, [e.event_specific_data.error.message for e in repaired.all_events
+                                  if e.is_failure][:1]
+    by_step = {step: (status, summary) for _, step, status, summary, _, _ in first}
+    assert by_step["run"][0] == "failed"
+    assert by_step["odds_ingestion"][0] == "failed"
+    for step in ("production", "ev", "outcomes", "diagnostics"):
+        assert by_step[step] == ("skipped", "fail-fast: not run after odds_ingestion failed")
+    assert by_step["report"][0] == "success"  # the reports show the failure, as the driver's
+    failed_run = first[0][0]
+    second = [row for row in registry_rows(home) if row[0] != failed_run]
+    assert {row[1]: row[2] for row in second} == {
+        "run": "success", "odds_ingestion": "success", "production": "success",
+        "ev": "success", "outcomes": "success", "diagnostics": "success", "report": "success"}
+    assert {row[4] for row in second} == {failed_run}     # rerun_of names the failed run
+    assert {row[5] for row in second} == {moment}         # at the failed run's as-of
+    report = (home / "outputs" / "monitoring" / f"daily_report_{WARM_SLATE}.md").read_text()
+    assert f"`{second[0][0]}`" in report and "repaired" in report.lower()
+
+
+def test_a_runs_as_of() -> None:
+    from runner.dagster_defs import morning_of, run_as_of
+
+    created = datetime(2025, 12, 3, 16, 0)
+    steps = ("odds_ingestion", "production")
+    assert run_as_of(date(2025, 12, 3), None, None, steps, False, created) == created
+    assert run_as_of(date(2025, 12, 3), "2025-12-03T15:30:00Z", None, steps, False,
+                     created) == datetime(2025, 12, 3, 15, 30)
+    # a past slate (a backfill): its morning, 10:00 in New York (15:00 UTC in December)
+    assert run_as_of(date(2025, 12, 1), None, None, steps[1:], False, created) == \
+        datetime(2025, 12, 1, 15, 0) == morning_of(date(2025, 12, 1))
+    assert morning_of(date(2025, 7, 1)) == datetime(2025, 7, 1, 14, 0)  # daylight saving
+    # a re-execution keeps its parent's as-of within the capture window, or without capture
+    parent = created - timedelta(minutes=5)
+    assert run_as_of(date(2025, 12, 3), None, parent, steps, False, created) == parent
+    older = created - timedelta(hours=3)
+    assert run_as_of(date(2025, 12, 3), None, older, steps[1:], False, created) == older
+    assert run_as_of(date(2025, 12, 3), None, older, steps, False, created) == created
