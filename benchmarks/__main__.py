@@ -54,10 +54,11 @@ ARGUMENTS: dict[str, tuple[list[str], list[str]]] = {
                  ["--days", "3", "--baseline-repeat", "3", "--import-repeat", "1"]),
     "accuracy": (["--days", "31"], ["--days", "7"]),
     "ev_truth": (["--days", "7"], ["--days", "2"]),
+    "growth": (["--slates", "4"], ["--slates", "2"]),
 }
 # Run order: the cheap ones first, then the bars, then the long quality checks.
 ORDER = ("step_overhead", "parsers", "html_guard", "ingest", "demo_season", "production", "slate16", "ev",
-         "render", "demo_day", "accuracy", "ev_truth")
+         "render", "demo_day", "accuracy", "ev_truth", "growth")
 # A benchmark still running after this long is stopped (its whole process group) and counted
 # as failed, so that one hang does not hold up the rest.
 TIMEOUT_SECONDS = {False: 3600.0, True: 1200.0}
