@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--date", metavar="YYYY-MM-DD",
                         help="slate date (default: the newest slate in the run registry)")
 
+    export = commands.add_parser(
+        "export", help="rebuild the Parquet copies (outputs/parquet) of the evidence, EV and "
+                       "graded bets from the database, for every slate since a date")
+    export.add_argument("--since", required=True, metavar="YYYY-MM-DD",
+                        help="the first slate to rebuild; every later one is rebuilt too")
+
     backup = commands.add_parser(
         "backup", help="copy the database into a folder under the run lock, and check the "
                        "copy opens with the same rows (docs/operations.md: backups)")
@@ -368,6 +374,34 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
         max_elapsed_seconds=args.max_elapsed_seconds, dry_run=args.dry_run), settings)
 
 
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the Parquet copies of every slate from --since to the newest, under the run
+    lock (a run also writes them)."""
+    from helpers.core.paths import check_writable_dir
+    from runner.export import export_slates, newest_slate, parquet_root
+    from runner.lock import RunLock
+
+    since = parse_slate_date(args.since, "--since")
+    if not settings.paths.db_path.exists():
+        raise UsageError(f"no database at {settings.paths.db_path}: nothing to export (set "
+                         f"OPS_HOME or OPS_DB_PATH)")
+    _check_database(settings)
+    check_writable_dir(settings.paths.outputs_dir, "the outputs folder")
+    with RunLock(settings.paths.db_path, settings.run.lock_wait_seconds) as lock:
+        lock.acquire("export")
+        newest = newest_slate(settings)
+        if newest is None or newest < since:
+            print(f"nothing to export: the newest slate in the database is {newest or 'none'}, "
+                  f"before --since {since}", file=sys.stderr)
+            return EXIT_OK
+        slates = [since + timedelta(days=k) for k in range((newest - since).days + 1)]
+        print(f"export: {len(slates)} slates, {since} to {newest} -> "
+              f"{parquet_root(settings)}", file=sys.stderr)
+        summary = export_slates(settings, slates)
+    print(summary.line(), file=sys.stderr)
+    return EXIT_OK
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     """Render both reports for a date, reading the database read-only: no step runs, no
     run lock is taken, and the previous reports stay in place if anything fails."""
@@ -481,7 +515,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         handler = {"daily": _daily, "renormalize": _renormalize, "runs": _runs, "show": _show,
                    "rerun": _rerun, "report": _report, "backfill-unabated": _backfill,
-                   "backfill-stats": _backfill_stats, "backup": _backup}[args.command]
+                   "backfill-stats": _backfill_stats, "backup": _backup,
+                   "export": _export}[args.command]
         return handler(args, settings)
     except USAGE_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)

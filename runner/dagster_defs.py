@@ -19,7 +19,8 @@ in an environment of its own (dagstermill needs jupyter-client<8; docs/operation
   asset whose upstream failed. The later steps get 'skipped' rows and the run its final row;
   "re-execute from failure" is then `runner rerun` (its registry run names the run it
   repeats).
-- **The reports**: the `reports` asset renders them after diagnostics, as the driver does.
+- **The reports**: the `reports` asset renders them after diagnostics and writes the Parquet
+  copies (`runner/export.py`), as the driver does at a run's end.
 - **One run at a time**: the jobs carry the tag `nhl_props/database`; a run-level limit of one
   on it (dagster.yaml) queues the next run until this one ends. Every step still takes the
   run lock, so a driver run and a Dagster run never meet in the database.
@@ -64,6 +65,7 @@ from runner.daily import (
     wall_clock_seconds,
 )
 from runner.demo import demo_home_world
+from runner.export import export_after_run
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
 from runner.registry import (
@@ -356,6 +358,7 @@ def _step_asset(step: Step):
                 run_record = _finish_run(run, f"{step.name} {record.status}" if failed else None)
                 if failed and run.renders:  # the driver renders a run that stopped, too
                     _render(run, run_record)
+                export_after_run(settings, run_record)
         if failed:
             raise Failure(description=f"{step.name} {record.status}: {record.error_summary}",
                           metadata={"registry_run_id": run.run_id,
@@ -393,7 +396,8 @@ def reports(context: AssetExecutionContext) -> MaterializeResult:
         lock.acquire(run.run_id)
         run_record = _finish_run(run, None)
         code = _render(run, run_record)
-    if run_record.status == "failed" or code == EXIT_FAILED:
+        exported = export_after_run(settings, run_record)
+    if run_record.status == "failed" or code == EXIT_FAILED or not exported:
         raise Failure(description=f"run {run.run_id}: {run_record.error_summary}")
     return MaterializeResult(metadata={"registry_run_id": run.run_id,
                                        "status": run_record.status})

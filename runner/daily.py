@@ -24,6 +24,7 @@ from helpers.core.paths import check_run_paths
 from helpers.core.settings import Settings, redact
 from helpers.core.slate import Slate
 from runner.codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+from runner.export import export_after_run
 from runner.kernel import ensure_kernel
 from runner.lock import RunLock
 from runner.registry import (
@@ -210,6 +211,8 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                                           report_worker, pending)
             else:
                 write_records(settings.paths.db_path, pending, wait_seconds=wait)
+            if not export_after_run(settings, run_record, err):
+                code = EXIT_FAILED
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.
             print(f"run {run_id} stopped: its registry could not be written - {exc}", file=err)

@@ -152,6 +152,9 @@ def test_a_slate_materialised_by_dagster_equals_the_drivers_run(warm_home, tmp_p
         texts = [normalised_report((home / "outputs" / "monitoring" / report).read_text())
                  for home in (driver_home, dagster_home)]
         assert texts[0] == texts[1], report
+    parquet = [sorted(str(p.relative_to(home)) for p in home.glob("outputs/parquet/*/*/*"))
+               for home in (driver_home, dagster_home)]
+    assert parquet[0] == parquet[1] and len(parquet[0]) == 10 * 5  # 2 slates + 3 looked back
     run_dirs = list((dagster_home / "outputs" / "runs").glob("*/*"))
     assert len(run_dirs) == 2
     assert sorted(p.name for p in run_dirs[0].glob("*.ipynb")) == [

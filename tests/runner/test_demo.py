@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import nbformat
+import pandas as pd
 import pytest
 import requests
 
@@ -262,6 +263,67 @@ def test_report_numbers_are_sql_over_the_evidence_tables(demo) -> None:
         assert windows.loc["eligible bets (sum)", "last_7"].replace(",", "") == str(eligible_7)
     finally:
         con.close()
+
+
+# The same numbers from the database and from its Parquet copies ({src} is the table).
+HISTORY_QUERIES = {
+    "fact_ev_candidates": "SELECT slate_date, count(*), count(DISTINCT run_id), round(sum(ev), 6), "
+                          "count(*) FILTER (WHERE is_eligible) FROM {src} GROUP BY ALL",
+    "fact_bet_results": "SELECT slate_date, result, count(*), round(sum(profit_units), 6), "
+                        "round(sum(stake_fraction), 6) FROM {src} GROUP BY ALL",
+    "fact_odds_coverage_daily": "SELECT slate_date, source_vendor, sum(n_rows) FROM {src} "
+                                "GROUP BY ALL",
+    "fact_forecast_accuracy_daily": "SELECT slate_date, source, sum(n), round(sum(log_loss), 6) "
+                                    "FROM {src} GROUP BY ALL",
+    "fact_run_registry": "SELECT slate_date, step, status, count(*) FROM {src} GROUP BY ALL",
+    "fact_anomaly_checks": "SELECT slate_date, passed, count(*) FROM {src} GROUP BY ALL",
+}
+
+
+def test_the_history_reads_from_parquet_while_a_run_holds_the_database(demo) -> None:
+    """Every run wrote its slates' Parquet copies: DuckDB and pandas read the ten days from
+    them, while another process holds the database read-write, and get what SQL over the
+    database gives."""
+    home, _ = demo
+    database = home / "data" / "ops.duckdb"
+    root = home / "outputs" / "parquet"
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        expected = {table: sorted(con.execute(sql.format(src=table)).fetchall(), key=str)
+                    for table, sql in HISTORY_QUERIES.items()}
+        ev_by_slate = con.execute("SELECT slate_date, count(*), sum(ev) FROM fact_ev_candidates "
+                                  "GROUP BY ALL ORDER BY 1").df()
+    finally:
+        con.close()
+    # every slate was priced, perhaps but the one whose morning ingestion failed completely
+    assert set(SLATES) - {ALL_DOWN} <= {row[0] for row in expected["fact_ev_candidates"]}
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); sys.stdin.read()", str(database)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        blocked = subprocess.run(
+            [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1], "
+             "read_only=True)", str(database)], capture_output=True, text=True, timeout=60)
+        assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()  # really held
+
+        memory = duckdb.connect()
+        for table, sql in HISTORY_QUERIES.items():
+            copies = (f"read_parquet('{root / table}/*/*.parquet', hive_partitioning = true)")
+            assert sorted(memory.execute(sql.format(src=copies)).fetchall(),
+                          key=str) == expected[table], table
+        frame = pd.read_parquet(root / "fact_ev_candidates")
+        frame["slate_date"] = pd.to_datetime(frame["slate_date"].astype(str)).dt.date
+        by_slate = (frame.groupby("slate_date", observed=True)
+                    .agg(n=("ev", "size"), ev=("ev", "sum")).reset_index())
+        assert by_slate["slate_date"].tolist() == ev_by_slate["slate_date"].tolist()
+        assert by_slate["n"].tolist() == ev_by_slate.iloc[:, 1].tolist()
+        assert by_slate["ev"].round(6).tolist() == ev_by_slate.iloc[:, 2].round(6).tolist()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
 
 
 def test_a_vendor_outage_tops_its_report_and_the_next_day_is_normal(demo) -> None:
