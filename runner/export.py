@@ -39,7 +39,7 @@ EXPORTED = ("fact_run_registry", "fact_odds_coverage_daily", "fact_mapping_quali
             "fact_market_comparison_daily", "fact_anomaly_checks", "fact_ev_candidates",
             "fact_bet_results")
 FILE = "data.parquet"
-TEMPORARY = f".{FILE}.tmp-"
+TEMPORARY = f".{FILE}.tmp-"  # + pid; `remove_leftovers` globs the same name
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, table: str, slate: date,
 
 def remove_leftovers(table_dir: Path) -> int:
     """Temporary files a killed export left in a table's partitions; call holding the lock."""
-    leftovers = list(table_dir.glob(f"*/{TEMPORARY}*")) if table_dir.exists() else []
+    leftovers = list(table_dir.glob("*/.data.parquet.tmp-*")) if table_dir.exists() else []
     for path in leftovers:
         path.unlink(missing_ok=True)
     return len(leftovers)
