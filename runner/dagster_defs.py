@@ -427,3 +427,8 @@ defs = Definitions(
 def daily_job():
     """The daily job, reconstructable (dagstermill rebuilds it inside each kernel)."""
     return defs.resolve_job_def("daily")
+
+
+def pregame_job():
+    """The pregame job (the capture alone), reconstructable like `daily_job`."""
+    return defs.resolve_job_def("pregame")

@@ -244,3 +244,40 @@ def test_a_runs_as_of() -> None:
     older = created - timedelta(hours=3)
     assert run_as_of(date(2025, 12, 3), None, older, steps[1:], False, created) == older
     assert run_as_of(date(2025, 12, 3), None, older, steps, False, created) == created
+
+
+def test_the_pregame_job_captures_only_and_finishes_its_run(warm_home, tmp_path,
+                                                             monkeypatch) -> None:
+    """The `pregame` job (the odds capture alone): its one step finishes the registry run,
+    the other steps read 'not selected', no reports are rendered, and the copies are
+    written, as `runner daily --run-odds-ingestion` does."""
+    from dagster import execute_job, instance_for_test, reconstructable
+
+    from runner.dagster_defs import AS_OF_TAG, pregame_job
+
+    emu, home = warm_home
+    moment = MORNINGS[0][1]
+    emu.set_clock(moment)
+    for name in list(os.environ):
+        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
+            monkeypatch.delenv(name)
+    for name, value in run_env(home, emu).items():
+        monkeypatch.setenv(name, value)
+    instance_dir = tmp_path / "dagster-instance"
+    instance_dir.mkdir()
+    with instance_for_test(temp_dir=str(instance_dir)) as instance:
+        result = execute_job(reconstructable(pregame_job), instance=instance,
+                             tags={"dagster/partition": WARM_SLATE.isoformat(),
+                                   AS_OF_TAG: f"{moment:%Y-%m-%dT%H:%M:%SZ}"},
+                             run_config={"execution": {"config": {"in_process": {}}}})
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+    rows = {step: (status, summary) for _, step, status, summary, _, _ in registry_rows(home)}
+    assert rows["run"] == ("success", "1 success")
+    assert rows["odds_ingestion"][0] == "success"
+    assert {step for step, (status, summary) in rows.items()
+            if status == "skipped" and summary.startswith("not selected")} == {
+        "production", "ev", "outcomes", "diagnostics"}
+    assert "report" not in rows
+    assert not (home / "outputs" / "monitoring" / f"daily_report_{WARM_SLATE}.md").exists()
+    assert (home / "outputs" / "parquet" / "fact_run_registry" / f"slate_date={WARM_SLATE}"
+            / "data.parquet").exists()
