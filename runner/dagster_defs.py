@@ -1,14 +1,17 @@
 """The five steps as Dagster assets: the same notebooks, parameters, registry rows and reports
 as `python -m runner daily`, with Dagster's schedule, partitions, re-execution and run queue in
-place of cron, `backfill`, `rerun` and the run lock. Optional: `pip install -e ".[dagster]"`
-in an environment of its own (dagstermill needs jupyter-client<8; docs/operations.md).
+place of cron, a loop of `daily --date`, `rerun` and the run lock. Optional:
+`pip install -e ".[dagster]"` in an environment of its own (dagstermill needs
+jupyter-client<8; docs/operations.md, "Under Dagster").
 
     dagster asset materialize -m runner.dagster_defs --select '*' --partition 2025-12-03
     dagster job backfill -m runner.dagster_defs -j history --from 2025-12-01 --to 2025-12-05
+    dagster-daemon run -m runner.dagster_defs   # launches backfills' runs and the schedules
 
 - **Partitions** are slate dates (America/New_York), today's included.
 - **A Dagster run is one registry run**: its id is made from the Dagster run's start and id,
-  its as-of is the run's tag `nhl_props/as_of` or else the moment the run was created, and
+  its as-of is the one `run_as_of` gives (the tag `nhl_props/as_of`, a parent's, a past
+  slate's morning, or the moment the run was created), and
   each step notebook gets the parameters the driver gives it (`Slate.parameters()`, run id,
   database, home, `offline_demo=False`). The first step of the run writes the run's row
   'running', each step its own row as the driver does, and the last one the run's final row.
