@@ -435,3 +435,8 @@ def daily_job():
 def pregame_job():
     """The pregame job (the capture alone), reconstructable like `daily_job`."""
     return defs.resolve_job_def("pregame")
+
+
+def history_job():
+    """The history job (every step but the capture), reconstructable like `daily_job`."""
+    return defs.resolve_job_def("history")

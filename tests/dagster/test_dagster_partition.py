@@ -281,3 +281,41 @@ def test_the_pregame_job_captures_only_and_finishes_its_run(warm_home, tmp_path,
     assert not (home / "outputs" / "monitoring" / f"daily_report_{WARM_SLATE}.md").exists()
     assert (home / "outputs" / "parquet" / "fact_run_registry" / f"slate_date={WARM_SLATE}"
             / "data.parquet").exists()
+
+
+def test_the_history_job_prices_a_past_slate_as_of_its_morning(warm_home, tmp_path,
+                                                                monkeypatch) -> None:
+    """A partition backfill's run of a past slate, untagged: as of that slate's morning
+    (10:00 New York), on the odds already loaded (the warm home's capture of that morning),
+    every step but the capture, and the reports."""
+    from dagster import execute_job, instance_for_test, reconstructable
+
+    from runner.dagster_defs import history_job, morning_of
+
+    emu, home = warm_home
+    emu.set_clock(WARM_MORNING)
+    for name in list(os.environ):
+        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
+            monkeypatch.delenv(name)
+    for name, value in run_env(home, emu).items():
+        monkeypatch.setenv(name, value)
+    instance_dir = tmp_path / "dagster-instance"
+    instance_dir.mkdir()
+    with instance_for_test(temp_dir=str(instance_dir)) as instance:
+        result = execute_job(reconstructable(history_job), instance=instance,
+                             tags={"dagster/partition": WARM_SLATE.isoformat()},
+                             run_config={"execution": {"config": {"in_process": {}}}})
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+    rows = registry_rows(home)
+    assert {as_of for *_, as_of in rows} == {morning_of(WARM_SLATE)} == {WARM_MORNING}
+    statuses = {step: status for _, step, status, *_ in rows}
+    assert statuses == {"run": "success", "odds_ingestion": "skipped", "production": "success",
+                        "ev": "success", "outcomes": "success", "diagnostics": "success",
+                        "report": "success"}
+    con = duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
+    try:
+        priced = con.execute("SELECT count(*), max(capture_ts_utc) FROM fact_ev_candidates "
+                             "WHERE slate_date = ?", [WARM_SLATE]).fetchone()
+    finally:
+        con.close()
+    assert priced[0] > 1000 and priced[1] <= WARM_MORNING  # that morning's lines, no later
