@@ -38,6 +38,40 @@ def run_env(home: Path, emu) -> dict[str, str]:
     return env
 
 
+def point_at(home: Path, emu, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's environment as a run's in `home` (Dagster runs the steps in-process,
+    and their kernels inherit it)."""
+    for name in list(os.environ):
+        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
+            monkeypatch.delenv(name)
+    for name, value in run_env(home, emu).items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def instance(tmp_path: Path):
+    """A Dagster instance of its own (run history in a temporary folder): no daemon."""
+    from dagster import instance_for_test
+
+    folder = tmp_path / "dagster-instance"
+    folder.mkdir()
+    with instance_for_test(temp_dir=str(folder)) as created:
+        yield created
+
+
+def materialise(job, instance, slate, as_of=None, **options):
+    """One run of `job` for the slate's partition, in this process."""
+    from dagster import execute_job, reconstructable
+
+    from runner.dagster_defs import AS_OF_TAG
+
+    tags = {"dagster/partition": slate.isoformat()}
+    if as_of is not None:
+        tags[AS_OF_TAG] = f"{as_of:%Y-%m-%dT%H:%M:%SZ}"
+    return execute_job(reconstructable(job), instance=instance, tags=tags,
+                       run_config={"execution": {"config": {"in_process": {}}}}, **options)
+
+
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
@@ -77,11 +111,9 @@ def normalised_report(text: str) -> str:
     return "\n".join(lines)
 
 
-def test_a_slate_materialised_by_dagster_equals_the_drivers_run(warm_home, tmp_path,
+def test_a_slate_materialised_by_dagster_equals_the_drivers_run(warm_home, tmp_path, instance,
                                                                  monkeypatch) -> None:
-    from dagster import execute_job, instance_for_test, reconstructable
-
-    from runner.dagster_defs import AS_OF_TAG, daily_job
+    from runner.dagster_defs import daily_job
 
     emu, driver_home = warm_home
     dagster_home = tmp_path / "dagster-ops-home"
@@ -95,25 +127,15 @@ def test_a_slate_materialised_by_dagster_equals_the_drivers_run(warm_home, tmp_p
             env=run_env(driver_home, emu), capture_output=True, text=True, timeout=600)
         assert driver.returncode == 0, driver.stderr[-3000:]
 
-    for name in list(os.environ):
-        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
-            monkeypatch.delenv(name)
-    for name, value in run_env(dagster_home, emu).items():
-        monkeypatch.setenv(name, value)
-    instance_dir = tmp_path / "dagster-instance"
-    instance_dir.mkdir()
-    with instance_for_test(temp_dir=str(instance_dir)) as instance:
-        for slate, moment in MORNINGS:
-            emu.set_clock(moment)
-            result = execute_job(reconstructable(daily_job), instance=instance,
-                                 tags={"dagster/partition": slate.isoformat(),
-                                       AS_OF_TAG: f"{moment:%Y-%m-%dT%H:%M:%SZ}"},
-                                 run_config={"execution": {"config": {"in_process": {}}}})
-            assert result.success, [e.message for e in result.all_events if e.is_failure]
-            materialised = {e.asset_key.to_user_string()
-                            for e in result.get_asset_materialization_events()}
-            assert materialised == {"odds_ingestion", "production", "ev", "outcomes",
-                                    "diagnostics", "reports"}
+    point_at(dagster_home, emu, monkeypatch)
+    for slate, moment in MORNINGS:
+        emu.set_clock(moment)
+        result = materialise(daily_job, instance, slate, moment)
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+        materialised = {e.asset_key.to_user_string()
+                        for e in result.get_asset_materialization_events()}
+        assert materialised == {"odds_ingestion", "production", "ev", "outcomes",
+                                "diagnostics", "reports"}
 
     databases = {name: duckdb.connect(str(home / "data" / "ops.duckdb"), read_only=True)
                  for name, home in (("driver", driver_home), ("dagster", dagster_home))}
@@ -174,41 +196,30 @@ def registry_rows(home: Path) -> list[tuple]:
 
 
 def test_a_failed_step_stops_the_run_and_re_execution_from_failure_is_the_rerun(
-        warm_home, tmp_path, monkeypatch) -> None:
+        warm_home, instance, monkeypatch) -> None:
     """Every vendor down: ingestion fails, the later steps are skipped as with --fail-fast and
     the reports say so; "re-execute from failure" once the vendors are back is a new
     registry run that names the failed one, at its as-of, and repairs the slate."""
-    from dagster import ReexecutionOptions, execute_job, instance_for_test, reconstructable
+    from dagster import ReexecutionOptions, execute_job, reconstructable
 
-    from runner.dagster_defs import AS_OF_TAG, daily_job
+    from runner.dagster_defs import daily_job
 
     emu, home = warm_home
     moment = MORNINGS[0][1]
     emu.set_clock(moment)
-    for name in list(os.environ):
-        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
-            monkeypatch.delenv(name)
-    for name, value in run_env(home, emu).items():
-        monkeypatch.setenv(name, value)
+    point_at(home, emu, monkeypatch)
     monkeypatch.setenv("FORCE_VENDOR_FAILURE", "ALL")
-    instance_dir = tmp_path / "dagster-instance"
-    instance_dir.mkdir()
-    in_process = {"execution": {"config": {"in_process": {}}}}
-    with instance_for_test(temp_dir=str(instance_dir)) as instance:
-        failed = execute_job(reconstructable(daily_job), instance=instance,
-                             tags={"dagster/partition": WARM_SLATE.isoformat(),
-                                   AS_OF_TAG: f"{moment:%Y-%m-%dT%H:%M:%SZ}"},
-                             run_config=in_process, raise_on_error=False)
-        assert not failed.success
-        first = registry_rows(home)
-        monkeypatch.delenv("FORCE_VENDOR_FAILURE")
-        # with the failed run's tags (its slate and as-of), as Dagster's UI re-executes
-        repaired = execute_job(
-            reconstructable(daily_job), instance=instance, run_config=in_process,
-            tags=failed.dagster_run.tags,
-            reexecution_options=ReexecutionOptions.from_failure(failed.run_id, instance))
-        assert repaired.success, [e.event_specific_data.error.message for e in repaired.all_events
-                                  if e.is_failure][:1]
+    failed = materialise(daily_job, instance, WARM_SLATE, moment, raise_on_error=False)
+    assert not failed.success
+    first = registry_rows(home)
+    monkeypatch.delenv("FORCE_VENDOR_FAILURE")
+    # with the failed run's tags (its slate and as-of), as Dagster's UI re-executes
+    repaired = execute_job(
+        reconstructable(daily_job), instance=instance, tags=failed.dagster_run.tags,
+        run_config={"execution": {"config": {"in_process": {}}}},
+        reexecution_options=ReexecutionOptions.from_failure(failed.run_id, instance))
+    assert repaired.success, [e.event_specific_data.error.message for e in repaired.all_events
+                              if e.is_failure][:1]
     by_step = {step: (status, summary) for _, step, status, summary, _, _ in first}
     assert by_step["run"][0] == "failed"
     assert by_step["odds_ingestion"][0] == "failed"
@@ -246,31 +257,19 @@ def test_a_runs_as_of() -> None:
     assert run_as_of(date(2025, 12, 3), None, older, steps, False, created) == created
 
 
-def test_the_pregame_job_captures_only_and_finishes_its_run(warm_home, tmp_path,
+def test_the_pregame_job_captures_only_and_finishes_its_run(warm_home, instance,
                                                              monkeypatch) -> None:
     """The `pregame` job (the odds capture alone): its one step finishes the registry run,
     the other steps read 'not selected', no reports are rendered, and the copies are
     written, as `runner daily --run-odds-ingestion` does."""
-    from dagster import execute_job, instance_for_test, reconstructable
-
-    from runner.dagster_defs import AS_OF_TAG, pregame_job
+    from runner.dagster_defs import pregame_job
 
     emu, home = warm_home
     moment = MORNINGS[0][1]
     emu.set_clock(moment)
-    for name in list(os.environ):
-        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
-            monkeypatch.delenv(name)
-    for name, value in run_env(home, emu).items():
-        monkeypatch.setenv(name, value)
-    instance_dir = tmp_path / "dagster-instance"
-    instance_dir.mkdir()
-    with instance_for_test(temp_dir=str(instance_dir)) as instance:
-        result = execute_job(reconstructable(pregame_job), instance=instance,
-                             tags={"dagster/partition": WARM_SLATE.isoformat(),
-                                   AS_OF_TAG: f"{moment:%Y-%m-%dT%H:%M:%SZ}"},
-                             run_config={"execution": {"config": {"in_process": {}}}})
-        assert result.success, [e.message for e in result.all_events if e.is_failure]
+    point_at(home, emu, monkeypatch)
+    result = materialise(pregame_job, instance, WARM_SLATE, moment)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
     rows = {step: (status, summary) for _, step, status, summary, _, _ in registry_rows(home)}
     assert rows["run"] == ("success", "1 success")
     assert rows["odds_ingestion"][0] == "success"
@@ -283,29 +282,18 @@ def test_the_pregame_job_captures_only_and_finishes_its_run(warm_home, tmp_path,
             / "data.parquet").exists()
 
 
-def test_the_history_job_prices_a_past_slate_as_of_its_morning(warm_home, tmp_path,
+def test_the_history_job_prices_a_past_slate_as_of_its_morning(warm_home, instance,
                                                                 monkeypatch) -> None:
     """A partition backfill's run of a past slate, untagged: as of that slate's morning
     (10:00 New York), on the odds already loaded (the warm home's capture of that morning),
     every step but the capture, and the reports."""
-    from dagster import execute_job, instance_for_test, reconstructable
-
     from runner.dagster_defs import history_job, morning_of
 
     emu, home = warm_home
     emu.set_clock(WARM_MORNING)
-    for name in list(os.environ):
-        if name.startswith(("RUN_", "FORCE_", "DAILY_", "OPS_")):
-            monkeypatch.delenv(name)
-    for name, value in run_env(home, emu).items():
-        monkeypatch.setenv(name, value)
-    instance_dir = tmp_path / "dagster-instance"
-    instance_dir.mkdir()
-    with instance_for_test(temp_dir=str(instance_dir)) as instance:
-        result = execute_job(reconstructable(history_job), instance=instance,
-                             tags={"dagster/partition": WARM_SLATE.isoformat()},
-                             run_config={"execution": {"config": {"in_process": {}}}})
-        assert result.success, [e.message for e in result.all_events if e.is_failure]
+    point_at(home, emu, monkeypatch)
+    result = materialise(history_job, instance, WARM_SLATE)  # untagged: the slate's morning
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
     rows = registry_rows(home)
     assert {as_of for *_, as_of in rows} == {morning_of(WARM_SLATE)} == {WARM_MORNING}
     statuses = {step: status for _, step, status, *_ in rows}
