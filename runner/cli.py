@@ -377,6 +377,8 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the Parquet copies of every slate from --since to the newest, under the run
     lock (a run also writes them)."""
+    import duckdb
+
     from helpers.core.paths import check_writable_dir
     from runner.export import export_slates, newest_slate, parquet_root
     from runner.lock import RunLock
@@ -397,7 +399,12 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         slates = [since + timedelta(days=k) for k in range((newest - since).days + 1)]
         print(f"export: {len(slates)} slates, {since} to {newest} -> "
               f"{parquet_root(settings)}", file=sys.stderr)
-        summary = export_slates(settings, slates)
+        try:
+            summary = export_slates(settings, slates)
+        except (duckdb.Error, OSError) as exc:  # e.g. a full disk: the old copies stay whole
+            print(f"error: parquet export failed - {' '.join(str(exc).split())}",
+                  file=sys.stderr)
+            return EXIT_FAILED
     print(summary.line(), file=sys.stderr)
     return EXIT_OK
 

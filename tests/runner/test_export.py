@@ -162,3 +162,31 @@ def test_export_since_rebuilds_deleted_copies_and_refuses_bad_input(tmp_path: Pa
     assert len(read_copies(settings, "fact_run_registry")) == 6
     later = runner(tmp_path, "export", "--since", "2025-12-03")
     assert later.returncode == 0 and "nothing to export" in later.stderr
+
+
+def test_export_that_cannot_write_fails_in_one_line(tmp_path: Path) -> None:
+    settings = home_with_runs(tmp_path)
+    parquet_root(settings).parent.mkdir(parents=True, exist_ok=True)
+    parquet_root(settings).write_text("a file where the copies' folder should be")
+    failed = runner(tmp_path, "export", "--since", "2025-12-01")
+    assert failed.returncode == 1
+    lines = failed.stderr.strip().splitlines()
+    assert lines[0].startswith("export: 2 slates") and len(lines) == 2
+    assert lines[1].startswith("error: parquet export failed - ")
+
+
+@pytest.mark.slow
+def test_a_run_whose_export_fails_says_so_on_its_row_and_exits_1(warm_home) -> None:
+    from tests.conftest import WARM_MORNING, WARM_SLATE
+    from tests.runner.test_rerun import daily, registry, run_env
+
+    emu, home = warm_home
+    (home / "outputs").mkdir(exist_ok=True)
+    (home / "outputs" / "parquet").write_text("a file where the copies' folder should be")
+    proc = daily(run_env(home, emu), "--run-odds-ingestion")
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "parquet export failed - " in proc.stderr
+    run = registry(home).set_index("step").loc["run"]
+    assert (run.status, run.error_type) == ("failed", "ParquetExportError")
+    assert run.error_summary.startswith("1 success; parquet export failed: ")
+    assert (run.slate_date.date(), run.as_of_ts_utc) == (WARM_SLATE, WARM_MORNING)
