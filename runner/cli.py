@@ -376,11 +376,11 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the Parquet copies of every slate from --since to the newest, under the run
-    lock (a run also writes them)."""
+    lock (a run also writes them); a line per table as it goes."""
     import duckdb
 
     from helpers.core.paths import check_writable_dir
-    from runner.export import export_slates, newest_slate, parquet_root
+    from runner.export import export_slates, parquet_root, slates_since
     from runner.lock import RunLock
 
     since = parse_slate_date(args.since, "--since")
@@ -391,21 +391,22 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     check_writable_dir(settings.paths.outputs_dir, "the outputs folder")
     with RunLock(settings.paths.db_path, settings.run.lock_wait_seconds) as lock:
         lock.acquire("export")
-        newest = newest_slate(settings)
-        if newest is None or newest < since:
-            print(f"nothing to export: the newest slate in the database is {newest or 'none'}, "
-                  f"before --since {since}", file=sys.stderr)
+        slates = slates_since(settings, since)
+        if not slates:
+            print(f"nothing to export: no slate on or after --since {since} in the database "
+                  "or the copies", file=sys.stderr)
             return EXIT_OK
-        slates = [since + timedelta(days=k) for k in range((newest - since).days + 1)]
-        print(f"export: {len(slates)} slates, {since} to {newest} -> "
+        print(f"export: {len(slates)} slates, {slates[0]} to {slates[-1]} -> "
               f"{parquet_root(settings)}", file=sys.stderr)
         try:
-            summary = export_slates(settings, slates)
+            summary = export_slates(settings, slates,
+                                    lambda line: print(f"export: {line}", file=sys.stderr,
+                                                       flush=True))
         except (duckdb.Error, OSError) as exc:  # e.g. a full disk: the old copies stay whole
-            print(f"error: parquet export failed - {' '.join(str(exc).split())}",
-                  file=sys.stderr)
+            print(f"error: parquet export failed - {type(exc).__name__}: "
+                  f"{' '.join(str(exc).split())}", file=sys.stderr)
             return EXIT_FAILED
-    print(summary.line(), file=sys.stderr)
+    print(f"export: {summary.line()}", file=sys.stderr)
     return EXIT_OK
 
 

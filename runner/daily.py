@@ -36,6 +36,7 @@ from runner.registry import (
     code_version,
     mark_interrupted,
     parameters_json,
+    slates_of_runs,
     upsert_records,
     write_records,
 )
@@ -140,11 +141,12 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
         con = db.connect(settings.paths.db_path, wait_seconds=wait)
         try:
             interrupted = mark_interrupted(con, run_id)
+            runs = sorted({r for r, _ in interrupted})
+            touched = slates_of_runs(con, runs)  # their copies are written again at the end
             upsert_records(con, [run_record])
         finally:
             con.close()
         if interrupted:
-            runs = sorted({r for r, _ in interrupted})
             print(f"run {run_id}: marked {len(interrupted)} registry rows of earlier run(s) "
                   f"{', '.join(runs)} as interrupted (their process is gone)", file=err)
         kernel = ensure_kernel(settings.run.kernel_name)
@@ -211,7 +213,8 @@ def run_daily(options: DailyOptions, settings: Settings, err: TextIO = sys.stder
                                           report_worker, pending)
             else:
                 write_records(settings.paths.db_path, pending, wait_seconds=wait)
-            if not export_after_run(settings, run_record, err):
+            # Last, the render's row and the run's final included; still under the lock.
+            if not export_after_run(settings, run_record, err, also=touched):
                 code = EXIT_FAILED
         except DatabaseBusyError as exc:
             # The run's rows stay 'running'; the next run marks them interrupted.

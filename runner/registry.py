@@ -98,5 +98,15 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection, found_by: str) -> list[tupl
     return found
 
 
+def slates_of_runs(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[date]:
+    """The slates of the runs `run_ids` (those `mark_interrupted` changed: their Parquet
+    copies must be written again)."""
+    if not run_ids:
+        return []
+    return [day for (day,) in con.execute(
+        "SELECT DISTINCT slate_date FROM fact_run_registry WHERE list_contains(?, run_id) "
+        "ORDER BY 1", [run_ids]).fetchall()]
+
+
 def parameters_json(parameters: dict) -> str:
     return json.dumps(parameters, sort_keys=True, default=str)
