@@ -278,12 +278,35 @@ HISTORY_QUERIES = {
     "fact_run_registry": "SELECT slate_date, step, status, count(*) FROM {src} GROUP BY ALL",
     "fact_anomaly_checks": "SELECT slate_date, passed, count(*) FROM {src} GROUP BY ALL",
 }
+# Every row of every exported table, per slate: a hash of all its columns but the slate
+# (a value or a type that differs changes it).
+FINGERPRINT = ("SELECT slate_date, count(*), sum(hash(*COLUMNS(* EXCLUDE (slate_date))))::HUGEINT "
+               "FROM {src} GROUP BY ALL")
+LARGE = ("fact_ev_candidates", "fact_bet_results")  # ~44,000 rows a slate: compared by sums
+
+
+def rows_in_order(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.assign(slate_date=frame["slate_date"].astype(str))  # the path's text
+    return frame.sort_values(list(frame.columns), ignore_index=True)
+
+
+def per_slate_sums(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    frame = frame.assign(slate_date=frame["slate_date"].astype(str))
+    return (frame.groupby("slate_date")[columns].agg(["size", "sum"]).round(6)
+            .sort_index())
+
+
+SUMMED = {"fact_ev_candidates": ["ev", "stake_fraction", "kelly_fraction"],
+          "fact_bet_results": ["ev", "stake_fraction", "profit_units", "clv"]}
 
 
 def test_the_history_reads_from_parquet_while_a_run_holds_the_database(demo) -> None:
     """Every run wrote its slates' Parquet copies: DuckDB and pandas read the ten days from
     them, while another process holds the database read-write, and get what SQL over the
-    database gives."""
+    database gives: every row of every table (DuckDB), whole tables or per-slate sums of the
+    bets (pandas)."""
+    from runner.export import EXPORTED
+
     home, _ = demo
     database = home / "data" / "ops.duckdb"
     root = home / "outputs" / "parquet"
@@ -291,12 +314,19 @@ def test_the_history_reads_from_parquet_while_a_run_holds_the_database(demo) -> 
     try:
         expected = {table: sorted(con.execute(sql.format(src=table)).fetchall(), key=str)
                     for table, sql in HISTORY_QUERIES.items()}
-        ev_by_slate = con.execute("SELECT slate_date, count(*), sum(ev) FROM fact_ev_candidates "
-                                  "GROUP BY ALL ORDER BY 1").df()
+        fingerprints = {table: sorted(con.execute(FINGERPRINT.format(src=table)).fetchall())
+                        for table in EXPORTED}
+        # pandas from the database the way pandas reads the copies (through Arrow)
+        frames = {table: con.sql(f"SELECT * EXCLUDE (slate_date), slate_date FROM {table}")
+                  .to_arrow_table().to_pandas() for table in EXPORTED}
     finally:
         con.close()
+    frames = {table: per_slate_sums(frame, SUMMED[table]) if table in LARGE
+              else rows_in_order(frame) for table, frame in frames.items()}
     # every slate was priced, perhaps but the one whose morning ingestion failed completely
     assert set(SLATES) - {ALL_DOWN} <= {row[0] for row in expected["fact_ev_candidates"]}
+    assert {d for d, *_ in fingerprints["fact_bet_results"]} == set(SLATES[:-1])
+    assert all(len(frames[table]) for table in EXPORTED)
 
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
@@ -310,17 +340,18 @@ def test_the_history_reads_from_parquet_while_a_run_holds_the_database(demo) -> 
         assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()  # really held
 
         memory = duckdb.connect()
-        for table, sql in HISTORY_QUERIES.items():
+        for table in EXPORTED:
             copies = (f"read_parquet('{root / table}/*/*.parquet', hive_partitioning = true)")
-            assert sorted(memory.execute(sql.format(src=copies)).fetchall(),
-                          key=str) == expected[table], table
-        frame = pd.read_parquet(root / "fact_ev_candidates")  # slate_date: text from the path
-        by_slate = (frame.groupby(frame["slate_date"].astype(str))
-                    .agg(n=("ev", "size"), ev=("ev", "sum")).reset_index())
-        assert by_slate["slate_date"].tolist() == \
-            ev_by_slate["slate_date"].dt.strftime("%Y-%m-%d").tolist()
-        assert by_slate["n"].tolist() == ev_by_slate.iloc[:, 1].tolist()
-        assert by_slate["ev"].round(6).tolist() == ev_by_slate.iloc[:, 2].round(6).tolist()
+            assert sorted(memory.execute(FINGERPRINT.format(src=copies)).fetchall()) == \
+                fingerprints[table], table
+            if table in HISTORY_QUERIES:
+                assert sorted(memory.execute(HISTORY_QUERIES[table].format(src=copies))
+                              .fetchall(), key=str) == expected[table], table
+            frame = pd.read_parquet(root / table)  # slate_date: text from the path
+            frame = (per_slate_sums(frame, SUMMED[table]) if table in LARGE
+                     else rows_in_order(frame))
+            pd.testing.assert_frame_equal(frame, frames[table], obj=table)
+        memory.close()
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
