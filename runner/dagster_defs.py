@@ -78,6 +78,7 @@ from runner.registry import (
     code_version,
     mark_interrupted,
     parameters_json,
+    slates_interrupted_by,
     write_records,
 )
 from runner.rerun import rerun_as_of
@@ -310,6 +311,19 @@ def _registry_rows(run: DagsterRun) -> dict[str, str]:
     return {step: status for step, status in rows if step in ORDER}
 
 
+def _interrupted_by(run: DagsterRun) -> list[date]:
+    """The slates of the rows this run's first step marked interrupted: their copies are
+    written again with the run's own, as the driver does."""
+    from helpers.core import db
+
+    con = db.connect(run.settings.paths.db_path, read_only=True,
+                     wait_seconds=run.settings.run.lock_wait_seconds)
+    try:
+        return slates_interrupted_by(con, run.run_id)
+    finally:
+        con.close()
+
+
 def _started(run: DagsterRun) -> datetime:
     from helpers.core import db
 
@@ -361,7 +375,7 @@ def _step_asset(step: Step):
                 run_record = _finish_run(run, f"{step.name} {record.status}" if failed else None)
                 if failed and run.renders:  # the driver renders a run that stopped, too
                     _render(run, run_record)
-                export_after_run(settings, run_record)
+                export_after_run(settings, run_record, also=_interrupted_by(run))
         if failed:
             raise Failure(description=f"{step.name} {record.status}: {record.error_summary}",
                           metadata={"registry_run_id": run.run_id,
@@ -399,7 +413,7 @@ def reports(context: AssetExecutionContext) -> MaterializeResult:
         lock.acquire(run.run_id)
         run_record = _finish_run(run, None)
         code = _render(run, run_record)
-        exported = export_after_run(settings, run_record)
+        exported = export_after_run(settings, run_record, also=_interrupted_by(run))
     if run_record.status == "failed" or code == EXIT_FAILED or not exported:
         raise Failure(description=f"run {run.run_id}: {run_record.error_summary}")
     return MaterializeResult(metadata={"registry_run_id": run.run_id,

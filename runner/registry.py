@@ -98,6 +98,14 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection, found_by: str) -> list[tupl
     return found
 
 
+def slates_interrupted_by(con: duckdb.DuckDBPyConnection, found_by: str) -> list[date]:
+    """The slates of the rows `mark_interrupted(con, found_by)` marked (its summary names
+    the run that found them): for a caller that marked them in an earlier process."""
+    return [day for (day,) in con.execute(
+        "SELECT DISTINCT slate_date FROM fact_run_registry WHERE status = 'interrupted' "
+        "AND ends_with(error_summary, 'found by run ' || ?) ORDER BY 1", [found_by]).fetchall()]
+
+
 def slates_of_runs(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[date]:
     """The slates of the runs `run_ids` (those `mark_interrupted` changed: their Parquet
     copies must be written again)."""

@@ -263,14 +263,21 @@ def test_the_pregame_job_captures_only_and_finishes_its_run(warm_home, instance,
     the other steps read 'not selected', no reports are rendered, and the copies are
     written, as `runner daily --run-odds-ingestion` does."""
     from runner.dagster_defs import pregame_job
+    from runner.registry import StepRecord, write_records
 
     emu, home = warm_home
     moment = MORNINGS[0][1]
     emu.set_clock(moment)
     point_at(home, emu, monkeypatch)
+    # a run killed days ago: this run marks it interrupted, and its slate's copy says so
+    killed_slate = WARM_SLATE - timedelta(days=6)
+    write_records(home / "data" / "ops.duckdb", [StepRecord(
+        run_id="killed-run", slate_date=killed_slate, as_of_ts_utc=WARM_MORNING,
+        step="run", step_order=0, status="running")])
     result = materialise(pregame_job, instance, WARM_SLATE, moment)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    rows = {step: (status, summary) for _, step, status, summary, _, _ in registry_rows(home)}
+    rows = {step: (status, summary) for run_id, step, status, summary, _, _
+            in registry_rows(home) if run_id != "killed-run"}
     assert rows["run"] == ("success", "1 success")
     assert rows["odds_ingestion"][0] == "success"
     assert {step for step, (status, summary) in rows.items()
@@ -278,8 +285,10 @@ def test_the_pregame_job_captures_only_and_finishes_its_run(warm_home, instance,
         "production", "ev", "outcomes", "diagnostics"}
     assert "report" not in rows
     assert not (home / "outputs" / "monitoring" / f"daily_report_{WARM_SLATE}.md").exists()
-    assert (home / "outputs" / "parquet" / "fact_run_registry" / f"slate_date={WARM_SLATE}"
-            / "data.parquet").exists()
+    copies = home / "outputs" / "parquet" / "fact_run_registry"
+    assert (copies / f"slate_date={WARM_SLATE}" / "data.parquet").exists()
+    killed = pd.read_parquet(copies / f"slate_date={killed_slate}" / "data.parquet")
+    assert killed[["run_id", "status"]].values.tolist() == [["killed-run", "interrupted"]]
 
 
 def test_the_history_job_prices_a_past_slate_as_of_its_morning(warm_home, instance,
