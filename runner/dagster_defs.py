@@ -34,11 +34,14 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from pathlib import Path
 
+import duckdb
 import nbformat
 from dagster import (
     AssetExecutionContext,
@@ -55,6 +58,7 @@ from dagstermill.factory import execute_notebook
 from papermill.exceptions import PapermillExecutionError
 from papermill.translators import PythonTranslator
 
+from helpers.core import db
 from helpers.core.clock import ET, et_date, parse_as_of, parse_slate_date, utcnow
 from helpers.core.settings import Settings, load_settings, redact
 from helpers.core.slate import Slate
@@ -174,16 +178,21 @@ def _dagster_run(context: AssetExecutionContext) -> DagsterRun:
                       dagster_run_id=run.run_id)
 
 
-def _registered_as_of(settings: Settings, run_id: str) -> datetime | None:
-    from helpers.core import db
-
-    con = db.connect(settings.paths.db_path, read_only=True,
+@contextmanager
+def _database(settings: Settings, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The ops database for one short query, waiting for another process as the driver does."""
+    con = db.connect(settings.paths.db_path, read_only=read_only,
                      wait_seconds=settings.run.lock_wait_seconds)
     try:
-        row = con.execute("SELECT as_of_ts_utc FROM fact_run_registry WHERE run_id = ? "
-                          "AND step = ?", [run_id, RUN_STEP]).fetchone()
+        yield con
     finally:
         con.close()
+
+
+def _registered_as_of(settings: Settings, run_id: str) -> datetime | None:
+    with _database(settings) as con:
+        row = con.execute("SELECT as_of_ts_utc FROM fact_run_registry WHERE run_id = ? "
+                          "AND step = ?", [run_id, RUN_STEP]).fetchone()
     return row[0] if row else None
 
 
@@ -299,41 +308,23 @@ def _finish_run(run: DagsterRun, stopped_by: str | None) -> StepRecord:
 
 
 def _registry_rows(run: DagsterRun) -> dict[str, str]:
-    from helpers.core import db
-
-    con = db.connect(run.settings.paths.db_path, read_only=True,
-                     wait_seconds=run.settings.run.lock_wait_seconds)
-    try:
+    with _database(run.settings) as con:
         rows = con.execute("SELECT step, status FROM fact_run_registry WHERE run_id = ?",
                            [run.run_id]).fetchall()
-    finally:
-        con.close()
     return {step: status for step, status in rows if step in ORDER}
 
 
 def _interrupted_by(run: DagsterRun) -> list[date]:
     """The slates of the rows this run's first step marked interrupted: their copies are
     written again with the run's own, as the driver does."""
-    from helpers.core import db
-
-    con = db.connect(run.settings.paths.db_path, read_only=True,
-                     wait_seconds=run.settings.run.lock_wait_seconds)
-    try:
+    with _database(run.settings) as con:
         return slates_interrupted_by(con, run.run_id)
-    finally:
-        con.close()
 
 
 def _started(run: DagsterRun) -> datetime:
-    from helpers.core import db
-
-    con = db.connect(run.settings.paths.db_path, read_only=True,
-                     wait_seconds=run.settings.run.lock_wait_seconds)
-    try:
+    with _database(run.settings) as con:
         row = con.execute("SELECT started_ts_utc FROM fact_run_registry WHERE run_id = ? "
                           "AND step = ?", [run.run_id, RUN_STEP]).fetchone()
-    finally:
-        con.close()
     return row[0] if row and row[0] else utcnow()
 
 
@@ -350,14 +341,8 @@ def _step_asset(step: Step):
             first = step.name == run.selected[0]
             pending = []
             if first:
-                from helpers.core import db
-
-                con = db.connect(settings.paths.db_path,
-                                 wait_seconds=settings.run.lock_wait_seconds)
-                try:
+                with _database(settings, read_only=False) as con:
                     mark_interrupted(con, run.run_id)
-                finally:
-                    con.close()
                 run_row = _run_record(run, "running")
                 run_row.started_ts_utc = utcnow()
                 pending.append(run_row)
